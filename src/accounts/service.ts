@@ -1,0 +1,170 @@
+import { newAccountId, type AccountId } from '../ids.js';
+import type { Store } from '../store/index.js';
+import { decodeFields, encodeFields, field } from '../store/codec.js';
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/log.js';
+import type { Secrets } from '../util/secrets.js';
+
+/** The upstream platforms the product knows. Providers register under these names. */
+export const PLATFORMS = ['claude', 'gemini', 'openai', 'azure', 'bedrock'] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
+/** Credentials are a flat map of strings (API key, tokens…); encrypted as one blob at rest. */
+export type Credentials = Readonly<Record<string, string>>;
+
+/** An upstream account as the relay uses it, credentials decrypted (never serialised out). */
+export interface Account {
+  id: AccountId;
+  platform: Platform;
+  /** How it authenticates upstream: `api-key`, `oauth`, … (per platform). */
+  type: string;
+  name: string;
+  description: string;
+  baseUrl: string;
+  /** 1..100, lower is preferred (as in the project we replace, so imports keep their meaning). */
+  priority: number;
+  active: boolean;
+  schedulable: boolean;
+  createdAt: number;
+  updatedAt: number;
+  lastUsedAt: number | null;
+  credentials: Credentials;
+}
+
+/** What the admin API shows: everything but the secrets. */
+export type AccountView = Omit<Account, 'credentials'> & { credentialHints: Record<string, string> };
+
+export type AccountInput = Partial<Pick<Account, 'name' | 'description' | 'baseUrl' | 'priority' | 'active' | 'schedulable'>> & {
+  credentials?: Credentials;
+};
+
+export interface AccountService {
+  create(input: AccountInput & { platform: Platform; type: string; name: string; baseUrl: string; credentials: Credentials }): Promise<Account>;
+  get(id: AccountId): Promise<Account | null>;
+  list(): Promise<Account[]>;
+  update(id: AccountId, patch: AccountInput): Promise<Account | null>;
+  remove(id: AccountId): Promise<boolean>;
+  /** Cached snapshot of every account, for the scheduler's hot path. */
+  snapshot(): Promise<readonly Account[]>;
+}
+
+export function toView(a: Account): AccountView {
+  const { credentials, ...rest } = a;
+  const credentialHints: Record<string, string> = {};
+  for (const [k, v] of Object.entries(credentials)) credentialHints[k] = maskSecret(v);
+  return { ...rest, credentialHints };
+}
+
+/** `sk-ant-api03-…wxyz` → `…wxyz`: enough to tell two keys apart, useless to steal. */
+export function maskSecret(secret: string): string {
+  if (secret.length < 16) return '…';
+  return `…${secret.slice(-4)}`;
+}
+
+export function createAccountService(deps: { store: Store; secrets: Secrets; clock: Clock; log: Logger; cacheTtlMs: number }): AccountService {
+  const { store, secrets, clock, log } = deps;
+  const { redis, keys, bus } = store;
+
+  const decode = (raw: Record<string, string>): Account | null => {
+    if (!raw.id) return null;
+    const r = decodeFields(raw);
+    let credentials: Credentials = {};
+    const blob = field.str(r, 'credentials');
+    if (blob) {
+      try {
+        credentials = JSON.parse(secrets.decrypt(blob)) as Credentials;
+      } catch (err) {
+        log.error('account credentials cannot be decrypted (was ENCRYPTION_KEY changed?)', { accountId: raw.id, err });
+      }
+    }
+    return {
+      id: field.str(r, 'id') as AccountId,
+      platform: field.str(r, 'platform') as Platform,
+      type: field.str(r, 'type'),
+      name: field.str(r, 'name'),
+      description: field.str(r, 'description'),
+      baseUrl: field.str(r, 'baseUrl'),
+      priority: field.num(r, 'priority', 50),
+      active: field.bool(r, 'active', true),
+      schedulable: field.bool(r, 'schedulable', true),
+      createdAt: field.num(r, 'createdAt'),
+      updatedAt: field.num(r, 'updatedAt'),
+      lastUsedAt: field.numOrNull(r, 'lastUsedAt'),
+      credentials,
+    };
+  };
+
+  const encode = (a: Account) => encodeFields({ ...a, credentials: secrets.encrypt(JSON.stringify(a.credentials)) });
+  const load = async (id: AccountId) => decode(await redis.hgetall(keys.account(id)));
+
+  let cached: { at: number; accounts: Promise<readonly Account[]> } | null = null;
+  const drop = () => {
+    cached = null;
+  };
+  bus.on('account', drop);
+  bus.onReset(drop);
+
+  const list = async (): Promise<Account[]> => {
+    const ids = await redis.smembers(keys.accountIndex());
+    const all = await Promise.all(ids.sort().map((id) => load(id as AccountId)));
+    return all.filter((a): a is Account => a !== null);
+  };
+
+  return {
+    async create(input) {
+      const now = clock.now();
+      const account: Account = {
+        id: newAccountId(),
+        platform: input.platform,
+        type: input.type,
+        name: input.name,
+        description: input.description ?? '',
+        baseUrl: input.baseUrl,
+        priority: input.priority ?? 50,
+        active: input.active ?? true,
+        schedulable: input.schedulable ?? true,
+        createdAt: now,
+        updatedAt: now,
+        lastUsedAt: null,
+        credentials: input.credentials,
+      };
+      await redis.hset(keys.account(account.id), encode(account));
+      await redis.sadd(keys.accountIndex(), account.id);
+      await bus.publish('account', account.id);
+      return account;
+    },
+    get: load,
+    list,
+    async update(id, patch) {
+      const current = await load(id);
+      if (!current) return null;
+      const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as AccountInput;
+      const next: Account = {
+        ...current,
+        ...defined,
+        credentials: defined.credentials ? { ...current.credentials, ...defined.credentials } : current.credentials,
+        updatedAt: clock.now(),
+      };
+      await redis.hset(keys.account(id), encode(next));
+      await bus.publish('account', id);
+      return next;
+    },
+    async remove(id) {
+      const removed = await redis.srem(keys.accountIndex(), id);
+      await redis.del(keys.account(id));
+      await bus.publish('account', id);
+      return removed > 0;
+    },
+    snapshot() {
+      const now = clock.now();
+      if (!cached || now - cached.at > deps.cacheTtlMs) {
+        const entry = { at: now, accounts: list() as Promise<readonly Account[]> };
+        entry.accounts.catch(() => {
+          if (cached === entry) cached = null;
+        });
+        cached = entry;
+      }
+      return cached.accounts;
+    },
+  };
+}

@@ -1,0 +1,94 @@
+import type { Store } from '../store/index.js';
+import type { Clock } from '../util/clock.js';
+import { hashPassword, randomSecret, verifyPassword, type Secrets } from '../util/secrets.js';
+
+/** Failed logins allowed per client address inside the window before logins are refused. */
+export const LOGIN_MAX_FAILURES = 5;
+export const LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60;
+
+export type LoginResult =
+  | { ok: true; token: string; expiresAt: number }
+  | { ok: false; reason: 'bad_credentials' }
+  | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
+
+export interface AdminAuth {
+  login(username: string, password: string, clientAddress: string): Promise<LoginResult>;
+  /** The admin's name for a valid session token, else null. */
+  verify(token: string | undefined): Promise<string | null>;
+  logout(token: string): Promise<void>;
+  /** Sets the admin's name and password (CLI, password change) and ends every open session. */
+  setCredentials(username: string, password: string): Promise<void>;
+  /** Creates the admin when none exists yet. Returns true when it did. */
+  ensureAdmin(username: string, password: string): Promise<boolean>;
+  checkPassword(password: string): Promise<boolean>;
+}
+
+interface StoredSession {
+  username: string;
+  createdAt: number;
+  /** Credentials epoch at login; a password change bumps it and so ends older sessions. */
+  epoch: number;
+}
+
+export function createAdminAuth(deps: { store: Store; secrets: Secrets; clock: Clock; sessionTtlMs: number }): AdminAuth {
+  const { redis, keys } = deps.store;
+
+  const checkPassword = async (password: string) => {
+    const stored = await redis.hgetall(keys.adminCredentials());
+    return !!stored.passwordHash && (await verifyPassword(password, stored.passwordHash));
+  };
+
+  return {
+    async login(username, password, clientAddress) {
+      const failuresKey = keys.adminLoginFailures(clientAddress || 'unknown');
+      const failures = Number((await redis.get(failuresKey)) ?? 0);
+      if (failures >= LOGIN_MAX_FAILURES) {
+        const ttl = await redis.ttl(failuresKey);
+        return { ok: false, reason: 'throttled', retryAfterSeconds: Math.max(1, ttl) };
+      }
+      const stored = await redis.hgetall(keys.adminCredentials());
+      const valid = stored.username === username && !!stored.passwordHash && (await verifyPassword(password, stored.passwordHash));
+      if (!valid) {
+        const count = await redis.incr(failuresKey);
+        if (count === 1) await redis.expire(failuresKey, LOGIN_FAILURE_WINDOW_SECONDS);
+        return { ok: false, reason: 'bad_credentials' };
+      }
+      await redis.del(failuresKey);
+      const token = `crsa_${randomSecret(32)}`;
+      const expiresAt = deps.clock.now() + deps.sessionTtlMs;
+      const session: StoredSession = { username, createdAt: deps.clock.now(), epoch: Number(stored.epoch ?? 0) };
+      await redis.set(keys.adminSession(deps.secrets.hashToken(token)), JSON.stringify(session), 'PX', deps.sessionTtlMs);
+      return { ok: true, token, expiresAt };
+    },
+
+    async verify(token) {
+      if (!token || !token.startsWith('crsa_')) return null;
+      const [raw, epoch] = await Promise.all([redis.get(keys.adminSession(deps.secrets.hashToken(token))), redis.hget(keys.adminCredentials(), 'epoch')]);
+      if (!raw) return null;
+      const session = JSON.parse(raw) as StoredSession;
+      return session.epoch === Number(epoch ?? 0) ? session.username : null;
+    },
+
+    async logout(token) {
+      await redis.del(keys.adminSession(deps.secrets.hashToken(token)));
+    },
+
+    async setCredentials(username, password) {
+      await redis.hset(keys.adminCredentials(), {
+        username,
+        passwordHash: await hashPassword(password),
+        updatedAt: String(deps.clock.now()),
+      });
+      await redis.hincrby(keys.adminCredentials(), 'epoch', 1);
+    },
+
+    async ensureAdmin(username, password) {
+      const created = await redis.hsetnx(keys.adminCredentials(), 'username', username);
+      if (created === 0) return false;
+      await redis.hset(keys.adminCredentials(), { passwordHash: await hashPassword(password), updatedAt: String(deps.clock.now()) });
+      return true;
+    },
+
+    checkPassword,
+  };
+}

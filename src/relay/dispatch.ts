@@ -1,0 +1,54 @@
+import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
+import { RelayError } from '../errors/catalogue.js';
+import type { UpstreamRequest } from '../providers/types.js';
+
+export type UpstreamResponse = Dispatcher.ResponseData;
+
+export interface Upstream {
+  /** Sends a request; connection problems and timeouts become RelayErrors. */
+  send(req: UpstreamRequest, signal: AbortSignal): Promise<UpstreamResponse>;
+  close(): Promise<void>;
+}
+
+/**
+ * Keep-alive pools per upstream origin (undici's Agent keeps one pool per origin). Timeouts:
+ * connecting, waiting for response headers, and the longest silence between body chunks.
+ */
+export function createUpstream(opts: { connectTimeoutMs: number; timeoutMs: number }): Upstream {
+  const agent = new Agent({
+    connect: { timeout: opts.connectTimeoutMs },
+    headersTimeout: opts.timeoutMs,
+    bodyTimeout: opts.timeoutMs,
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 600_000,
+  });
+  return {
+    async send(req, signal) {
+      try {
+        return await request(req.url, {
+          dispatcher: agent,
+          method: req.method,
+          headers: req.headers,
+          body: req.body ?? null,
+          signal,
+        });
+      } catch (err) {
+        throw toRelayError(err);
+      }
+    },
+    close: () => agent.close(),
+  };
+}
+
+/** Maps undici's failures to catalogue errors; never exposes upstream addresses to clients. */
+export function toRelayError(err: unknown): RelayError | Error {
+  if (err instanceof RelayError) return err;
+  if (err instanceof undiciErrors.RequestAbortedError || (err instanceof Error && err.name === 'AbortError')) return err;
+  if (err instanceof undiciErrors.ConnectTimeoutError || err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) {
+    return new RelayError('upstream_timeout', { cause: err });
+  }
+  return new RelayError('upstream_unreachable', { cause: err });
+}
+
+export const isAbort = (err: unknown): boolean =>
+  err instanceof undiciErrors.RequestAbortedError || (err instanceof Error && (err.name === 'AbortError' || (err as { code?: string }).code === 'UND_ERR_ABORTED'));

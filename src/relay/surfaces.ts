@@ -1,0 +1,69 @@
+import { RelayError } from '../errors/catalogue.js';
+import type { ParsedRequest, Surface } from './types.js';
+
+/** JSON body → object, or a clear invalid_json error. */
+export function parseJsonObject(body: Buffer): Record<string, unknown> {
+  if (body.length === 0) throw new RelayError('invalid_json', { message: 'The request body is empty; expected a JSON object.' });
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw new RelayError('invalid_json', { message: `The request body is not valid JSON: ${(err as Error).message}` });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new RelayError('invalid_json', { message: 'The request body must be a JSON object.' });
+  }
+  return value as Record<string, unknown>;
+}
+
+function requireModel(json: Record<string, unknown>): string {
+  const model = json.model;
+  if (typeof model !== 'string' || model.trim() === '') {
+    throw new RelayError('invalid_request', { message: 'model: a non-empty string is required.' });
+  }
+  if (model.length > 200) throw new RelayError('invalid_request', { message: 'model: too long.' });
+  return model;
+}
+
+function requireMessages(json: Record<string, unknown>): void {
+  if (!Array.isArray(json.messages) || json.messages.length === 0) {
+    throw new RelayError('invalid_request', { message: 'messages: a non-empty array is required.' });
+  }
+}
+
+function parseMessages(body: Buffer): ParsedRequest {
+  const json = parseJsonObject(body);
+  const model = requireModel(json);
+  requireMessages(json);
+  if (json.max_tokens !== undefined && (typeof json.max_tokens !== 'number' || !Number.isInteger(json.max_tokens) || json.max_tokens < 1)) {
+    throw new RelayError('invalid_request', { message: 'max_tokens: a positive integer is required.' });
+  }
+  return { model, stream: json.stream === true };
+}
+
+function parseCountTokens(body: Buffer): ParsedRequest {
+  const json = parseJsonObject(body);
+  const model = requireModel(json);
+  requireMessages(json);
+  return { model, stream: false };
+}
+
+/** Anthropic Messages: `POST /v1/messages`. */
+export const anthropicMessages: Surface = {
+  name: 'anthropic.messages',
+  shape: 'anthropic',
+  platform: 'claude',
+  upstreamPath: '/v1/messages',
+  booked: true,
+  parse: parseMessages,
+};
+
+/** Anthropic token counting: free upstream, so not booked. */
+export const anthropicCountTokens: Surface = {
+  name: 'anthropic.count_tokens',
+  shape: 'anthropic',
+  platform: 'claude',
+  upstreamPath: '/v1/messages/count_tokens',
+  booked: false,
+  parse: parseCountTokens,
+};

@@ -1,0 +1,173 @@
+import { STATUS_CODES } from 'node:http';
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import { RelayError } from '../errors/catalogue.js';
+
+/** The request as read synchronously inside the uWS handler (uWS requests die when it returns). */
+export interface Incoming {
+  method: string;
+  path: string;
+  /** Raw query string, without `?`. */
+  query: string;
+  /** Lower-cased names. */
+  headers: Record<string, string>;
+  /** Route parameters, in pattern order. */
+  params: string[];
+}
+
+const statusLines = new Map<number, string>();
+export function statusLine(status: number): string {
+  let line = statusLines.get(status);
+  if (!line) {
+    line = `${status} ${STATUS_CODES[status] ?? 'Unknown'}`;
+    statusLines.set(status, line);
+  }
+  return line;
+}
+
+/**
+ * One request/response over uWS, made safe to use across `await`s: every write is corked, nothing
+ * is written after the client went away, and backpressure is a promise.
+ */
+export class Exchange {
+  readonly incoming: Incoming;
+  aborted = false;
+  /** Headers, status or body have been written. */
+  started = false;
+  finished = false;
+  /** Close the connection after this response (set while the node drains). */
+  closeAfter = false;
+  private readonly abortHandlers: (() => void)[] = [];
+  private bodyPromise: Promise<Buffer> | undefined;
+  private writableWaiter: (() => void) | undefined;
+
+  constructor(
+    private readonly res: HttpResponse,
+    req: HttpRequest,
+    paramCount: number,
+  ) {
+    const headers: Record<string, string> = {};
+    req.forEach((k, v) => {
+      headers[k] = v;
+    });
+    const params: string[] = [];
+    for (let i = 0; i < paramCount; i++) params.push(req.getParameter(i));
+    this.incoming = { method: req.getMethod(), path: req.getUrl(), query: req.getQuery() ?? '', headers, params };
+    res.onAborted(() => {
+      this.aborted = true;
+      this.writableWaiter?.();
+      for (const h of this.abortHandlers) h();
+    });
+  }
+
+  onAbort(handler: () => void): void {
+    if (this.aborted) handler();
+    else this.abortHandlers.push(handler);
+  }
+
+  remoteAddress(): string {
+    if (this.aborted) return '';
+    return Buffer.from(this.res.getRemoteAddressAsText()).toString();
+  }
+
+  /**
+   * Starts reading the body. Must be called inside the uWS handler (before any await), or uWS
+   * drops the data. Rejects with body_too_large past `limit` bytes.
+   */
+  readBody(limit: number): Promise<Buffer> {
+    if (this.bodyPromise) return this.bodyPromise;
+    const declared = Number(this.incoming.headers['content-length'] ?? NaN);
+    if (Number.isFinite(declared) && declared > limit) {
+      this.closeAfter = true;
+      this.bodyPromise = Promise.reject(new RelayError('body_too_large', { message: `The request body (${declared} bytes) is larger than the limit of ${limit} bytes.` }));
+      // Do not read it at all; the response will close the connection.
+      this.res.onData(() => {});
+      return this.bodyPromise;
+    }
+    this.bodyPromise = new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let failed = false;
+      this.onAbort(() => reject(new RelayError('invalid_request', { message: 'client closed the connection' })));
+      this.res.onData((ab, isLast) => {
+        if (failed) return;
+        size += ab.byteLength;
+        if (size > limit) {
+          failed = true;
+          this.closeAfter = true;
+          reject(new RelayError('body_too_large', { message: `The request body is larger than the limit of ${limit} bytes.` }));
+          return;
+        }
+        // uWS neuters the ArrayBuffer after this callback: copy.
+        chunks.push(Buffer.from(new Uint8Array(ab)));
+        if (isLast) resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+      });
+    });
+    this.bodyPromise.catch(() => {});
+    return this.bodyPromise;
+  }
+
+  /** A whole response at once. */
+  send(status: number, headers: Readonly<Record<string, string>>, body: string | Buffer): void {
+    if (this.aborted || this.finished) return;
+    this.started = true;
+    this.finished = true;
+    this.res.cork(() => {
+      this.res.writeStatus(statusLine(status));
+      for (const [k, v] of Object.entries(headers)) this.res.writeHeader(k, v);
+      this.res.end(body, this.closeAfter);
+    });
+  }
+
+  json(status: number, value: unknown, headers: Readonly<Record<string, string>> = {}): void {
+    this.send(status, { 'content-type': 'application/json', ...headers }, JSON.stringify(value));
+  }
+
+  /** Status and headers of a streamed (chunked) response. */
+  beginStream(status: number, headers: Readonly<Record<string, string>>): void {
+    if (this.aborted || this.started) return;
+    this.started = true;
+    this.res.cork(() => {
+      this.res.writeStatus(statusLine(status));
+      for (const [k, v] of Object.entries(headers)) this.res.writeHeader(k, v);
+    });
+  }
+
+  /**
+   * Writes a chunk. Returns nothing when the socket took it, or a promise that settles when the
+   * client has drained (or went away): await it before reading more from upstream.
+   */
+  write(chunk: Buffer): Promise<void> | undefined {
+    if (this.aborted || this.finished) return undefined;
+    let ok = true;
+    this.res.cork(() => {
+      ok = this.res.write(chunk);
+    });
+    if (ok) return undefined;
+    return new Promise<void>((resolve) => {
+      this.writableWaiter = () => {
+        this.writableWaiter = undefined;
+        resolve();
+      };
+      this.res.onWritable(() => {
+        this.writableWaiter?.();
+        return true;
+      });
+    });
+  }
+
+  /** Ends a streamed response. */
+  end(): void {
+    if (this.aborted || this.finished) return;
+    this.finished = true;
+    this.res.cork(() => {
+      this.res.end(undefined, this.closeAfter);
+    });
+  }
+
+  /** Drops the connection (a stream we cannot finish cleanly). */
+  destroy(): void {
+    if (this.aborted || this.finished) return;
+    this.finished = true;
+    this.res.close();
+  }
+}

@@ -1,0 +1,137 @@
+import cluster from 'node:cluster';
+import uWS from 'uWebSockets.js';
+import { createAccountService } from '../accounts/service.js';
+import { createAdminAuth } from '../admin/auth.js';
+import type { Config } from '../config/index.js';
+import { requestIdFactory } from '../ids.js';
+import { createApiKeyService } from '../keys/service.js';
+import { createUpstream } from '../relay/dispatch.js';
+import type { RelayDeps } from '../relay/types.js';
+import { createScheduler } from '../scheduler/index.js';
+import { openStore, pingLatency, type Store } from '../store/index.js';
+import { bucketer } from '../usage/buckets.js';
+import { createPricingSource } from '../usage/pricing-source.js';
+import { createUsageQueries } from '../usage/queries.js';
+import { createUsageRecorder } from '../usage/recorder.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import { createLogger, type Logger } from '../util/log.js';
+import { createSecrets } from '../util/secrets.js';
+import { VERSION } from '../version.js';
+import { buildApp, type RelayApp } from './app.js';
+
+/** A running relay: one uWS app with its Redis connections. A cluster worker runs one; tests run several. */
+export interface RelayInstance {
+  readonly port: number;
+  readonly store: Store;
+  readonly deps: RelayDeps;
+  readonly app: RelayApp;
+  /**
+   * Graceful stop: stop accepting, let in-flight requests and streams finish (up to
+   * `timeoutMs`), flush usage writes, close connections. Resolves true if nothing was cut.
+   */
+  drain(timeoutMs: number): Promise<boolean>;
+}
+
+export async function startInstance(config: Config, opts: { log?: Logger; clock?: Clock; name?: string } = {}): Promise<RelayInstance> {
+  if (!config.encryptionKey) throw new Error('ENCRYPTION_KEY is not resolved (the primary loads or generates it)');
+  const log = opts.log ?? createLogger(config.logLevel, { pid: process.pid });
+  const clock = opts.clock ?? systemClock;
+  const store = await openStore({ target: config.redis, keyPrefix: config.redisKeyPrefix, log, name: opts.name ?? 'crs' });
+  const secrets = createSecrets(config.encryptionKey);
+  const keys = createApiKeyService({ store, secrets, clock, cacheTtlMs: config.cacheTtlMs });
+  const accounts = createAccountService({ store, secrets, clock, log, cacheTtlMs: config.cacheTtlMs });
+  const pricing = await createPricingSource({ store, log });
+  const bucketsOf = bucketer(config.statsTimezone);
+  const recorder = createUsageRecorder({ store, log, timeZone: config.statsTimezone, recordsKept: config.usageRecordsKept });
+  const upstream = createUpstream({ connectTimeoutMs: config.upstreamConnectTimeoutMs, timeoutMs: config.upstreamTimeoutMs });
+
+  const deps: RelayDeps = {
+    keys,
+    accounts,
+    scheduler: createScheduler({ accounts, clock }),
+    upstream,
+    recorder,
+    pricing: () => pricing.current(),
+    clock,
+    log,
+    nextRequestId: requestIdFactory(),
+    bodyLimitBytes: config.bodyLimitBytes,
+  };
+
+  const auth = createAdminAuth({ store, secrets, clock, sessionTtlMs: config.adminSessionTtlMs });
+  const relayApp = buildApp({
+    relay: deps,
+    admin: {
+      auth,
+      keys,
+      accounts,
+      usage: createUsageQueries({ store, bucketsOf, now: () => clock.now() }),
+      clientAddress: (ctx) => {
+        const forwarded = config.trustProxy ? ctx.ex.incoming.headers['x-forwarded-for']?.split(',')[0]?.trim() : undefined;
+        return forwarded || ctx.ex.remoteAddress();
+      },
+    },
+    health: async () => {
+      let redis: { status: 'up' | 'down'; latencyMs?: number; error?: string };
+      try {
+        const latency = await Promise.race([
+          pingLatency(store.redis),
+          new Promise<never>((_, reject) => setTimeout(() => reject(new Error('ping timed out after 1000ms')), 1000).unref()),
+        ]);
+        redis = { status: 'up', latencyMs: Math.round(latency * 1000) / 1000 };
+      } catch (err) {
+        redis = { status: 'down', error: (err as Error).message };
+      }
+      const body = {
+        status: redis.status === 'up' ? 'ok' : 'unavailable',
+        version: VERSION,
+        redis: { ...redis, mode: config.redis.kind === 'cluster' ? 'cluster' : 'standalone' },
+        workers: { configured: config.workers, worker: cluster.worker?.id ?? 0, pid: process.pid },
+        inFlight: relayApp.inFlight,
+        pendingUsageWrites: recorder.pending,
+        uptimeSeconds: Math.round(process.uptime()),
+      };
+      return { status: redis.status === 'up' ? 200 : 503, body };
+    },
+  });
+
+  const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
+    relayApp.app.listen(config.host, config.port, (socket) => {
+      if (socket) resolve(socket);
+      else reject(new Error(`cannot listen on ${config.host}:${config.port}`));
+    });
+  });
+  const port = uWS.us_socket_local_port(listenSocket);
+
+  let drained: Promise<boolean> | undefined;
+  return {
+    port,
+    store,
+    deps,
+    app: relayApp,
+    drain(timeoutMs) {
+      drained ??= (async () => {
+        const deadline = Date.now() + timeoutMs;
+        relayApp.startDraining();
+        uWS.us_listen_socket_close(listenSocket);
+        const idleWithin = (ms: number) =>
+          Promise.race([relayApp.idle().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
+        const finished = await idleWithin(timeoutMs);
+        const closeApp = () => (relayApp.app as unknown as { close(): void }).close();
+        if (!finished) {
+          // Cut what is left; the aborted requests still book what their upstreams reported.
+          log.warn('drain timeout: cutting in-flight requests', { inFlight: relayApp.inFlight });
+          closeApp();
+          await idleWithin(2_000);
+        }
+        const flushed = await recorder.flush(Math.max(1_000, deadline - Date.now()));
+        if (!flushed) log.error('usage writes still pending at shutdown', { pending: recorder.pending });
+        if (finished) closeApp();
+        await upstream.close().catch(() => {});
+        await store.close();
+        return finished && flushed;
+      })();
+      return drained;
+    },
+  };
+}

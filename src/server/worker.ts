@@ -1,0 +1,30 @@
+import cluster from 'node:cluster';
+import { loadConfig } from '../config/index.js';
+import { createLogger } from '../util/log.js';
+import { startInstance } from './instance.js';
+
+/** A cluster worker: one relay instance on the shared port, drained on shutdown. */
+export async function runWorker(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel, { pid: process.pid, worker: cluster.worker?.id });
+  const instance = await startInstance(config, { log, name: `crs-w${cluster.worker?.id ?? 0}` });
+  log.info('worker listening', { host: config.host, port: instance.port });
+  process.send?.({ type: 'ready', port: instance.port });
+
+  let stopping = false;
+  const stop = async (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('worker draining', { why, inFlight: instance.app.inFlight });
+    const clean = await instance.drain(config.drainTimeoutMs);
+    log.info('worker stopped', { clean });
+    process.exit(0);
+  };
+  process.on('message', (msg: { type?: string }) => {
+    if (msg?.type === 'shutdown') void stop('primary');
+  });
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  // The primary went away without telling us: finish what we have and leave.
+  process.on('disconnect', () => void stop('primary disconnected'));
+}

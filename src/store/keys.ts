@@ -1,0 +1,105 @@
+import type { AccountId, ApiKeyId } from '../ids.js';
+
+/**
+ * Every Redis key and channel the product uses is built here, and nowhere else.
+ *
+ * Names follow the project we replace, with its braces kept literally as Redis Cluster hash tags:
+ * `usage:daily:{k_abc}:2026-11-27`. Everything that belongs to one API key carries `{<keyId>}`
+ * and everything that belongs to one account carries `{<accountId>}`, so one request's writes
+ * for a key (or an account) land in one slot and go out as one Lua call. Global keys (indexes,
+ * the hash → id map) are few and read through caches.
+ */
+export interface KeySpace {
+  readonly prefix: string;
+
+  // relay API keys
+  apiKey(id: ApiKeyId): string;
+  apiKeyHashMap(): string;
+  apiKeyIndex(): string;
+
+  // upstream accounts
+  account(id: AccountId): string;
+  accountIndex(): string;
+
+  // usage of an API key
+  keyUsageTotal(id: ApiKeyId): string;
+  keyUsageDaily(id: ApiKeyId, day: string): string;
+  keyUsageMonthly(id: ApiKeyId, month: string): string;
+  keyUsageHourly(id: ApiKeyId, hour: string): string;
+  keyUsageModelDaily(id: ApiKeyId, model: string, day: string): string;
+  keyUsageModelTotal(id: ApiKeyId, model: string): string;
+  keyUsageModels(id: ApiKeyId): string;
+  keyUsageRecords(id: ApiKeyId): string;
+  keyUsageApplied(id: ApiKeyId, batchId: string): string;
+
+  // usage of an upstream account
+  accountUsageTotal(id: AccountId): string;
+  accountUsageDaily(id: AccountId, day: string): string;
+  accountUsageMonthly(id: AccountId, month: string): string;
+  accountUsageHourly(id: AccountId, hour: string): string;
+  accountUsageModelDaily(id: AccountId, model: string, day: string): string;
+  accountUsageModelTotal(id: AccountId, model: string): string;
+  accountUsageModels(id: AccountId): string;
+  accountUsageApplied(id: AccountId, batchId: string): string;
+
+  // administration
+  adminCredentials(): string;
+  adminSession(tokenHash: string): string;
+  adminLoginFailures(subject: string): string;
+
+  // pricing overrides written by `crs pricing refresh`
+  pricingTable(): string;
+
+  /** Pub/sub channel carrying cache invalidations to every worker of every node. */
+  invalidationChannel(): string;
+}
+
+/** Lifetimes of time-bucketed usage keys, in seconds. Totals and per-model totals never expire. */
+export const USAGE_TTL = {
+  hourly: 8 * 86_400,
+  daily: 400 * 86_400,
+  monthly: 3 * 365 * 86_400,
+  modelDaily: 400 * 86_400,
+  records: 90 * 86_400,
+  appliedMarker: 86_400,
+} as const;
+
+export function createKeySpace(prefix = ''): KeySpace {
+  const p = prefix;
+  return {
+    prefix,
+    apiKey: (id) => `${p}apikey:{${id}}`,
+    apiKeyHashMap: () => `${p}apikey:hash_map`,
+    apiKeyIndex: () => `${p}apikey:index`,
+
+    account: (id) => `${p}account:{${id}}`,
+    accountIndex: () => `${p}account:index`,
+
+    keyUsageTotal: (id) => `${p}usage:{${id}}`,
+    keyUsageDaily: (id, day) => `${p}usage:daily:{${id}}:${day}`,
+    keyUsageMonthly: (id, month) => `${p}usage:monthly:{${id}}:${month}`,
+    keyUsageHourly: (id, hour) => `${p}usage:hourly:{${id}}:${hour}`,
+    keyUsageModelDaily: (id, model, day) => `${p}usage:{${id}}:model:daily:${model}:${day}`,
+    keyUsageModelTotal: (id, model) => `${p}usage:{${id}}:model:alltime:${model}`,
+    keyUsageModels: (id) => `${p}usage:{${id}}:models`,
+    keyUsageRecords: (id) => `${p}usage:records:{${id}}`,
+    keyUsageApplied: (id, batch) => `${p}usage:applied:{${id}}:${batch}`,
+
+    accountUsageTotal: (id) => `${p}account_usage:{${id}}`,
+    accountUsageDaily: (id, day) => `${p}account_usage:daily:{${id}}:${day}`,
+    accountUsageMonthly: (id, month) => `${p}account_usage:monthly:{${id}}:${month}`,
+    accountUsageHourly: (id, hour) => `${p}account_usage:hourly:{${id}}:${hour}`,
+    accountUsageModelDaily: (id, model, day) => `${p}account_usage:model:daily:{${id}}:${model}:${day}`,
+    accountUsageModelTotal: (id, model) => `${p}account_usage:model:alltime:{${id}}:${model}`,
+    accountUsageModels: (id) => `${p}account_usage:models:{${id}}`,
+    accountUsageApplied: (id, batch) => `${p}account_usage:applied:{${id}}:${batch}`,
+
+    adminCredentials: () => `${p}admin:credentials`,
+    adminSession: (tokenHash) => `${p}admin:session:${tokenHash}`,
+    adminLoginFailures: (subject) => `${p}admin:login_failures:${subject}`,
+
+    pricingTable: () => `${p}pricing:table`,
+
+    invalidationChannel: () => `${p}crs:invalidate`,
+  };
+}

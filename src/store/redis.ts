@@ -1,0 +1,94 @@
+import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis';
+import type { RedisTarget } from '../config/index.js';
+
+/** The one Redis client type the rest of the code sees: a standalone client or a Cluster. */
+export type RedisClient = Redis | Cluster;
+
+export interface RedisConnectOptions {
+  /** Name shown in CLIENT LIST, helps when debugging a shared Redis. */
+  connectionName?: string;
+  /** Subscriber connections must not auto-pipeline. */
+  autoPipelining?: boolean;
+  /** Fail commands fast while disconnected instead of queueing them (health checks). */
+  offlineQueue?: boolean;
+}
+
+type ResolvedTarget = Exclude<RedisTarget, { kind: 'embedded' }>;
+
+function standaloneOptions(url: string, opts: RedisConnectOptions): RedisOptions & { path?: string } {
+  const base: RedisOptions = {
+    connectionName: opts.connectionName,
+    enableAutoPipelining: opts.autoPipelining ?? true,
+    enableOfflineQueue: opts.offlineQueue ?? true,
+    maxRetriesPerRequest: 2,
+    connectTimeout: 5_000,
+    retryStrategy: (times) => Math.min(50 * 2 ** times, 2_000),
+  };
+  if (url.startsWith('unix://')) {
+    return { ...base, path: decodeURIComponent(url.slice('unix://'.length)) };
+  }
+  return base;
+}
+
+/** Connects to the configured Redis. `embedded` must have been resolved into a URL by the primary. */
+export function createRedis(target: RedisTarget, opts: RedisConnectOptions = {}): RedisClient {
+  if (target.kind === 'embedded') {
+    throw new Error('embedded Redis must be started by the primary and passed on as REDIS_URL');
+  }
+  return connect(target, opts);
+}
+
+function connect(target: ResolvedTarget, opts: RedisConnectOptions): RedisClient {
+  if (target.kind === 'cluster') {
+    const nodes: ClusterNode[] = target.nodes.map((n) => ({ host: n.host, port: n.port }));
+    return new Cluster(nodes, {
+      enableAutoPipelining: opts.autoPipelining ?? true,
+      enableOfflineQueue: opts.offlineQueue ?? true,
+      slotsRefreshTimeout: 2_000,
+      clusterRetryStrategy: (times) => Math.min(100 * 2 ** times, 2_000),
+      redisOptions: {
+        connectionName: opts.connectionName,
+        password: target.password,
+        maxRetriesPerRequest: 2,
+        connectTimeout: 5_000,
+      },
+    });
+  }
+  const options = standaloneOptions(target.url, opts);
+  return options.path ? new Redis(options) : new Redis(target.url, options);
+}
+
+/** Waits until the client is ready (or throws after `timeoutMs`). */
+export async function waitReady(client: RedisClient, timeoutMs = 10_000): Promise<void> {
+  if (client.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`Redis not ready after ${timeoutMs}ms (status ${client.status})`));
+    }, timeoutMs);
+    const onReady = () => {
+      cleanup();
+      resolve();
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      client.off('ready', onReady);
+    };
+    client.on('ready', onReady);
+  });
+}
+
+/** Round-trip latency of a PING, in milliseconds. */
+export async function pingLatency(client: RedisClient): Promise<number> {
+  const start = process.hrtime.bigint();
+  await client.ping();
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+export async function closeRedis(client: RedisClient): Promise<void> {
+  try {
+    await client.quit();
+  } catch {
+    client.disconnect();
+  }
+}

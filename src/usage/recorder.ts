@@ -1,0 +1,241 @@
+import { randomBytes } from 'node:crypto';
+import type { AccountId, ApiKeyId } from '../ids.js';
+import type { SlotBatch, Store } from '../store/index.js';
+import { USAGE_TTL } from '../store/index.js';
+import type { Logger } from '../util/log.js';
+import { bucketer } from './buckets.js';
+import type { PriceSource, TokenUsage } from './pricing.js';
+
+/** One upstream call's booking: who, which account, what model, what it consumed and cost. */
+export interface UsageEvent {
+  requestId: string;
+  keyId: ApiKeyId;
+  accountId: AccountId;
+  platform: string;
+  /** Model as the upstream reported it (or as requested when it said nothing). */
+  model: string;
+  endpoint: string;
+  stream: boolean;
+  status: number;
+  /** ok: finished; cut: the upstream stream broke; client_abort: the client left; error: upstream error status. */
+  outcome: 'ok' | 'cut' | 'client_abort' | 'error';
+  usage: TokenUsage;
+  costPico: number;
+  pricedAs: string;
+  priceSource: PriceSource;
+  startedAt: number;
+  durationMs: number;
+  ttfbMs: number | null;
+}
+
+/** The counter fields every usage bucket carries. */
+export const COUNTER_FIELDS = [
+  'requests',
+  'errors',
+  'inputTokens',
+  'outputTokens',
+  'cacheCreateTokens',
+  'cacheCreate5mTokens',
+  'cacheCreate1hTokens',
+  'cacheReadTokens',
+  'webSearchRequests',
+  'costPico',
+  'fallbackPriced',
+] as const;
+export type CounterField = (typeof COUNTER_FIELDS)[number];
+
+function countersOf(e: UsageEvent): Map<string, number> {
+  const u = e.usage;
+  const m = new Map<string, number>();
+  const put = (f: CounterField, v: number) => {
+    if (v !== 0) m.set(f, v);
+  };
+  put('requests', 1);
+  put('errors', e.outcome === 'error' ? 1 : 0);
+  put('inputTokens', u.inputTokens);
+  put('outputTokens', u.outputTokens);
+  put('cacheCreateTokens', u.cacheCreate5mTokens + u.cacheCreate1hTokens);
+  put('cacheCreate5mTokens', u.cacheCreate5mTokens);
+  put('cacheCreate1hTokens', u.cacheCreate1hTokens);
+  put('cacheReadTokens', u.cacheReadTokens);
+  put('webSearchRequests', u.webSearchRequests);
+  put('costPico', e.costPico);
+  put('fallbackPriced', e.priceSource === 'fallback' && e.costPico > 0 ? 1 : 0);
+  return m;
+}
+
+/** Model names become parts of Redis keys: keep them printable and bounded. */
+export function safeModel(model: string): string {
+  return (model || 'unknown').replace(/[^\w.\-:@/[\]]/g, '_').slice(0, 128);
+}
+
+/** Accumulates the writes for one slot (one key or one account) until the batch is flushed. */
+class SlotAccumulator {
+  readonly counters = new Map<string, { ttl: number; incr: Map<string, number> }>();
+  readonly sets = new Map<string, { ttl: number; members: Set<string> }>();
+  readonly lists = new Map<string, { keep: number; ttl: number; items: string[] }>();
+  readonly touches = new Map<string, { field: string; value: string }>();
+  readonly waiters: { resolve: () => void }[] = [];
+
+  count(key: string, ttl: number, incr: Map<string, number>): void {
+    const entry = this.counters.get(key) ?? { ttl, incr: new Map<string, number>() };
+    for (const [f, v] of incr) entry.incr.set(f, (entry.incr.get(f) ?? 0) + v);
+    this.counters.set(key, entry);
+  }
+  add(key: string, ttl: number, member: string): void {
+    const entry = this.sets.get(key) ?? { ttl, members: new Set<string>() };
+    entry.members.add(member);
+    this.sets.set(key, entry);
+  }
+  push(key: string, keep: number, ttl: number, item: string): void {
+    const entry = this.lists.get(key) ?? { keep, ttl, items: [] };
+    entry.items.push(item);
+    this.lists.set(key, entry);
+  }
+  touch(key: string, field: string, value: string): void {
+    this.touches.set(key, { field, value });
+  }
+  toBatch(marker: string): SlotBatch {
+    return {
+      marker,
+      counters: [...this.counters].map(([key, c]) => ({ key, ttl: c.ttl, incr: c.incr })),
+      sets: [...this.sets].flatMap(([key, s]) => [...s.members].map((member) => ({ key, ttl: s.ttl, member }))),
+      lists: [...this.lists].map(([key, l]) => ({ key, ...l })),
+      touches: [...this.touches].map(([key, t]) => ({ key, ...t })),
+    };
+  }
+}
+
+export interface UsageRecorder {
+  /**
+   * Books one event. Resolves once it is written to Redis (group-committed with whatever else was
+   * booked in the same tick). If Redis is unreachable it keeps retrying in the background; the
+   * promise still resolves after `waitMs` so a response is never held hostage by Redis.
+   */
+  record(event: UsageEvent): Promise<void>;
+  /** Waits until everything booked so far is written (shutdown). Resolves false on timeout. */
+  flush(timeoutMs: number): Promise<boolean>;
+  /** Events accepted but not yet written. */
+  readonly pending: number;
+}
+
+export function createUsageRecorder(deps: {
+  store: Store;
+  log: Logger;
+  timeZone: string;
+  recordsKept: number;
+  /** How long record() waits for Redis before letting the response finish anyway. */
+  waitMs?: number;
+}): UsageRecorder {
+  const { store, log } = deps;
+  const k = store.keys;
+  const bucketsOf = bucketer(deps.timeZone);
+  const waitMs = deps.waitMs ?? 2_000;
+
+  let open = new Map<string, SlotAccumulator>();
+  let scheduled = false;
+  const inFlight = new Set<Promise<void>>();
+  let pending = 0;
+
+  const slot = (id: string) => {
+    let acc = open.get(id);
+    if (!acc) {
+      acc = new SlotAccumulator();
+      open.set(id, acc);
+    }
+    return acc;
+  };
+
+  const stage = (e: UsageEvent): SlotAccumulator[] => {
+    const b = bucketsOf(e.startedAt);
+    const model = safeModel(e.model);
+    const c = countersOf(e);
+    const key = slot(`k:${e.keyId}`);
+    key.count(k.keyUsageTotal(e.keyId), 0, c);
+    key.count(k.keyUsageHourly(e.keyId, b.hour), USAGE_TTL.hourly, c);
+    key.count(k.keyUsageDaily(e.keyId, b.day), USAGE_TTL.daily, c);
+    key.count(k.keyUsageMonthly(e.keyId, b.month), USAGE_TTL.monthly, c);
+    key.count(k.keyUsageModelDaily(e.keyId, model, b.day), USAGE_TTL.modelDaily, c);
+    key.count(k.keyUsageModelTotal(e.keyId, model), 0, c);
+    key.add(k.keyUsageModels(e.keyId), 0, model);
+    if (deps.recordsKept > 0) key.push(k.keyUsageRecords(e.keyId), deps.recordsKept, USAGE_TTL.records, JSON.stringify(e));
+    key.touch(k.apiKey(e.keyId), 'lastUsedAt', String(e.startedAt + e.durationMs));
+
+    const acct = slot(`a:${e.accountId}`);
+    acct.count(k.accountUsageTotal(e.accountId), 0, c);
+    acct.count(k.accountUsageHourly(e.accountId, b.hour), USAGE_TTL.hourly, c);
+    acct.count(k.accountUsageDaily(e.accountId, b.day), USAGE_TTL.daily, c);
+    acct.count(k.accountUsageMonthly(e.accountId, b.month), USAGE_TTL.monthly, c);
+    acct.count(k.accountUsageModelDaily(e.accountId, model, b.day), USAGE_TTL.modelDaily, c);
+    acct.count(k.accountUsageModelTotal(e.accountId, model), 0, c);
+    acct.add(k.accountUsageModels(e.accountId), 0, model);
+    acct.touch(k.account(e.accountId), 'lastUsedAt', String(e.startedAt));
+    return [key, acct];
+  };
+
+  const markerFor = (slotId: string, batchId: string) =>
+    slotId.startsWith('k:') ? k.keyUsageApplied(slotId.slice(2) as ApiKeyId, batchId) : k.accountUsageApplied(slotId.slice(2) as AccountId, batchId);
+
+  /** Writes one slot's batch; retries forever with backoff (the marker makes retries idempotent). */
+  const write = async (slotId: string, acc: SlotAccumulator) => {
+    const batch = acc.toBatch(markerFor(slotId, randomBytes(8).toString('hex')));
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await store.scripts.applyBatch(batch);
+        return;
+      } catch (err) {
+        const delay = Math.min(100 * 2 ** attempt, 5_000);
+        if (attempt === 0 || attempt % 10 === 0) log.warn('usage write failed; retrying', { slot: slotId, attempt, err });
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  };
+
+  const flushOpen = () => {
+    scheduled = false;
+    const batch = open;
+    open = new Map();
+    for (const [slotId, acc] of batch) {
+      const p = write(slotId, acc).then(() => {
+        for (const w of acc.waiters) w.resolve();
+      });
+      inFlight.add(p);
+      void p.finally(() => inFlight.delete(p));
+    }
+  };
+
+  return {
+    record(event) {
+      pending++;
+      const slots = stage(event);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flushOpen);
+      }
+      const done = Promise.all(
+        slots.map((acc) => new Promise<void>((resolve) => acc.waiters.push({ resolve }))),
+      ).then(() => {
+        pending--;
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, waitMs);
+        timer.unref();
+      });
+      return Promise.race([done, timeout]).finally(() => clearTimeout(timer));
+    },
+    async flush(timeoutMs) {
+      if (scheduled) flushOpen();
+      const deadline = Date.now() + timeoutMs;
+      while (inFlight.size > 0) {
+        const left = deadline - Date.now();
+        if (left <= 0) return false;
+        await Promise.race([Promise.all([...inFlight]), new Promise((r) => setTimeout(r, Math.min(left, 250)))]);
+      }
+      return pending === 0;
+    },
+    get pending() {
+      return pending;
+    },
+  };
+}
