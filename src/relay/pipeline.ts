@@ -33,6 +33,8 @@ interface Call {
   provider: Provider;
   parsed: ParsedRequest;
   ttfbMs: number | null;
+  /** What to do when the client goes away; set by the phase the call is in. */
+  onClientGone: () => void;
 }
 
 /**
@@ -52,7 +54,7 @@ export async function relay(ex: Exchange, body: Promise<Buffer>, surface: Surfac
     if (!picked.ok) throw new RelayError('no_account_available', { message: `No upstream account is available for model ${parsed.model}.` });
     const provider = providerFor(picked.account.platform);
     if (!provider) throw new RelayError('no_account_available', { message: `No provider for platform ${picked.account.platform}.` });
-    const call: Call = { ex, deps, surface, requestId, startedAt, key: auth.key, account: picked.account, provider, parsed, ttfbMs: null };
+    const call: Call = { ex, deps, surface, requestId, startedAt, key: auth.key, account: picked.account, provider, parsed, ttfbMs: null, onClientGone: () => {} };
     await forward(call, bytes);
   } catch (err) {
     respondError(ex, surface.shape, err, requestId, deps);
@@ -70,10 +72,17 @@ export function respondError(ex: Exchange, shape: ApiShape, err: unknown, reques
   ex.send(r.status, { ...r.headers, 'x-request-id': requestId }, r.body);
 }
 
+/**
+ * Sends the call upstream and hands the answer to the right writer.
+ *
+ * Once sent, an upstream call is not abandoned before it answers, even if the client leaves: the
+ * upstream may already be charging for it, and only its answer says how much. A stream is cut as
+ * soon as its usage is known (see streamBack); a whole JSON answer is read and booked anyway.
+ */
 async function forward(call: Call, body: Buffer): Promise<void> {
   const { ex, deps, provider } = call;
   const controller = new AbortController();
-  ex.onAbort(() => controller.abort());
+  ex.onAbort(() => call.onClientGone());
   const request = provider.buildRequest({
     account: call.account,
     path: call.surface.upstreamPath,
@@ -107,14 +116,21 @@ async function forward(call: Call, body: Buffer): Promise<void> {
 async function streamBack(call: Call, res: UpstreamResponse, headers: Record<string, string>, controller: AbortController): Promise<void> {
   const { ex } = call;
   const tap = call.provider.createStreamTap();
+  // The client left: stop the upstream generating, but not before it has told us its usage.
+  call.onClientGone = () => {
+    if (tap.sawUsage) controller.abort();
+  };
   ex.beginStream(res.statusCode, { ...headers, 'cache-control': 'no-cache' });
   let broken = false;
   try {
     for await (const chunk of res.body as AsyncIterable<Buffer>) {
       tap.push(chunk);
+      if (ex.aborted) {
+        if (tap.sawUsage) break;
+        continue;
+      }
       const drained = ex.write(chunk);
       if (drained) await drained;
-      if (ex.aborted) break;
     }
   } catch (err) {
     if (!ex.aborted && !isAbort(err)) broken = true;
@@ -134,7 +150,10 @@ async function streamBack(call: Call, res: UpstreamResponse, headers: Record<str
   ex.end();
 }
 
-/** A whole JSON answer: read, book, then send, so the client sees the end only once it is booked. */
+/**
+ * A whole JSON answer: read, book, then send, so the client sees the end only once it is booked.
+ * Read to the end even if the client left: the usage is at the end and the upstream charges it.
+ */
 async function bufferBack(call: Call, res: UpstreamResponse, headers: Record<string, string>): Promise<void> {
   const { ex, deps } = call;
   const chunks: Buffer[] = [];
@@ -142,7 +161,7 @@ async function bufferBack(call: Call, res: UpstreamResponse, headers: Record<str
     for await (const chunk of res.body as AsyncIterable<Buffer>) chunks.push(chunk);
   } catch (err) {
     if (call.surface.booked) await book(call, res.statusCode, ex.aborted ? 'client_abort' : 'cut', undefined);
-    if (ex.aborted || isAbort(err)) return;
+    if (ex.aborted) return;
     throw new RelayError('upstream_unreachable', { message: 'The upstream connection broke while sending the response.', cause: err });
   }
   const body = Buffer.concat(chunks);
@@ -154,7 +173,7 @@ async function bufferBack(call: Call, res: UpstreamResponse, headers: Record<str
       deps.log.warn('upstream answered with a body that is not JSON', { requestId: call.requestId, accountId: call.account.id });
     }
     const found = call.provider.usageFromJson(json);
-    await book(call, res.statusCode, 'ok', found);
+    await book(call, res.statusCode, ex.aborted ? 'client_abort' : 'ok', found);
   }
   ex.send(res.statusCode, headers, body);
 }
