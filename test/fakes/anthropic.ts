@@ -42,6 +42,8 @@ export interface FakeAnthropic {
   readonly requests: RecordedRequest[];
   /** Successful answers fully sent, per upstream API key. */
   served(apiKey?: string): number;
+  /** Successful answers begun (status 200 and the first bytes written), finished or not. */
+  answered(apiKey?: string): number;
   /** The usage reported in every answer sent so far (for "booked equals reported" checks). */
   readonly reported: { apiKey: string; model: string; usage: FakeUsage; complete: boolean }[];
   /** Queues answers for requests made with this upstream API key ('*' = any key). */
@@ -118,16 +120,20 @@ const ERROR_TYPES: Record<number, string> = {
   529: 'overloaded_error',
 };
 
-export async function startFakeAnthropic(opts: { port?: number; host?: string } = {}): Promise<FakeAnthropic> {
+export async function startFakeAnthropic(opts: { port?: number; host?: string; /** Keep requests and reported usage (off for load tests). */ record?: boolean } = {}): Promise<FakeAnthropic> {
+  const record = opts.record ?? true;
   const queues = new Map<string, Step[]>();
   let fallback: Step = { kind: 'message' };
   const requests: RecordedRequest[] = [];
   const reported: FakeAnthropic['reported'] = [];
   const served = new Map<string, number>();
+  const answered = new Map<string, number>();
   const sockets = new Set<Socket>();
 
   const next = (apiKey: string): Step => queues.get(apiKey)?.shift() ?? queues.get('*')?.shift() ?? fallback;
   const countServed = (apiKey: string) => served.set(apiKey, (served.get(apiKey) ?? 0) + 1);
+  const countAnswered = (apiKey: string) => answered.set(apiKey, (answered.get(apiKey) ?? 0) + 1);
+  const total = (m: Map<string, number>, apiKey?: string) => (apiKey ? (m.get(apiKey) ?? 0) : [...m.values()].reduce((a, b) => a + b, 0));
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -142,7 +148,7 @@ export async function startFakeAnthropic(opts: { port?: number; host?: string } 
       }
       const apiKey = String(req.headers['x-api-key'] ?? (req.headers.authorization ?? '').replace(/^Bearer /i, ''));
       const path = req.url ?? '/';
-      requests.push({ method: req.method ?? 'GET', path, headers: req.headers, body, rawBody, apiKey });
+      if (record) requests.push({ method: req.method ?? 'GET', path, headers: req.headers, body, rawBody, apiKey });
       void answer(req, res, path, apiKey, body as Record<string, unknown> | undefined);
     });
   });
@@ -179,10 +185,11 @@ export async function startFakeAnthropic(opts: { port?: number; host?: string } 
         const usage = fullUsage(step.usage);
         const text = step.text ?? 'Hello from the fake upstream.';
         const m = step.model ?? model;
+        countAnswered(apiKey);
         if (!stream) {
           res.writeHead(200, { 'content-type': 'application/json', 'request-id': 'req_fake_ok', ...step.headers });
           res.end(JSON.stringify(messageJson(m, text, usage)));
-          reported.push({ apiKey, model: m, usage, complete: true });
+          if (record) reported.push({ apiKey, model: m, usage, complete: true });
           countServed(apiKey);
           return;
         }
@@ -193,29 +200,31 @@ export async function startFakeAnthropic(opts: { port?: number; host?: string } 
           if (step.chunkDelayMs) await new Promise((r) => setTimeout(r, step.chunkDelayMs));
         }
         res.end();
-        reported.push({ apiKey, model: m, usage, complete: true });
+        if (record) reported.push({ apiKey, model: m, usage, complete: true });
         countServed(apiKey);
         return;
       }
       case 'cut': {
         const usage = fullUsage(step.usage);
+        countAnswered(apiKey);
         res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'request-id': 'req_fake_cut' });
         const events = messageEvents(model, 'This answer will be cut off somewhere in the middle.', usage, 6);
         const sent = events.slice(0, step.afterEvents);
         for (const ev of sent) res.write(ev);
         // What the upstream reported before breaking: message_start's usage (output 1) at most.
-        if (step.afterEvents >= 1) reported.push({ apiKey, model, usage: { ...usage, output_tokens: 1 }, complete: false });
+        if (record && step.afterEvents >= 1) reported.push({ apiKey, model, usage: { ...usage, output_tokens: 1 }, complete: false });
         setTimeout(() => res.socket?.destroy(), 20);
         return;
       }
       case 'stream-error': {
         const usage = fullUsage(step.usage);
+        countAnswered(apiKey);
         res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'request-id': 'req_fake_se' });
         const events = messageEvents(model, 'An answer interrupted by an error event.', usage, 6);
         for (const ev of events.slice(0, step.afterEvents)) res.write(ev);
         res.write(sse('error', { type: 'error', error: { type: step.type ?? 'overloaded_error', message: step.message ?? 'Overloaded' } }));
         res.end();
-        if (step.afterEvents >= 1) reported.push({ apiKey, model, usage: { ...usage, output_tokens: 1 }, complete: false });
+        if (record && step.afterEvents >= 1) reported.push({ apiKey, model, usage: { ...usage, output_tokens: 1 }, complete: false });
         return;
       }
     }
@@ -228,7 +237,8 @@ export async function startFakeAnthropic(opts: { port?: number; host?: string } 
     url: `http://127.0.0.1:${port}`,
     requests,
     reported,
-    served: (apiKey) => (apiKey ? (served.get(apiKey) ?? 0) : [...served.values()].reduce((a, b) => a + b, 0)),
+    served: (apiKey) => total(served, apiKey),
+    answered: (apiKey) => total(answered, apiKey),
     script(apiKey, ...steps) {
       const q = queues.get(apiKey) ?? [];
       q.push(...steps);
@@ -242,6 +252,7 @@ export async function startFakeAnthropic(opts: { port?: number; host?: string } 
       requests.length = 0;
       reported.length = 0;
       served.clear();
+      answered.clear();
       fallback = { kind: 'message' };
     },
     async close() {

@@ -1,0 +1,206 @@
+/**
+ * Load test: the fake Anthropic upstream measured directly and through the relay, in one run, on
+ * this machine. Prints req/s, p50/p99 and the relay/direct ratio for non-streaming and streaming
+ * requests, then checks that every request the upstream served was booked exactly once.
+ *
+ *   npm run bench -- [--duration 10] [--connections 50] [--workers 2]
+ *
+ * Everything runs on 127.0.0.1: a private redis-server, the fake upstream (its own process), the
+ * built relay (`dist/main.js`, its own primary + workers) and autocannon in this process.
+ */
+import autocannon from 'autocannon';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { startStandaloneRedis } from '../test/support/redis-servers.js';
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '50' },
+    workers: { type: 'string', default: '2' },
+    warmup: { type: 'string', default: '3' },
+  },
+});
+const DURATION = Number(args.duration);
+const CONNECTIONS = Number(args.connections);
+const WORKERS = Number(args.workers);
+const WARMUP = Number(args.warmup);
+const PREFIX = 'bench:';
+const ADMIN_PASSWORD = 'bench-admin-password';
+
+const children: ChildProcess[] = [];
+const stopChildren = () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+};
+process.on('exit', stopChildren);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function firstLine(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) resolve(buf.slice(0, nl));
+    });
+    child.once('exit', (code) => reject(new Error(`child exited early with ${code}`)));
+  });
+}
+
+async function waitHealthy(url: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${url}/health`)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await sleep(100);
+  }
+  throw new Error('relay did not become healthy');
+}
+
+async function api<T>(url: string, path: string, token: string, body: unknown): Promise<T> {
+  const res = await fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+/** A Messages request of about 2 KB, like a short Claude Code turn. */
+function requestBody(stream: boolean): string {
+  const filler = 'The quick brown fox jumps over the lazy dog. '.repeat(42);
+  return JSON.stringify({
+    model: 'claude-sonnet-5-5',
+    max_tokens: 256,
+    stream,
+    system: 'You are a helpful assistant.',
+    messages: [{ role: 'user', content: filler }],
+  });
+}
+
+interface Measured {
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+}
+
+async function load(url: string, headers: Record<string, string>, stream: boolean, duration: number): Promise<Measured> {
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    connections: CONNECTIONS,
+    duration,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: requestBody(stream),
+  });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requests: result.requests.total,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
+}
+
+/** Answers the upstream began (a stream the relay cut after its usage was known counts too). */
+async function answered(statsUrl: string): Promise<number> {
+  return ((await (await fetch(statsUrl)).json()) as { answered: number }).answered;
+}
+
+async function main() {
+  const redis = await startStandaloneRedis();
+  if (redis.target.kind !== 'url') throw new Error('unexpected');
+
+  const fakeProc = spawn(process.execPath, ['--import', 'tsx', 'bench/fake-upstream.ts'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(fakeProc);
+  const fake = JSON.parse(await firstLine(fakeProc)) as { url: string; stats: string };
+
+  const port = await freePort();
+  const relayUrl = `http://127.0.0.1:${port}`;
+  const relayProc = spawn(process.execPath, ['dist/main.js'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      WORKERS: String(WORKERS),
+      REDIS_URL: redis.target.url,
+      REDIS_KEY_PREFIX: PREFIX,
+      ENCRYPTION_KEY: 'bench-encryption-key-0123456789abcdef0123456789',
+      ADMIN_PASSWORD,
+      LOG_LEVEL: 'warn',
+    },
+  });
+  children.push(relayProc);
+  await waitHealthy(relayUrl);
+
+  const { token } = await api<{ token: string }>(relayUrl, '/admin/login', '', { username: 'admin', password: ADMIN_PASSWORD });
+  await api(relayUrl, '/admin/accounts', token, { platform: 'claude', type: 'api-key', name: 'bench', apiKey: 'sk-ant-bench-000000000000000000', baseUrl: fake.url });
+  const key = await api<{ id: string; key: string }>(relayUrl, '/admin/api-keys', token, { name: 'bench' });
+
+  const direct = { url: `${fake.url}/v1/messages`, headers: { 'x-api-key': 'sk-ant-bench-000000000000000000', 'anthropic-version': '2023-06-01' } };
+  const relay = { url: `${relayUrl}/api/v1/messages`, headers: { 'x-api-key': key.key, 'anthropic-version': '2023-06-01' } };
+
+  const rows: { mode: string; direct: Measured; relay: Measured }[] = [];
+  let servedViaRelay = 0;
+  for (const stream of [false, true]) {
+    await load(direct.url, direct.headers, stream, WARMUP);
+    const d = await load(direct.url, direct.headers, stream, DURATION);
+    const before = await answered(fake.stats);
+    await load(relay.url, relay.headers, stream, WARMUP);
+    const r = await load(relay.url, relay.headers, stream, DURATION);
+    servedViaRelay += (await answered(fake.stats)) - before;
+    rows.push({ mode: stream ? 'stream' : 'non-stream', direct: d, relay: r });
+  }
+
+  // Drain the relay (SIGTERM flushes every pending usage write), then count what was booked.
+  const exited = new Promise<number | null>((r) => relayProc.once('exit', (code) => r(code)));
+  relayProc.kill('SIGTERM');
+  const exitCode = await exited;
+  const client = new Redis(redis.target.url);
+  const booked = Number(await client.hget(`${PREFIX}usage:{${key.id}}`, 'requests'));
+  const bookedAccount = await client.smembers(`${PREFIX}account:index`).then(async ([id]) => Number(await client.hget(`${PREFIX}account_usage:{${id}}`, 'requests')));
+  client.disconnect();
+
+  const fmt = (n: number) => n.toFixed(0).padStart(8);
+  console.log(`\nmachine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), node ${process.version}; ${CONNECTIONS} connections, ${DURATION}s per run, relay workers ${WORKERS}`);
+  console.log('mode        |  direct req/s  p50ms  p99ms |   relay req/s  p50ms  p99ms |  ratio | relay non2xx/errors');
+  for (const { mode, direct: d, relay: r } of rows) {
+    console.log(
+      `${mode.padEnd(11)} | ${fmt(d.rps)} ${String(d.p50).padStart(6)} ${String(d.p99).padStart(6)} | ${fmt(r.rps)} ${String(r.p50).padStart(6)} ${String(r.p99).padStart(6)} | ${((100 * r.rps) / d.rps).toFixed(1).padStart(5)}% | ${r.non2xx}/${r.errors}`,
+    );
+  }
+  console.log(`upstream served via relay: ${servedViaRelay}; booked for the key: ${booked}; for the account: ${bookedAccount}; lost: ${servedViaRelay - booked}; relay exit code ${exitCode}`);
+
+  mkdirSync('bench/results', { recursive: true });
+  const file = `bench/results/${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+  writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), cores: os.cpus().length, connections: CONNECTIONS, duration: DURATION, workers: WORKERS, rows, servedViaRelay, booked, bookedAccount }, null, 2));
+  console.log(`results: ${file}`);
+
+  stopChildren();
+  await redis.stop();
+  process.exit(servedViaRelay === booked && servedViaRelay === bookedAccount ? 0 : 1);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  stopChildren();
+  process.exit(1);
+});
