@@ -127,12 +127,21 @@ export function validateTable(json: unknown): PricingTableJson {
   if (!t || typeof t !== 'object' || typeof t.models !== 'object' || t.models === null) {
     throw new PricingTableError('pricing table needs a "models" object');
   }
-  for (const [name, e] of Object.entries(t.models)) {
-    for (const k of ['input', 'output'] as const) {
-      if (typeof e[k] !== 'number' || !(e[k] >= 0)) throw new PricingTableError(`model ${name}: "${k}" must be a non-negative number`);
+  const prices = (where: string, e: Record<string, unknown>, required: readonly string[], optional: readonly string[]) => {
+    for (const k of required) {
+      if (typeof e[k] !== 'number' || !((e[k] as number) >= 0)) throw new PricingTableError(`${where}: "${k}" must be a non-negative number`);
     }
-    for (const k of ['cacheWrite5m', 'cacheWrite1h', 'cacheRead', 'webSearch', 'fast'] as const) {
-      if (e[k] !== undefined && !(typeof e[k] === 'number' && e[k] >= 0)) throw new PricingTableError(`model ${name}: "${k}" must be a non-negative number`);
+    for (const k of optional) {
+      if (e[k] !== undefined && !(typeof e[k] === 'number' && (e[k] as number) >= 0)) throw new PricingTableError(`${where}: "${k}" must be a non-negative number`);
+    }
+  };
+  for (const [name, e] of Object.entries(t.models)) {
+    if (typeof e !== 'object' || e === null || Array.isArray(e)) throw new PricingTableError(`model ${name}: expected an object of prices`);
+    prices(`model ${name}`, e as unknown as Record<string, unknown>, ['input', 'output'], ['cacheWrite5m', 'cacheWrite1h', 'cacheRead', 'webSearch', 'fast']);
+    if (e.tiers !== undefined && !Array.isArray(e.tiers)) throw new PricingTableError(`model ${name}: "tiers" must be a list`);
+    for (const [i, tier] of (e.tiers ?? []).entries()) {
+      if (typeof tier !== 'object' || tier === null) throw new PricingTableError(`model ${name} tier ${i}: expected an object`);
+      prices(`model ${name} tier ${i}`, tier as unknown as Record<string, unknown>, ['aboveInputTokens', 'input', 'output'], ['cacheWrite5m', 'cacheWrite1h', 'cacheRead']);
     }
   }
   if (typeof t.fallback !== 'string' || !t.models[t.fallback]) {
@@ -244,7 +253,17 @@ export function fromLiteLLM(json: Record<string, Record<string, unknown>>, fallb
   for (const [name, e] of Object.entries(json)) {
     if (name === 'sample_spec' || typeof e !== 'object' || e === null) continue;
     const provider = String(e.litellm_provider ?? '');
-    const platform = provider === 'anthropic' ? 'claude' : provider === 'gemini' || provider.startsWith('vertex_ai') ? 'gemini' : provider === 'openai' ? 'openai' : provider === 'azure' ? 'azure' : provider === 'bedrock' || provider === 'bedrock_converse' ? 'bedrock' : '';
+    const platform = provider.includes('anthropic')
+      ? 'claude'
+      : provider === 'gemini' || provider.startsWith('vertex_ai')
+        ? 'gemini'
+        : provider === 'openai'
+          ? 'openai'
+          : provider === 'azure'
+            ? 'azure'
+            : provider === 'bedrock' || provider === 'bedrock_converse'
+              ? 'bedrock'
+              : '';
     if (!platform) continue;
     const input = perMillion(e.input_cost_per_token);
     const output = perMillion(e.output_cost_per_token) ?? 0;
@@ -258,7 +277,14 @@ export function fromLiteLLM(json: Record<string, Record<string, unknown>>, fallb
     if (r !== undefined) entry.cacheRead = r;
     const in200 = perMillion(e.input_cost_per_token_above_200k_tokens);
     const out200 = perMillion(e.output_cost_per_token_above_200k_tokens);
-    if (in200 !== undefined && out200 !== undefined) entry.tiers = [{ aboveInputTokens: 200_000, input: in200, output: out200 }];
+    if (in200 !== undefined && out200 !== undefined) {
+      const tier: TableTier = { aboveInputTokens: 200_000, input: in200, output: out200 };
+      const read200 = perMillion(e.cache_read_input_token_cost_above_200k_tokens);
+      const write200 = perMillion(e.cache_creation_input_token_cost_above_200k_tokens);
+      if (read200 !== undefined) tier.cacheRead = read200;
+      if (write200 !== undefined) tier.cacheWrite5m = write200;
+      entry.tiers = [tier];
+    }
     models[name.replace(/^(?:gemini|vertex_ai|anthropic|openai|azure|bedrock)\//, '')] = entry;
   }
   const table = { version: new Date().toISOString().slice(0, 10), fallback, families: (shipped as PricingTableJson).families ?? [], models };

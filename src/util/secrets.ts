@@ -38,8 +38,11 @@ export function createSecrets(encryptionKey: string): Secrets {
     decrypt(blob) {
       const [version, iv, tag, ct] = blob.split('.');
       if (version !== 'v1' || !iv || !tag || ct === undefined) throw new Error('unrecognised encrypted blob');
-      const decipher = createDecipheriv('aes-256-gcm', aesKey, Buffer.from(iv, 'base64url'));
-      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+      const authTag = Buffer.from(tag, 'base64url');
+      // A full-length tag only: GCM would otherwise accept a truncated, forgeable one.
+      if (authTag.length !== 16) throw new Error('unrecognised encrypted blob');
+      const decipher = createDecipheriv('aes-256-gcm', aesKey, Buffer.from(iv, 'base64url'), { authTagLength: 16 });
+      decipher.setAuthTag(authTag);
       return Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]).toString('utf8');
     },
   };

@@ -52,7 +52,7 @@ export class AnthropicUsageAccumulator {
   result(): TokenUsage {
     // The 1-hour part is what the breakdown says; everything else written to cache is 5-minute,
     // so the total `cache_creation_input_tokens` is always booked in full.
-    const oneHour = Math.min(this.cache1h ?? 0, this.cacheCreateTotal || (this.cache1h ?? 0));
+    const oneHour = this.cache1h ?? 0;
     const total = Math.max(this.cacheCreateTotal, oneHour + (this.cache5m ?? 0));
     const usage: TokenUsage = {
       inputTokens: this.input,
