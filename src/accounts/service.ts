@@ -25,6 +25,20 @@ export interface Account {
   priority: number;
   active: boolean;
   schedulable: boolean;
+  /** In the shared pool of its platform; false = reachable only through a key's binding or a group. */
+  shared: boolean;
+  /** Used only when no other candidate is routable. */
+  backup: boolean;
+  /** Weight for weighted round robin (1..1000). */
+  weight: number;
+  /** Most requests in flight at once across all nodes; 0 = unlimited. */
+  maxConcurrency: number;
+  /** Allow list of models (globs); empty = every model of the platform. */
+  models: string[];
+  /** Requested model → upstream model. */
+  modelMapping: Record<string, string>;
+  /** The subscription behind the account ends here (epoch ms); null = no end. */
+  subscriptionExpiresAt: number | null;
   createdAt: number;
   updatedAt: number;
   lastUsedAt: number | null;
@@ -34,7 +48,24 @@ export interface Account {
 /** What the admin API shows: everything but the secrets. */
 export type AccountView = Omit<Account, 'credentials'> & { credentialHints: Record<string, string> };
 
-export type AccountInput = Partial<Pick<Account, 'name' | 'description' | 'baseUrl' | 'priority' | 'active' | 'schedulable'>> & {
+/** The fields an admin sets. */
+export const ACCOUNT_SETTINGS = [
+  'name',
+  'description',
+  'baseUrl',
+  'priority',
+  'active',
+  'schedulable',
+  'shared',
+  'backup',
+  'weight',
+  'maxConcurrency',
+  'models',
+  'modelMapping',
+  'subscriptionExpiresAt',
+] as const;
+
+export type AccountInput = Partial<Pick<Account, (typeof ACCOUNT_SETTINGS)[number]>> & {
   credentials?: Credentials;
 };
 
@@ -87,6 +118,13 @@ export function createAccountService(deps: { store: Store; secrets: Secrets; clo
       priority: field.num(r, 'priority', 50),
       active: field.bool(r, 'active', true),
       schedulable: field.bool(r, 'schedulable', true),
+      shared: field.bool(r, 'shared', true),
+      backup: field.bool(r, 'backup', false),
+      weight: field.num(r, 'weight', 1),
+      maxConcurrency: field.num(r, 'maxConcurrency', 0),
+      models: field.strList(r, 'models'),
+      modelMapping: field.strMap(r, 'modelMapping'),
+      subscriptionExpiresAt: field.numOrNull(r, 'subscriptionExpiresAt'),
       createdAt: field.num(r, 'createdAt'),
       updatedAt: field.num(r, 'updatedAt'),
       lastUsedAt: field.numOrNull(r, 'lastUsedAt'),
@@ -123,6 +161,13 @@ export function createAccountService(deps: { store: Store; secrets: Secrets; clo
         priority: input.priority ?? 50,
         active: input.active ?? true,
         schedulable: input.schedulable ?? true,
+        shared: input.shared ?? true,
+        backup: input.backup ?? false,
+        weight: input.weight ?? 1,
+        maxConcurrency: input.maxConcurrency ?? 0,
+        models: input.models ?? [],
+        modelMapping: input.modelMapping ?? {},
+        subscriptionExpiresAt: input.subscriptionExpiresAt ?? null,
         createdAt: now,
         updatedAt: now,
         lastUsedAt: null,

@@ -44,7 +44,25 @@ export interface Config {
   readonly adminSessionTtlMs: number;
   readonly trustProxy: boolean;
   readonly cacheTtlMs: number;
+  readonly schedulerStrategy: Strategy;
+  readonly stickyTtlMs: number;
+  readonly stickyRenewBelowMs: number;
+  readonly lightLoadInFlight: number;
+  readonly maxAttempts: number;
+  readonly rateLimitCooldownMs: number;
+  readonly overloadedCooldownMs: number;
+  readonly serverErrorCooldownMs: number;
+  readonly maxCooldownMs: number;
+  readonly breakerErrorPercent: number;
+  readonly breakerVolume: number;
+  readonly breakerResetMs: number;
+  readonly breakerWindowMs: number;
+  readonly leaseTtlMs: number;
 }
+
+/** Scheduling strategies (kept here so config depends on nothing). */
+export const STRATEGY_NAMES = ['least-recently-used', 'round-robin', 'weighted-round-robin', 'least-connections', 'fastest'] as const;
+export type Strategy = (typeof STRATEGY_NAMES)[number];
 
 /**
  * Every setting: its environment variable, its default, and what it means. The README's
@@ -73,6 +91,20 @@ export const SETTINGS = {
   ADMIN_SESSION_TTL: { default: '24h', doc: 'Admin login token lifetime.' },
   TRUST_PROXY: { default: 'false', doc: 'Take the client address from X-Forwarded-For (behind Nginx/Caddy).' },
   CACHE_TTL: { default: '60s', doc: 'Safety-net TTL of cached key and account records (changes are pushed by pub/sub).' },
+  SCHEDULER_STRATEGY: { default: 'least-recently-used', doc: 'Default strategy within a priority tier: least-recently-used, round-robin, weighted-round-robin, least-connections, fastest. Groups may override it.' },
+  STICKY_TTL: { default: '1h', doc: 'How long a conversation stays on its account after its last request.' },
+  STICKY_RENEW_BELOW: { default: '15m', doc: 'A sticky mapping with less than this left is renewed by its next request.' },
+  LIGHT_LOAD_IN_FLIGHT: { default: '8', doc: 'An account without a concurrency cap counts as lightly loaded below this many requests in flight.' },
+  UPSTREAM_MAX_ATTEMPTS: { default: '3', doc: 'Accounts tried per request (failover on 429, 529, 5xx, 401/403, timeouts, before the first byte).' },
+  COOLDOWN_RATE_LIMIT: { default: '60s', doc: 'Cooldown after a 429 whose response carries no reset time.' },
+  COOLDOWN_OVERLOADED: { default: '30s', doc: 'Cooldown of a model family on an account after a 529.' },
+  COOLDOWN_SERVER_ERROR: { default: '15s', doc: 'Cooldown of an account after a 5xx, a timeout or a connection failure.' },
+  COOLDOWN_MAX: { default: '24h', doc: 'The longest cooldown an upstream reset header can ask for.' },
+  BREAKER_ERROR_PERCENT: { default: '50', doc: 'Failure percentage that opens an account\'s circuit breaker.' },
+  BREAKER_VOLUME: { default: '10', doc: 'Calls in the window before the breaker may open.' },
+  BREAKER_RESET: { default: '30s', doc: 'How long an open breaker waits before a half-open probe.' },
+  BREAKER_WINDOW: { default: '60s', doc: 'Rolling window of the breaker statistics.' },
+  LEASE_TTL: { default: '30s', doc: 'Concurrency leases expire after this unless renewed (a crashed worker frees its slots).' },
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -124,6 +156,20 @@ export function loadConfig(env: Env = process.env): Config {
     adminSessionTtlMs: parseDuration('ADMIN_SESSION_TTL', or('ADMIN_SESSION_TTL', '24h'), 60_000),
     trustProxy: parseBoolean('TRUST_PROXY', or('TRUST_PROXY', 'false')),
     cacheTtlMs: parseDuration('CACHE_TTL', or('CACHE_TTL', '60s'), 1000),
+    schedulerStrategy: parseEnum('SCHEDULER_STRATEGY', or('SCHEDULER_STRATEGY', 'least-recently-used'), STRATEGY_NAMES),
+    stickyTtlMs: parseDuration('STICKY_TTL', or('STICKY_TTL', '1h'), 1000),
+    stickyRenewBelowMs: parseDuration('STICKY_RENEW_BELOW', or('STICKY_RENEW_BELOW', '15m')),
+    lightLoadInFlight: parseInteger('LIGHT_LOAD_IN_FLIGHT', or('LIGHT_LOAD_IN_FLIGHT', '8'), 1, 100_000),
+    maxAttempts: parseInteger('UPSTREAM_MAX_ATTEMPTS', or('UPSTREAM_MAX_ATTEMPTS', '3'), 1, 20),
+    rateLimitCooldownMs: parseDuration('COOLDOWN_RATE_LIMIT', or('COOLDOWN_RATE_LIMIT', '60s'), 100),
+    overloadedCooldownMs: parseDuration('COOLDOWN_OVERLOADED', or('COOLDOWN_OVERLOADED', '30s'), 100),
+    serverErrorCooldownMs: parseDuration('COOLDOWN_SERVER_ERROR', or('COOLDOWN_SERVER_ERROR', '15s'), 100),
+    maxCooldownMs: parseDuration('COOLDOWN_MAX', or('COOLDOWN_MAX', '24h'), 1000),
+    breakerErrorPercent: parseInteger('BREAKER_ERROR_PERCENT', or('BREAKER_ERROR_PERCENT', '50'), 1, 100),
+    breakerVolume: parseInteger('BREAKER_VOLUME', or('BREAKER_VOLUME', '10'), 1, 100_000),
+    breakerResetMs: parseDuration('BREAKER_RESET', or('BREAKER_RESET', '30s'), 100),
+    breakerWindowMs: parseDuration('BREAKER_WINDOW', or('BREAKER_WINDOW', '60s'), 1000),
+    leaseTtlMs: parseDuration('LEASE_TTL', or('LEASE_TTL', '30s'), 1000),
   };
   return Object.freeze(config);
 }

@@ -32,7 +32,14 @@ export const ERRORS = {
   body_too_large: { status: 413, kind: 'too_large', message: 'The request body is larger than this relay accepts.' },
   not_found: { status: 404, kind: 'not_found', message: 'No such route.' },
   method_not_allowed: { status: 405, kind: 'invalid_request', message: 'Method not allowed on this route.' },
+  platform_not_allowed: { status: 403, kind: 'permission', message: 'This API key may not use this platform.' },
+  model_not_allowed: { status: 403, kind: 'permission', message: 'This API key may not use this model.' },
+  client_not_allowed: { status: 403, kind: 'permission', message: 'This API key may not be used from this client.' },
+  rate_limited: { status: 429, kind: 'rate_limit', message: 'This API key reached its rate limit.' },
+  concurrency_limited: { status: 429, kind: 'rate_limit', message: 'This API key has too many requests in flight.' },
+  budget_exceeded: { status: 402, kind: 'billing', message: 'This API key reached its cost limit.' },
   no_account_available: { status: 503, kind: 'unavailable', message: 'No upstream account is available for this request.' },
+  accounts_rate_limited: { status: 429, kind: 'rate_limit', message: 'Every upstream account for this request is rate limited or cooling down.' },
   upstream_unreachable: { status: 502, kind: 'api', message: 'The upstream could not be reached.' },
   upstream_timeout: { status: 504, kind: 'timeout', message: 'The upstream did not answer in time.' },
   upstream_error: { status: 502, kind: 'api', message: 'The upstream returned an error.' },
@@ -54,15 +61,15 @@ export class RelayError extends Error {
   /** Extra response headers (e.g. retry-after). */
   readonly headers: Readonly<Record<string, string>>;
 
-  constructor(code: ErrorCode, opts: { message?: string; status?: number; headers?: Record<string, string>; cause?: unknown } = {}) {
+  /** The error's class (an upstream error takes the class of the upstream's status). */
+  readonly kind: ErrorKind;
+
+  constructor(code: ErrorCode, opts: { message?: string; status?: number; headers?: Record<string, string>; kind?: ErrorKind; cause?: unknown } = {}) {
     super(opts.message ?? ERRORS[code].message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'RelayError';
     this.code = code;
     this.status = opts.status ?? ERRORS[code].status;
     this.headers = opts.headers ?? {};
-  }
-
-  get kind(): ErrorKind {
-    return ERRORS[this.code].kind;
+    this.kind = opts.kind ?? ERRORS[code].kind;
   }
 }

@@ -8,24 +8,87 @@ import type { Secrets } from '../util/secrets.js';
 export const KEY_PREFIX = 'cr_';
 const KEY_PATTERN = /^cr_[0-9a-f]{64}$/;
 
-/** A relay API key as stored. The secret itself is never stored, only its keyed hash. */
-export interface ApiKeyRecord {
-  id: ApiKeyId;
+/** Everything an admin sets on a key. Limits of 0 mean "no limit"; empty lists mean "any". */
+export interface KeySettings {
   name: string;
   description: string;
   active: boolean;
+  /** Epoch ms after which the key stops working; null = never (with `fixed` expiry). */
+  expiresAt: number | null;
+  /** `after-first-use`: the key expires `activationDays` after its first request. */
+  expiryMode: 'fixed' | 'after-first-use';
+  activationDays: number;
+  /** Platforms the key may use (claude, gemini, openai, azure, bedrock); empty = all. */
+  permissions: string[];
+  /** Model globs the key may use (empty = any) and may not use. */
+  modelAllow: string[];
+  modelDeny: string[];
+  /** Clients the key may be used from (claude-code, gemini-cli, codex-cli); empty = any. */
+  allowedClients: string[];
+  /** Dedicated accounts, tried first. */
+  accountIds: string[];
+  /** Groups, tried after the dedicated accounts. */
+  groupIds: string[];
+  /** With bindings: may fall back to the shared pool when every bound account is unavailable. */
+  poolFallback: boolean;
+  concurrencyLimit: number;
+  /** When the concurrency limit is reached, wait up to this long for a slot (0 = refuse at once). */
+  concurrencyWaitSeconds: number;
+  rateWindowMinutes: number;
+  rateLimitRequests: number;
+  /** All tokens (input, output, cache writes and reads) per window. */
+  rateLimitTokens: number;
+  /** USD per window. */
+  rateLimitCost: number;
+  /** USD per day (STATS_TIMEZONE), per week (from Monday), in total. */
+  dailyCostLimit: number;
+  weeklyCostLimit: number;
+  /** Count only this model family (e.g. `opus`) toward the weekly limit, and gate only its requests. */
+  weeklyCostFamily: string;
+  totalCostLimit: number;
+}
+
+export const KEY_SETTING_DEFAULTS: KeySettings = Object.freeze({
+  name: '',
+  description: '',
+  active: true,
+  expiresAt: null,
+  expiryMode: 'fixed',
+  activationDays: 0,
+  permissions: [],
+  modelAllow: [],
+  modelDeny: [],
+  allowedClients: [],
+  accountIds: [],
+  groupIds: [],
+  poolFallback: false,
+  concurrencyLimit: 0,
+  concurrencyWaitSeconds: 0,
+  rateWindowMinutes: 0,
+  rateLimitRequests: 0,
+  rateLimitTokens: 0,
+  rateLimitCost: 0,
+  dailyCostLimit: 0,
+  weeklyCostLimit: 0,
+  weeklyCostFamily: '',
+  totalCostLimit: 0,
+}) as KeySettings;
+
+/** A relay API key as stored. The secret itself is never stored, only its keyed hash. */
+export interface ApiKeyRecord extends KeySettings {
+  id: ApiKeyId;
   createdAt: number;
   updatedAt: number;
-  /** Epoch ms after which the key stops working; null = never. */
-  expiresAt: number | null;
   lastUsedAt: number | null;
+  /** First use, for `after-first-use` expiry. */
+  activatedAt: number | null;
   /** HMAC of the secret (the lookup key). */
   hash: string;
   /** `cr_1a2b…9z8y`, enough to recognise a key in a list. */
   preview: string;
 }
 
-export type ApiKeyInput = Partial<Pick<ApiKeyRecord, 'name' | 'description' | 'active' | 'expiresAt'>>;
+export type ApiKeyInput = Partial<KeySettings>;
 
 export type AuthFailure = 'missing' | 'malformed' | 'unknown' | 'disabled' | 'expired';
 export type AuthResult = { ok: true; key: ApiKeyRecord } | { ok: false; reason: AuthFailure; key?: ApiKeyRecord };
@@ -43,15 +106,36 @@ export interface ApiKeyService {
 function fromHash(raw: Record<string, string>): ApiKeyRecord | null {
   if (!raw.id) return null;
   const r = decodeFields(raw);
+  const d = KEY_SETTING_DEFAULTS;
   return {
     id: field.str(r, 'id') as ApiKeyId,
     name: field.str(r, 'name'),
     description: field.str(r, 'description'),
     active: field.bool(r, 'active', true),
+    expiresAt: field.numOrNull(r, 'expiresAt'),
+    expiryMode: field.str(r, 'expiryMode') === 'after-first-use' ? 'after-first-use' : 'fixed',
+    activationDays: field.num(r, 'activationDays', d.activationDays),
+    permissions: field.strList(r, 'permissions'),
+    modelAllow: field.strList(r, 'modelAllow'),
+    modelDeny: field.strList(r, 'modelDeny'),
+    allowedClients: field.strList(r, 'allowedClients'),
+    accountIds: field.strList(r, 'accountIds'),
+    groupIds: field.strList(r, 'groupIds'),
+    poolFallback: field.bool(r, 'poolFallback', d.poolFallback),
+    concurrencyLimit: field.num(r, 'concurrencyLimit', 0),
+    concurrencyWaitSeconds: field.num(r, 'concurrencyWaitSeconds', 0),
+    rateWindowMinutes: field.num(r, 'rateWindowMinutes', 0),
+    rateLimitRequests: field.num(r, 'rateLimitRequests', 0),
+    rateLimitTokens: field.num(r, 'rateLimitTokens', 0),
+    rateLimitCost: field.num(r, 'rateLimitCost', 0),
+    dailyCostLimit: field.num(r, 'dailyCostLimit', 0),
+    weeklyCostLimit: field.num(r, 'weeklyCostLimit', 0),
+    weeklyCostFamily: field.str(r, 'weeklyCostFamily'),
+    totalCostLimit: field.num(r, 'totalCostLimit', 0),
     createdAt: field.num(r, 'createdAt'),
     updatedAt: field.num(r, 'updatedAt'),
-    expiresAt: field.numOrNull(r, 'expiresAt'),
     lastUsedAt: field.numOrNull(r, 'lastUsedAt'),
+    activatedAt: field.numOrNull(r, 'activatedAt'),
     hash: field.str(r, 'hash'),
     preview: field.str(r, 'preview'),
   };
@@ -81,19 +165,31 @@ export function createApiKeyService(deps: { store: Store; secrets: Secrets; cloc
     await bus.publish('apikey', record.hash);
   };
 
+  /** First use of an `after-first-use` key: its lifetime starts now (once, across all nodes). */
+  const activate = async (key: ApiKeyRecord): Promise<ApiKeyRecord> => {
+    const now = clock.now();
+    const won = await redis.hsetnx(keys.apiKey(key.id), 'activatedAt', JSON.stringify(now));
+    if (won) {
+      const expiresAt = now + key.activationDays * 86_400_000;
+      await redis.hset(keys.apiKey(key.id), 'expiresAt', JSON.stringify(expiresAt));
+      await bus.publish('apikey', key.hash);
+      return { ...key, activatedAt: now, expiresAt };
+    }
+    return (await load(key.id)) ?? key;
+  };
+
   return {
     async create(input) {
       const plaintext = KEY_PREFIX + randomBytes(32).toString('hex');
       const now = clock.now();
       const record: ApiKeyRecord = {
+        ...KEY_SETTING_DEFAULTS,
+        ...definedOnly(input),
         id: newApiKeyId(),
-        name: input.name,
-        description: input.description ?? '',
-        active: input.active ?? true,
         createdAt: now,
         updatedAt: now,
-        expiresAt: input.expiresAt ?? null,
         lastUsedAt: null,
+        activatedAt: null,
         hash: secrets.hashApiKey(plaintext),
         preview: `${plaintext.slice(0, 7)}…${plaintext.slice(-4)}`,
       };
@@ -133,9 +229,10 @@ export function createApiKeyService(deps: { store: Store; secrets: Secrets; cloc
     async authenticate(secret) {
       if (!secret) return { ok: false, reason: 'missing' };
       if (!KEY_PATTERN.test(secret)) return { ok: false, reason: 'malformed' };
-      const key = await byHash.get(secrets.hashApiKey(secret));
+      let key = await byHash.get(secrets.hashApiKey(secret));
       if (!key) return { ok: false, reason: 'unknown' };
       if (!key.active) return { ok: false, reason: 'disabled', key };
+      if (key.expiryMode === 'after-first-use' && key.activatedAt === null) key = await activate(key);
       if (key.expiresAt !== null && key.expiresAt <= clock.now()) return { ok: false, reason: 'expired', key };
       return { ok: true, key };
     },

@@ -36,6 +36,8 @@ export interface UsageTap {
   readonly sawUsage: boolean;
   /** The stream reached its normal end (Anthropic `message_stop`). */
   readonly complete: boolean;
+  /** The upstream has sent its first event: from here on bytes go to the client (no failover). */
+  readonly started: boolean;
   /** An error event inside the stream, if one came. */
   readonly streamError: { type: string; message: string } | undefined;
 }
@@ -57,4 +59,6 @@ export interface Provider {
   usageFromJson(body: unknown): { usage: TokenUsage; model: string | undefined; sawUsage: boolean };
   createStreamTap(): UsageTap;
   classifyError(status: number): UpstreamErrorClass;
+  /** When the upstream says a rate limit resets (epoch ms), from its response headers. */
+  resetTime(headers: Readonly<Record<string, string>>, now: number): number | undefined;
 }

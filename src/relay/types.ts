@@ -1,4 +1,8 @@
+import type { HealthService } from '../accounts/health.js';
 import type { AccountService, Platform } from '../accounts/service.js';
+import type { EventSink } from '../events/index.js';
+import type { LimitService } from '../limits/index.js';
+import type { Breakers } from '../scheduler/breakers.js';
 import type { ApiShape } from '../errors/render.js';
 import type { RequestId } from '../ids.js';
 import type { ApiKeyService } from '../keys/service.js';
@@ -14,6 +18,11 @@ export interface RelayDeps {
   keys: ApiKeyService;
   accounts: AccountService;
   scheduler: Scheduler;
+  limits: LimitService;
+  health: HealthService;
+  breakers: Breakers;
+  events: EventSink;
+  policy: RelayPolicy;
   upstream: Upstream;
   recorder: UsageRecorder;
   /** Read on every booking so a refreshed table applies at once. */
@@ -24,10 +33,26 @@ export interface RelayDeps {
   bodyLimitBytes: number;
 }
 
+/** Failover and cooldown settings (from config). */
+export interface RelayPolicy {
+  /** Accounts tried per request before giving up (failover before the first byte). */
+  maxAttempts: number;
+  /** Cooldown after a 429 that carries no reset time. */
+  rateLimitCooldownMs: number;
+  /** Cooldown after a 529 (overloaded). */
+  overloadedCooldownMs: number;
+  /** Cooldown after a 5xx, a timeout or an unreachable upstream. */
+  serverErrorCooldownMs: number;
+  /** The longest cooldown an upstream's reset header may ask for. */
+  maxCooldownMs: number;
+}
+
 /** What a client request means, once its body is read and validated. */
 export interface ParsedRequest {
   model: string;
   stream: boolean;
+  /** The parsed body (for session ids, client detection, model mapping). */
+  json: Record<string, unknown>;
 }
 
 /**

@@ -1,48 +1,251 @@
+import type { Group, GroupService, Strategy } from '../accounts/groups.js';
+import { assess, type Blocker, type HealthService } from '../accounts/health.js';
 import type { Account, AccountService, Platform } from '../accounts/service.js';
 import type { AccountId } from '../ids.js';
+import type { ApiKeyRecord } from '../keys/service.js';
+import type { LimitScripts } from '../limits/admit-script.js';
+import type { Lease, LeaseKeeper } from '../limits/leases.js';
+import type { Store } from '../store/index.js';
 import type { Clock } from '../util/clock.js';
+import { explicitlySupports, modelFamily, upstreamModelFor } from '../util/models.js';
+import type { Breakers } from './breakers.js';
+import type { LoadView } from './load.js';
+import type { SessionRef } from './session.js';
+import type { StickySessions } from './sticky.js';
+import type { StrategyState } from './strategies.js';
 
-/** What the relay asks the scheduler for. */
 export interface PickRequest {
   platform: Platform;
+  /** The model the client asked for. */
   model: string;
-  /** Accounts already tried in this request (failover skips them). */
-  exclude?: ReadonlySet<AccountId>;
+  key: ApiKeyRecord;
+  session: SessionRef | null;
+  /** Accounts already tried in this request (failover moves on). */
+  exclude: ReadonlySet<AccountId>;
+  requestId: string;
 }
 
-export type PickResult = { ok: true; account: Account } | { ok: false; reason: 'no_account' };
+export interface Pick {
+  account: Account;
+  /** The model to send upstream (after the account's mapping). */
+  upstreamModel: string;
+  /** The account's in-flight lease; release it when the call ends. */
+  lease: Lease;
+  sticky: boolean;
+  tier: Tier;
+}
+
+export type PickResult =
+  | { ok: true; pick: Pick }
+  /** Nothing routable. `retryAt`: when the earliest cooling candidate comes back (rate limits). */
+  | { ok: false; reason: 'no_account' | 'all_cooling'; retryAt: number | null };
+
+/**
+ * Priority tiers, best first (the seed's order): healthy and lightly loaded; healthy and naming the
+ * model explicitly; healthy; recoverable (breaker past its open period, not yet proven); backup.
+ */
+export const TIERS = ['light', 'explicit', 'healthy', 'recoverable', 'backup'] as const;
+export type Tier = (typeof TIERS)[number];
 
 export interface Scheduler {
   pick(req: PickRequest): Promise<PickResult>;
+  /** Every account of the platform with whether it can take a request for `model` now, and why not. */
+  explain(account: Account, model?: string): Promise<{ routable: boolean; recoverable: boolean; blockers: Blocker[]; inFlight: number }>;
+  readonly load: LoadView;
+}
+
+export interface SchedulerDeps {
+  store: Store;
+  accounts: AccountService;
+  groups: GroupService;
+  health: HealthService;
+  breakers: Breakers;
+  load: LoadView;
+  sticky: StickySessions;
+  strategies: StrategyState;
+  leases: LeaseKeeper;
+  scripts: LimitScripts;
+  clock: Clock;
+  defaultStrategy: Strategy;
+  /** With no concurrency cap, an account counts as lightly loaded below this many in flight. */
+  lightLoadInFlight: number;
+}
+
+interface Stage {
+  name: 'dedicated' | 'group' | 'pool';
+  pool: string;
+  strategy: Strategy;
+  accounts: Account[];
 }
 
 /**
- * Chooses an upstream account: active and schedulable accounts of the platform, lowest priority
- * number first, then the least recently used. "Recently used" combines the last use Redis knows
- * (written with every usage booking) and this worker's own picks since, so concurrent requests
- * on one worker spread instead of piling onto one account.
+ * Candidates in order: accounts bound to the key (dedicated), then its groups, then the shared
+ * pool of the platform. With bindings, the pool is used only if the key allows falling back.
  */
-export function createScheduler(deps: { accounts: AccountService; clock: Clock }): Scheduler {
-  const localPicks = new Map<AccountId, number>();
+function stages(key: ApiKeyRecord, platform: Platform, all: readonly Account[], groups: ReadonlyMap<string, Group>, defaultStrategy: Strategy): Stage[] {
+  const byId = new Map(all.map((a) => [a.id as string, a]));
+  const ofPlatform = (a: Account | undefined): a is Account => !!a && a.platform === platform;
+  const out: Stage[] = [];
+  const dedicated = key.accountIds.map((id) => byId.get(id)).filter(ofPlatform);
+  if (dedicated.length > 0) out.push({ name: 'dedicated', pool: `key:${key.id}`, strategy: defaultStrategy, accounts: dedicated });
+  for (const gid of key.groupIds) {
+    const g = groups.get(gid);
+    if (!g || g.platform !== platform) continue;
+    const members = g.accountIds.map((id) => byId.get(id)).filter(ofPlatform);
+    if (members.length > 0) out.push({ name: 'group', pool: `group:${g.id}`, strategy: g.strategy ?? defaultStrategy, accounts: members });
+  }
+  const bound = key.accountIds.length > 0 || key.groupIds.length > 0;
+  if (!bound || key.poolFallback) {
+    out.push({ name: 'pool', pool: `pool:${platform}`, strategy: defaultStrategy, accounts: all.filter((a) => a.platform === platform && a.shared) });
+  }
+  return out;
+}
+
+export function createScheduler(deps: SchedulerDeps): Scheduler {
+  const { clock, load } = deps;
+
+  /** Static reasons an account cannot serve (settings, not health). */
+  const unusable = (a: Account, now: number): Blocker | null => {
+    if (!a.active) return { reason: 'inactive', scope: '*', until: null };
+    if (!a.schedulable) return { reason: 'unschedulable', scope: '*', until: null };
+    if (a.subscriptionExpiresAt !== null && a.subscriptionExpiresAt <= now) return { reason: 'subscription_expired', scope: '*', until: null };
+    return null;
+  };
+
+  interface Assessed {
+    account: Account;
+    upstreamModel: string;
+    tier: Tier;
+  }
+
+  /** Whether the account can take this request now, and in which tier; else what blocks it. */
+  const evaluate = async (a: Account, model: string, now: number): Promise<{ ok: Assessed } | { blockers: Blocker[] }> => {
+    const upstreamModel = upstreamModelFor(a, model);
+    if (upstreamModel === undefined) return { blockers: [] };
+    const fixed = unusable(a, now);
+    if (fixed) return { blockers: [fixed] };
+    const { blockers, recoverable } = assess(await deps.health.get(a.id), modelFamily(model), now);
+    const local = deps.breakers.state(a.id);
+    if (local === 'open') blockers.push({ reason: 'breaker_open', scope: '*', until: null, detail: 'open in this worker' });
+    if (blockers.length > 0) return { blockers };
+    const inFlight = load.inFlight(a.id);
+    if (a.maxConcurrency > 0 && inFlight >= a.maxConcurrency) return { blockers: [] };
+    const tier: Tier = a.backup
+      ? 'backup'
+      : recoverable || local === 'half-open'
+        ? 'recoverable'
+        : inFlight < (a.maxConcurrency > 0 ? Math.ceil(a.maxConcurrency * 0.8) : deps.lightLoadInFlight)
+          ? 'light'
+          : explicitlySupports(a, model)
+            ? 'explicit'
+            : 'healthy';
+    return { ok: { account: a, upstreamModel, tier } };
+  };
+
+  const lease = async (a: Account, requestId: string): Promise<Lease | null> => {
+    const ok = await deps.scripts.accountLease(deps.store.keys.accountLeases(a.id), deps.store.keys.accountLastPick(a.id), clock.now(), requestId, deps.leases.leaseMs, a.maxConcurrency);
+    if (!ok) return null;
+    load.acquired(a.id);
+    load.picked(a.id);
+    const held = deps.leases.hold(deps.store.keys.accountLeases(a.id), requestId);
+    return {
+      set: held.set,
+      id: held.id,
+      release: async () => {
+        load.released(a.id);
+        await held.release();
+      },
+    };
+  };
 
   return {
+    load,
+
     async pick(req) {
-      const all = await deps.accounts.snapshot();
-      let best: Account | undefined;
-      let bestUsed = 0;
-      for (const a of all) {
-        if (a.platform !== req.platform || !a.active || !a.schedulable) continue;
-        if (req.exclude?.has(a.id)) continue;
-        const used = Math.max(a.lastUsedAt ?? 0, localPicks.get(a.id) ?? 0);
-        if (!best || a.priority < best.priority || (a.priority === best.priority && used < bestUsed)) {
-          best = a;
-          bestUsed = used;
+      const [all, groups] = await Promise.all([deps.accounts.snapshot(), deps.groups.snapshot()]);
+      const plan = stages(req.key, req.platform, all, groups, deps.defaultStrategy);
+      const candidates = plan.flatMap((s) => s.accounts);
+      load.touch(candidates.map((a) => a.id));
+      const now = clock.now();
+      let earliestRetry: number | null = null;
+      let cooling = 0;
+      const evaluated = new Map<AccountId, Assessed | null>();
+      const check = async (a: Account) => {
+        if (evaluated.has(a.id)) return evaluated.get(a.id) ?? null;
+        if (req.exclude.has(a.id)) {
+          evaluated.set(a.id, null);
+          return null;
+        }
+        const r = await evaluate(a, req.model, now);
+        if ('ok' in r) {
+          evaluated.set(a.id, r.ok);
+          return r.ok;
+        }
+        for (const b of r.blockers) {
+          if (b.until !== null && (b.reason === 'rate_limited' || b.reason === 'overloaded' || b.reason === 'server_error' || b.reason === 'breaker_open' || b.reason === 'unreachable' || b.reason === 'timeout')) {
+            cooling++;
+            earliestRetry = earliestRetry === null ? b.until : Math.min(earliestRetry, b.until);
+          }
+        }
+        evaluated.set(a.id, null);
+        return null;
+      };
+
+      // The conversation's account, if it can still take it.
+      let stuck: { accountId: AccountId; expiresAt: number } | null = null;
+      if (req.session) {
+        stuck = await deps.sticky.get(req.key.id, req.session.hash);
+        const account = stuck ? candidates.find((a) => a.id === stuck?.accountId) : undefined;
+        const ok = account ? await check(account) : null;
+        if (ok) {
+          const l = await lease(ok.account, req.requestId);
+          if (l) {
+            if (stuck && deps.sticky.needsRenewal(stuck.expiresAt)) await deps.sticky.set(req.key.id, req.session.hash, ok.account.id);
+            return { ok: true, pick: { account: ok.account, upstreamModel: ok.upstreamModel, lease: l, sticky: true, tier: ok.tier } };
+          }
         }
       }
-      if (!best) return { ok: false, reason: 'no_account' };
-      // Strictly later than its last use, so same-millisecond picks still rotate.
-      localPicks.set(best.id, Math.max(deps.clock.now(), bestUsed + 1));
-      return { ok: true, account: best };
+
+      for (const stage of plan) {
+        const usable: Assessed[] = [];
+        for (const a of stage.accounts) {
+          const r = await check(a);
+          if (r) usable.push(r);
+        }
+        while (usable.length > 0) {
+          // best tier, then lowest priority number, then the stage's strategy
+          const bestTier = Math.min(...usable.map((u) => TIERS.indexOf(u.tier)));
+          const inTier = usable.filter((u) => TIERS.indexOf(u.tier) === bestTier);
+          const bestPriority = Math.min(...inTier.map((u) => u.account.priority));
+          const equals = inTier.filter((u) => u.account.priority === bestPriority);
+          const chosen = deps.strategies.choose(stage.strategy, `${stage.pool}:${bestTier}:${bestPriority}`, equals.map((u) => u.account), load);
+          const assessed = equals.find((u) => u.account === chosen) as Assessed;
+          const l = await lease(chosen, req.requestId);
+          if (l) {
+            if (req.session && stuck?.accountId !== chosen.id) await deps.sticky.set(req.key.id, req.session.hash, chosen.id);
+            return { ok: true, pick: { account: chosen, upstreamModel: assessed.upstreamModel, lease: l, sticky: false, tier: assessed.tier } };
+          }
+          // its concurrency cap filled up meanwhile: next one
+          usable.splice(usable.indexOf(assessed), 1);
+        }
+      }
+      return { ok: false, reason: cooling > 0 ? 'all_cooling' : 'no_account', retryAt: earliestRetry };
+    },
+
+    async explain(account, model) {
+      const now = clock.now();
+      const blockers: Blocker[] = [];
+      const fixed = unusable(account, now);
+      if (fixed) blockers.push(fixed);
+      const health = await deps.health.get(account.id);
+      const family = model ? modelFamily(model) : '*';
+      const assessed = assess(health, family, now);
+      // Without a model, list every cooldown (any family).
+      const all = model ? assessed.blockers : [...assessed.blockers, ...health.cooldowns.filter((c) => c.until > now && c.scope !== '*').map((c) => ({ reason: c.reason, scope: c.scope, until: c.until, detail: `HTTP ${c.status}` }) as Blocker)];
+      blockers.push(...all);
+      const inFlight = await deps.store.redis.zcount(deps.store.keys.accountLeases(account.id), now, '+inf');
+      const routable = blockers.filter((b) => b.scope === '*' || b.scope === family).length === 0;
+      return { routable, recoverable: assessed.recoverable, blockers, inFlight };
     },
   };
 }

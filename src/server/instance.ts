@@ -1,6 +1,15 @@
 import cluster from 'node:cluster';
 import uWS from 'uWebSockets.js';
+import { createGroupService } from '../accounts/groups.js';
+import { createHealthService } from '../accounts/health.js';
 import { createAccountService } from '../accounts/service.js';
+import { createEventSink } from '../events/index.js';
+import { createLimitService, defineLimitScripts } from '../limits/index.js';
+import { createLeaseKeeper } from '../limits/leases.js';
+import { createBreakers } from '../scheduler/breakers.js';
+import { createLoadView } from '../scheduler/load.js';
+import { createStickySessions } from '../scheduler/sticky.js';
+import { createStrategyState } from '../scheduler/strategies.js';
 import { createAdminAuth } from '../admin/auth.js';
 import type { Config } from '../config/index.js';
 import { requestIdFactory } from '../ids.js';
@@ -45,10 +54,61 @@ export async function startInstance(config: Config, opts: { log?: Logger; clock?
   const recorder = createUsageRecorder({ store, log, timeZone: config.statsTimezone, recordsKept: config.usageRecordsKept });
   const upstream = createUpstream({ connectTimeoutMs: config.upstreamConnectTimeoutMs, timeoutMs: config.upstreamTimeoutMs });
 
+  const groups = createGroupService({ store, clock, cacheTtlMs: config.cacheTtlMs });
+  const health = createHealthService({ store, clock, cacheTtlMs: config.cacheTtlMs });
+  const events = createEventSink({ store, clock, log });
+  const limitScripts = defineLimitScripts(store.redis);
+  const leases = createLeaseKeeper({
+    scripts: limitScripts,
+    release: (set, id) => store.redis.zrem(set, id),
+    clock,
+    log,
+    leaseMs: config.leaseTtlMs,
+  });
+  const breakers = createBreakers(
+    { errorPercent: config.breakerErrorPercent, volume: config.breakerVolume, resetMs: config.breakerResetMs, windowMs: config.breakerWindowMs },
+    {
+      onOpen: (id, openUntil) => {
+        health.breakerOpened(id, openUntil).catch((err: unknown) => log.warn('breaker state not shared', { accountId: id, err }));
+        events.emit('account.breaker_open', { accountId: id, until: openUntil });
+      },
+      onClose: (id) => {
+        health.recovered(id).catch((err: unknown) => log.warn('breaker state not shared', { accountId: id, err }));
+        events.emit('account.breaker_closed', { accountId: id });
+      },
+    },
+  );
+  const scheduler = createScheduler({
+    store,
+    accounts,
+    groups,
+    health,
+    breakers,
+    load: createLoadView({ store, clock }),
+    sticky: createStickySessions({ store, clock, ttlMs: config.stickyTtlMs, renewBelowMs: config.stickyRenewBelowMs }),
+    strategies: createStrategyState(),
+    leases,
+    scripts: limitScripts,
+    clock,
+    defaultStrategy: config.schedulerStrategy,
+    lightLoadInFlight: config.lightLoadInFlight,
+  });
+
   const deps: RelayDeps = {
     keys,
     accounts,
-    scheduler: createScheduler({ accounts, clock }),
+    scheduler,
+    limits: createLimitService({ store, clock, bucketsOf, leases, scripts: limitScripts }),
+    health,
+    breakers,
+    events,
+    policy: {
+      maxAttempts: config.maxAttempts,
+      rateLimitCooldownMs: config.rateLimitCooldownMs,
+      overloadedCooldownMs: config.overloadedCooldownMs,
+      serverErrorCooldownMs: config.serverErrorCooldownMs,
+      maxCooldownMs: config.maxCooldownMs,
+    },
     upstream,
     recorder,
     pricing: () => pricing.current(),
@@ -65,6 +125,10 @@ export async function startInstance(config: Config, opts: { log?: Logger; clock?
       auth,
       keys,
       accounts,
+      groups,
+      health,
+      limits: deps.limits,
+      scheduler,
       usage: createUsageQueries({ store, bucketsOf, now: () => clock.now() }),
       clientAddress: (ctx) => {
         const forwarded = config.trustProxy ? ctx.ex.incoming.headers['x-forwarded-for']?.split(',')[0]?.trim() : undefined;
@@ -127,6 +191,7 @@ export async function startInstance(config: Config, opts: { log?: Logger; clock?
         const flushed = await recorder.flush(Math.max(1_000, deadline - Date.now()));
         if (!flushed) log.error('usage writes still pending at shutdown', { pending: recorder.pending });
         if (finished) closeApp();
+        leases.stop();
         await upstream.close().catch(() => {});
         await store.close();
         return finished && flushed;

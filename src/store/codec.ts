@@ -29,4 +29,9 @@ export const field = {
   numOrNull: (r: Record<string, unknown>, k: string): number | null => (typeof r[k] === 'number' && Number.isFinite(r[k]) ? (r[k] as number) : null),
   bool: (r: Record<string, unknown>, k: string, d: boolean): boolean => (typeof r[k] === 'boolean' ? (r[k] as boolean) : d),
   strList: (r: Record<string, unknown>, k: string): string[] => (Array.isArray(r[k]) ? (r[k] as unknown[]).filter((x): x is string => typeof x === 'string') : []),
+  strMap: (r: Record<string, unknown>, k: string): Record<string, string> => {
+    const v = r[k];
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return {};
+    return Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  },
 };

@@ -20,6 +20,20 @@ export interface KeySpace {
   // upstream accounts
   account(id: AccountId): string;
   accountIndex(): string;
+  /** Cooldowns, unauthorized mark and breaker state, shared by every worker and node. */
+  accountHealth(id: AccountId): string;
+  /** In-flight leases on the account (sorted set: member request id, score lease expiry). */
+  accountLeases(id: AccountId): string;
+  accountLastPick(id: AccountId): string;
+  group(id: string): string;
+  groupIndex(): string;
+
+  // limits of an API key
+  keyLeases(id: ApiKeyId): string;
+  keyWindow(id: ApiKeyId): string;
+  keyUsageWeekly(id: ApiKeyId, week: string): string;
+  /** Sticky session → account mapping, per key. */
+  sticky(id: ApiKeyId, sessionHash: string): string;
 
   // usage of an API key
   keyUsageTotal(id: ApiKeyId): string;
@@ -50,6 +64,9 @@ export interface KeySpace {
   // pricing overrides written by `crs pricing refresh`
   pricingTable(): string;
 
+  /** Redis stream of account and limit events (read by the alert engine). */
+  events(): string;
+
   /** Pub/sub channel carrying cache invalidations to every worker of every node. */
   invalidationChannel(): string;
 }
@@ -59,6 +76,7 @@ export const USAGE_TTL = {
   hourly: 8 * 86_400,
   daily: 400 * 86_400,
   monthly: 3 * 365 * 86_400,
+  weekly: 120 * 86_400,
   modelDaily: 400 * 86_400,
   records: 90 * 86_400,
   appliedMarker: 86_400,
@@ -74,6 +92,16 @@ export function createKeySpace(prefix = ''): KeySpace {
 
     account: (id) => `${p}account:{${id}}`,
     accountIndex: () => `${p}account:index`,
+    accountHealth: (id) => `${p}account_health:{${id}}`,
+    accountLeases: (id) => `${p}account_inflight:{${id}}`,
+    accountLastPick: (id) => `${p}account_lastpick:{${id}}`,
+    group: (id) => `${p}group:{${id}}`,
+    groupIndex: () => `${p}group:index`,
+
+    keyLeases: (id) => `${p}concurrency:{${id}}`,
+    keyWindow: (id) => `${p}rate_limit:{${id}}`,
+    keyUsageWeekly: (id, week) => `${p}usage:weekly:{${id}}:${week}`,
+    sticky: (id, hash) => `${p}sticky:{${id}}:${hash}`,
 
     keyUsageTotal: (id) => `${p}usage:{${id}}`,
     keyUsageDaily: (id, day) => `${p}usage:daily:{${id}}:${day}`,
@@ -99,6 +127,7 @@ export function createKeySpace(prefix = ''): KeySpace {
     adminLoginFailures: (subject) => `${p}admin:login_failures:${subject}`,
 
     pricingTable: () => `${p}pricing:table`,
+    events: () => `${p}events`,
 
     invalidationChannel: () => `${p}crs:invalidate`,
   };

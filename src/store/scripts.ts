@@ -12,6 +12,7 @@ import type { RedisClient } from './redis.js';
  *   nSets,     then per set:           ttl, member
  *   nLists,    then per list:          keep, ttl, nItems, item1, ...   (LPUSH, LTRIM to keep)
  *   nTouches,  then per hash:          field, value                    (HSET only if the hash exists)
+ *   nBumps,    then per hash:          field, incr                     (HINCRBY only if the hash exists)
  */
 const APPLY_BATCH = `
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', tonumber(ARGV[1])) == false then return 0 end
@@ -46,6 +47,12 @@ for _ = 1, n do
   if redis.call('EXISTS', key) == 1 then redis.call('HSET', key, ARGV[a], ARGV[a + 1]) end
   a = a + 2
 end
+n = tonumber(ARGV[a]); a = a + 1
+for _ = 1, n do
+  local key = KEYS[k]; k = k + 1
+  if redis.call('EXISTS', key) == 1 then redis.call('HINCRBY', key, ARGV[a], ARGV[a + 1]) end
+  a = a + 2
+end
 return 1
 `;
 
@@ -57,6 +64,8 @@ export interface SlotBatch {
   sets: { key: string; ttl: number; member: string }[];
   lists: { key: string; keep: number; ttl: number; items: string[] }[];
   touches: { key: string; field: string; value: string }[];
+  /** Increments applied only to hashes that exist (a rate window that is still open). */
+  bumps: { key: string; field: string; by: number }[];
 }
 
 export interface Scripts {
@@ -96,6 +105,11 @@ export function defineScripts(redis: RedisClient): Scripts {
       for (const t of batch.touches) {
         keys.push(t.key);
         args.push(t.field, t.value);
+      }
+      args.push(batch.bumps.length);
+      for (const b of batch.bumps) {
+        keys.push(b.key);
+        args.push(b.field, b.by);
       }
       const applied = await client.crsApplyBatch(keys.length, ...keys, ...args);
       return applied === 1;

@@ -6,6 +6,16 @@ export interface Buckets {
   day: string;
   /** YYYY-MM */
   month: string;
+  /** YYYY-MM-DD of the Monday the week starts on. */
+  week: string;
+}
+
+/** The Monday on or before a YYYY-MM-DD day. */
+export function weekOf(day: string): string {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  const t = Date.UTC(y, m - 1, d);
+  const back = (new Date(t).getUTCDay() + 6) % 7;
+  return new Date(t - back * 86_400_000).toISOString().slice(0, 10);
 }
 
 /**
@@ -24,14 +34,14 @@ export function bucketer(timeZone: string): (ms: number) => Buckets {
   });
   const QUARTER = 15 * 60_000;
   let cachedSlot = -1;
-  let cached: Buckets = { hour: '', day: '', month: '' };
+  let cached: Buckets = { hour: '', day: '', month: '', week: '' };
   return (ms) => {
     const slot = Math.floor(ms / QUARTER);
     if (slot !== cachedSlot) {
       const parts: Record<string, string> = {};
       for (const p of fmt.formatToParts(ms)) parts[p.type] = p.value;
       const day = `${parts.year}-${parts.month}-${parts.day}`;
-      cached = { hour: `${day}:${parts.hour}`, day, month: `${parts.year}-${parts.month}` };
+      cached = { hour: `${day}:${parts.hour}`, day, month: `${parts.year}-${parts.month}`, week: weekOf(day) };
       cachedSlot = slot;
     }
     return cached;

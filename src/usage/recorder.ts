@@ -3,6 +3,7 @@ import type { AccountId, ApiKeyId } from '../ids.js';
 import type { SlotBatch, Store } from '../store/index.js';
 import { USAGE_TTL } from '../store/index.js';
 import type { Logger } from '../util/log.js';
+import { modelFamily } from '../util/models.js';
 import { bucketer } from './buckets.js';
 import type { PriceSource, TokenUsage } from './pricing.js';
 
@@ -75,6 +76,7 @@ class SlotAccumulator {
   readonly sets = new Map<string, { ttl: number; members: Set<string> }>();
   readonly lists = new Map<string, { keep: number; ttl: number; items: string[] }>();
   readonly touches = new Map<string, { field: string; value: string }>();
+  readonly bumps = new Map<string, Map<string, number>>();
   readonly waiters: { resolve: () => void }[] = [];
 
   count(key: string, ttl: number, incr: Map<string, number>): void {
@@ -95,6 +97,12 @@ class SlotAccumulator {
   touch(key: string, field: string, value: string): void {
     this.touches.set(key, { field, value });
   }
+  bump(key: string, field: string, by: number): void {
+    if (by === 0) return;
+    const fields = this.bumps.get(key) ?? new Map<string, number>();
+    fields.set(field, (fields.get(field) ?? 0) + by);
+    this.bumps.set(key, fields);
+  }
   toBatch(marker: string): SlotBatch {
     return {
       marker,
@@ -102,6 +110,7 @@ class SlotAccumulator {
       sets: [...this.sets].flatMap(([key, s]) => [...s.members].map((member) => ({ key, ttl: s.ttl, member }))),
       lists: [...this.lists].map(([key, l]) => ({ key, ...l })),
       touches: [...this.touches].map(([key, t]) => ({ key, ...t })),
+      bumps: [...this.bumps].flatMap(([key, fields]) => [...fields].map(([field, by]) => ({ key, field, by }))),
     };
   }
 }
@@ -155,6 +164,12 @@ export function createUsageRecorder(deps: {
     key.count(k.keyUsageHourly(e.keyId, b.hour), USAGE_TTL.hourly, c);
     key.count(k.keyUsageDaily(e.keyId, b.day), USAGE_TTL.daily, c);
     key.count(k.keyUsageMonthly(e.keyId, b.month), USAGE_TTL.monthly, c);
+    // Weekly cost, also per model family, for weekly (optionally family-scoped) budgets.
+    key.count(k.keyUsageWeekly(e.keyId, b.week), USAGE_TTL.weekly, new Map([...c, [`costPico:${modelFamily(e.model)}`, e.costPico]]));
+    // An open rate window of the key counts this request's tokens and cost.
+    const u = e.usage;
+    key.bump(k.keyWindow(e.keyId), 'tokens', u.inputTokens + u.outputTokens + u.cacheCreate5mTokens + u.cacheCreate1hTokens + u.cacheReadTokens);
+    key.bump(k.keyWindow(e.keyId), 'costPico', e.costPico);
     key.count(k.keyUsageModelDaily(e.keyId, model, b.day), USAGE_TTL.modelDaily, c);
     key.count(k.keyUsageModelTotal(e.keyId, model), 0, c);
     key.add(k.keyUsageModels(e.keyId), 0, model);

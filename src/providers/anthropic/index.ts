@@ -1,5 +1,6 @@
 import type { Provider, UpstreamCall, UpstreamErrorClass, UpstreamRequest } from '../types.js';
 import { forwardClientHeaders, forwardResponseHeader } from './headers.js';
+import { anthropicResetTime } from './ratelimit.js';
 import { AnthropicStreamTap, usageFromMessage } from './usage.js';
 
 /**
@@ -33,4 +34,6 @@ export const anthropicProvider: Provider = {
     if (status >= 500) return 'server_error';
     return 'client_error';
   },
+
+  resetTime: anthropicResetTime,
 };

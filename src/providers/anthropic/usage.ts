@@ -83,6 +83,7 @@ export class AnthropicStreamTap implements UsageTap {
   private readonly parser = new SseParser((e) => this.onEvent(e.event, e.data), (name) => BOOKED_EVENTS.has(name));
   model: string | undefined;
   complete = false;
+  started = false;
   streamError: { type: string; message: string } | undefined;
 
   push(chunk: Buffer): void {
@@ -102,6 +103,7 @@ export class AnthropicStreamTap implements UsageTap {
   }
 
   private onEvent(event: string, data: string): void {
+    this.started = true;
     if (event === 'message_stop') {
       this.complete = true;
       return;

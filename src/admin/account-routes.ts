@@ -1,0 +1,102 @@
+import type { AccountId } from '../ids.js';
+import type { JsonHandler } from '../server/json-route.js';
+import { accountCreateInput, accountPatchInput, usageDays } from './inputs.js';
+import { accountIdParam, created, noContent, notFound, ok, type Route } from './route-kit.js';
+import type { AdminDeps } from './routes.js';
+import { asObject } from './validate.js';
+import { accountView, healthView } from './views.js';
+
+/** Upstream accounts: CRUD, usage, health (routable now? why not, until when?) and reset. */
+export function registerAccountRoutes(route: Route, authed: (h: JsonHandler) => JsonHandler, deps: AdminDeps): void {
+  const withHealth = async (id: AccountId, model?: string) => {
+    const account = await deps.accounts.get(id);
+    if (!account) throw notFound();
+    return { account, health: healthView(await deps.scheduler.explain(account, model)) };
+  };
+
+  route(
+    'get',
+    '/admin/accounts',
+    authed(async () => {
+      const accounts = await deps.accounts.list();
+      const items = await Promise.all(accounts.map(async (a) => accountView(a, healthView(await deps.scheduler.explain(a)))));
+      return ok({ items });
+    }),
+  );
+
+  route(
+    'post',
+    '/admin/accounts',
+    authed(async (ctx) => created(accountView(await deps.accounts.create(accountCreateInput(asObject(ctx.body)))))),
+  );
+
+  route(
+    'get',
+    '/admin/accounts/:id',
+    authed(async (ctx) => {
+      const { account, health } = await withHealth(accountIdParam(ctx));
+      return ok(accountView(account, health));
+    }),
+  );
+
+  route(
+    'patch',
+    '/admin/accounts/:id',
+    authed(async (ctx) => {
+      const account = await deps.accounts.update(accountIdParam(ctx), accountPatchInput(asObject(ctx.body)));
+      if (!account) throw notFound();
+      return ok(accountView(account));
+    }),
+  );
+
+  route(
+    'del',
+    '/admin/accounts/:id',
+    authed(async (ctx) => {
+      const id = accountIdParam(ctx);
+      if (!(await deps.accounts.remove(id))) throw notFound();
+      // Leave no dangling references: groups and key bindings forget the account.
+      for (const g of await deps.groups.list()) {
+        if (g.accountIds.includes(id)) await deps.groups.update(g.id, { accountIds: g.accountIds.filter((a) => a !== id) });
+      }
+      for (const k of await deps.keys.list()) {
+        if (k.accountIds.includes(id)) await deps.keys.update(k.id, { accountIds: k.accountIds.filter((a) => a !== id) });
+      }
+      await deps.health.reset(id);
+      return noContent();
+    }),
+  );
+
+  route(
+    'get',
+    '/admin/accounts/:id/usage',
+    authed(async (ctx) => {
+      const id = accountIdParam(ctx);
+      const days = usageDays(ctx.query.get('days'));
+      if (!(await deps.accounts.get(id))) throw notFound();
+      return ok(await deps.usage.forAccount(id, days));
+    }),
+  );
+
+  route(
+    'get',
+    '/admin/accounts/:id/health',
+    authed(async (ctx) => {
+      const model = ctx.query.get('model') ?? undefined;
+      const { account, health } = await withHealth(accountIdParam(ctx), model);
+      return ok({ id: account.id, name: account.name, model: model ?? null, ...health });
+    }),
+  );
+
+  route(
+    'post',
+    '/admin/accounts/:id/reset',
+    authed(async (ctx) => {
+      const id = accountIdParam(ctx);
+      if (!(await deps.accounts.get(id))) throw notFound();
+      await deps.health.reset(id);
+      const { account, health } = await withHealth(id);
+      return ok(accountView(account, health));
+    }),
+  );
+}

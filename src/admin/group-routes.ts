@@ -1,0 +1,70 @@
+import type { GroupInput } from '../accounts/groups.js';
+import type { JsonContext, JsonHandler } from '../server/json-route.js';
+import { groupCreateInput, groupPatchInput } from './inputs.js';
+import { created, noContent, notFound, ok, type Route } from './route-kit.js';
+import type { AdminDeps } from './routes.js';
+import { asObject, invalid } from './validate.js';
+import { groupView } from './views.js';
+
+/** Account groups: named sets of accounts of one platform, bindable to keys, with their own strategy. */
+export function registerGroupRoutes(route: Route, authed: (h: JsonHandler) => JsonHandler, deps: AdminDeps): void {
+  const groupId = (ctx: JsonContext) => {
+    const id = ctx.params[0] ?? '';
+    if (!/^g_[0-9a-f]{16}$/.test(id)) throw notFound();
+    return id;
+  };
+  /** Members must exist and be of the group's platform. */
+  const checkMembers = async (input: GroupInput, platform: string) => {
+    if (!input.accountIds?.length) return input;
+    const byId = new Map((await deps.accounts.snapshot()).map((a) => [a.id as string, a]));
+    const bad = input.accountIds.filter((id) => byId.get(id)?.platform !== platform);
+    if (bad.length > 0) throw invalid(`accountIds: not ${platform} accounts: ${bad.join(', ')}.`);
+    return input;
+  };
+
+  route('get', '/admin/groups', authed(async () => ok({ items: (await deps.groups.list()).map(groupView) })));
+
+  route(
+    'post',
+    '/admin/groups',
+    authed(async (ctx) => {
+      const input = groupCreateInput(asObject(ctx.body));
+      await checkMembers(input, input.platform);
+      return created(groupView(await deps.groups.create(input)));
+    }),
+  );
+
+  route(
+    'get',
+    '/admin/groups/:id',
+    authed(async (ctx) => {
+      const g = await deps.groups.get(groupId(ctx));
+      if (!g) throw notFound();
+      return ok(groupView(g));
+    }),
+  );
+
+  route(
+    'patch',
+    '/admin/groups/:id',
+    authed(async (ctx) => {
+      const current = await deps.groups.get(groupId(ctx));
+      if (!current) throw notFound();
+      const input = await checkMembers(groupPatchInput(asObject(ctx.body)), current.platform);
+      return ok(groupView((await deps.groups.update(current.id, input)) ?? current));
+    }),
+  );
+
+  route(
+    'del',
+    '/admin/groups/:id',
+    authed(async (ctx) => {
+      const id = groupId(ctx);
+      if (!(await deps.groups.remove(id))) throw notFound();
+      for (const k of await deps.keys.list()) {
+        if (k.groupIds.includes(id)) await deps.keys.update(k.id, { groupIds: k.groupIds.filter((g) => g !== id) });
+      }
+      return noContent();
+    }),
+  );
+}

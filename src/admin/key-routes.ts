@@ -1,0 +1,99 @@
+import type { ApiKeyInput } from '../keys/service.js';
+import type { JsonHandler } from '../server/json-route.js';
+import { keyCreateInput, keyPatchInput, usageDays } from './inputs.js';
+import { created, keyIdParam, noContent, notFound, ok, type Route } from './route-kit.js';
+import type { AdminDeps } from './routes.js';
+import { asObject, invalid } from './validate.js';
+import { keyView } from './views.js';
+
+/** Relay API keys: CRUD, usage, recent records, current use of each limit. */
+export function registerKeyRoutes(route: Route, authed: (h: JsonHandler) => JsonHandler, deps: AdminDeps): void {
+  /** Bindings must name accounts and groups that exist. */
+  const checkBindings = async (input: ApiKeyInput) => {
+    if (input.accountIds?.length) {
+      const known = new Set((await deps.accounts.snapshot()).map((a) => a.id as string));
+      const unknown = input.accountIds.filter((id) => !known.has(id));
+      if (unknown.length > 0) throw invalid(`accountIds: no such account: ${unknown.join(', ')}.`);
+    }
+    if (input.groupIds?.length) {
+      const groups = await deps.groups.snapshot();
+      const unknown = input.groupIds.filter((id) => !groups.has(id));
+      if (unknown.length > 0) throw invalid(`groupIds: no such group: ${unknown.join(', ')}.`);
+    }
+    return input;
+  };
+
+  route('get', '/admin/api-keys', authed(async () => ok({ items: (await deps.keys.list()).map(keyView) })));
+
+  route(
+    'post',
+    '/admin/api-keys',
+    authed(async (ctx) => {
+      const input = await checkBindings(keyCreateInput(asObject(ctx.body)));
+      const { record, plaintext } = await deps.keys.create(input as ApiKeyInput & { name: string });
+      return created({ ...keyView(record), key: plaintext });
+    }),
+  );
+
+  route(
+    'get',
+    '/admin/api-keys/:id',
+    authed(async (ctx) => {
+      const key = await deps.keys.get(keyIdParam(ctx));
+      if (!key) throw notFound();
+      return ok(keyView(key));
+    }),
+  );
+
+  route(
+    'patch',
+    '/admin/api-keys/:id',
+    authed(async (ctx) => {
+      const key = await deps.keys.update(keyIdParam(ctx), await checkBindings(keyPatchInput(asObject(ctx.body))));
+      if (!key) throw notFound();
+      return ok(keyView(key));
+    }),
+  );
+
+  route(
+    'del',
+    '/admin/api-keys/:id',
+    authed(async (ctx) => {
+      if (!(await deps.keys.remove(keyIdParam(ctx)))) throw notFound();
+      return noContent();
+    }),
+  );
+
+  route(
+    'get',
+    '/admin/api-keys/:id/usage',
+    authed(async (ctx) => {
+      const id = keyIdParam(ctx);
+      const days = usageDays(ctx.query.get('days'));
+      if (!(await deps.keys.get(id))) throw notFound();
+      return ok(await deps.usage.forKey(id, days));
+    }),
+  );
+
+  route(
+    'get',
+    '/admin/api-keys/:id/records',
+    authed(async (ctx) => {
+      const id = keyIdParam(ctx);
+      const limit = Number(ctx.query.get('limit') ?? 50);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw invalid('limit: expected an integer from 1 to 1000.');
+      if (!(await deps.keys.get(id))) throw notFound();
+      return ok({ items: await deps.usage.records(id, limit) });
+    }),
+  );
+
+  route(
+    'get',
+    '/admin/api-keys/:id/limits',
+    authed(async (ctx) => {
+      const key = await deps.keys.get(keyIdParam(ctx));
+      if (!key) throw notFound();
+      return ok(await deps.limits.usage(key));
+    }),
+  );
+}

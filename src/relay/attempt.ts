@@ -1,0 +1,125 @@
+import { RelayError } from '../errors/catalogue.js';
+import { providerFor } from '../providers/registry.js';
+import { BreakerFailure } from '../scheduler/breakers.js';
+import type { Pick } from '../scheduler/index.js';
+import { isAbort, type UpstreamResponse } from './dispatch.js';
+import { reportOutcome, type AttemptOutcome } from './outcomes.js';
+import { bufferBack, responseHeaders, StreamFailedBeforeFirstByte, streamBack, upstreamErrorOf, type Call } from './respond.js';
+
+/** How an attempt on one account ended. */
+export type AttemptResult =
+  /** Answered and booked: the request is over. */
+  | { done: true }
+  /**
+   * Failed before any byte reached the client. `retryable`: the next account may try (429, 529,
+   * 5xx, 401/403, network); otherwise the request itself is wrong (400…) and the error goes back.
+   */
+  | { done: false; retryable: boolean; error: RelayError; call: Call };
+
+/** The request-wide part of a call; the attempt adds the account. */
+export type CallBase = Omit<Call, 'account' | 'provider' | 'ttfbMs' | 'onClientGone'>;
+
+const statusHeaders = (res: UpstreamResponse): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') out[k] = v;
+  return out;
+};
+
+/** 5xx and 529 count against the account's breaker; 429 and 4xx do not (they are not sickness). */
+const breakerCounts = (status: number) => status >= 500;
+
+/**
+ * One attempt of the request on the picked account: send it through the account's breaker, then
+ * either pass the answer back, or classify the failure (health, cooldown, breaker) and let the
+ * caller fail over. Failover is possible only before the first byte reaches the client.
+ */
+export async function attempt(base: CallBase, pick: Pick, body: Buffer): Promise<AttemptResult> {
+  const { ex, deps } = base;
+  const account = pick.account;
+  const provider = providerFor(account.platform);
+  if (!provider) throw new RelayError('no_account_available', { message: `No provider for platform ${account.platform}.` });
+  const call: Call = { ...base, account, provider, ttfbMs: null, onClientGone: () => {} };
+  const controller = new AbortController();
+  ex.onAbort(() => call.onClientGone());
+
+  const request = provider.buildRequest({
+    account,
+    path: base.surface.upstreamPath,
+    query: ex.incoming.query,
+    clientHeaders: ex.incoming.headers,
+    method: 'POST',
+    body: bodyFor(base.parsed.json, base.parsed.model, pick.upstreamModel, body),
+  });
+  const fail = async (outcome: AttemptOutcome, error: RelayError): Promise<AttemptResult> => {
+    await reportOutcome(deps, account, base.parsed.model, outcome);
+    return { done: false, retryable: true, error, call };
+  };
+
+  let res: UpstreamResponse;
+  try {
+    res = await deps.breakers.run(account.id, async () => {
+      const r = await deps.upstream.send(request, controller.signal);
+      if (breakerCounts(r.statusCode)) throw new BreakerFailure(r);
+      return r;
+    });
+  } catch (err) {
+    if (err instanceof BreakerFailure && err.result) {
+      res = err.result as UpstreamResponse;
+    } else if (err instanceof RelayError && (err.code === 'upstream_unreachable' || err.code === 'upstream_timeout')) {
+      return fail({ kind: err.code === 'upstream_timeout' ? 'timeout' : 'unreachable' }, err);
+    } else if ((err as { code?: string }).code === 'EOPENBREAKER') {
+      const error = new RelayError('upstream_unreachable', { status: 503, kind: 'unavailable', message: 'The upstream account is failing; its circuit breaker is open.' });
+      return { done: false, retryable: true, error, call };
+    } else if (isAbort(err)) {
+      return { done: true };
+    } else {
+      throw err;
+    }
+  }
+  call.ttfbMs = deps.clock.now() - base.startedAt;
+  const headers = responseHeaders(call, res);
+
+  if (res.statusCode >= 400) {
+    const error = await upstreamErrorOf(res, headers);
+    const now = deps.clock.now();
+    switch (provider.classifyError(res.statusCode)) {
+      case 'rate_limited':
+        return fail({ kind: 'rate_limited', status: res.statusCode, resetAt: provider.resetTime(statusHeaders(res), now) }, error);
+      case 'overloaded':
+        return fail({ kind: 'overloaded', status: res.statusCode, resetAt: provider.resetTime(statusHeaders(res), now) }, error);
+      case 'server_error':
+        return fail({ kind: 'server_error', status: res.statusCode, resetAt: provider.resetTime(statusHeaders(res), now) }, error);
+      case 'unauthorized':
+        return fail({ kind: 'unauthorized', status: res.statusCode, message: error.message }, error);
+      case 'client_error':
+        // The request itself is wrong: no other account would answer differently.
+        return { done: false, retryable: false, error, call };
+    }
+  }
+
+  const contentType = headers['content-type'] ?? '';
+  if (contentType.startsWith('text/event-stream')) {
+    try {
+      await streamBack(call, res, headers, controller);
+    } catch (err) {
+      if (!(err instanceof StreamFailedBeforeFirstByte)) throw err;
+      const overloaded = err.streamError?.type === 'overloaded_error';
+      const error = new RelayError('upstream_error', {
+        status: overloaded ? 529 : 502,
+        kind: overloaded ? 'overloaded' : 'api',
+        message: err.streamError ? `Upstream: ${err.streamError.message || err.streamError.type}` : 'The upstream stream ended before its first event.',
+      });
+      return fail(overloaded ? { kind: 'overloaded', status: 529, resetAt: undefined } : { kind: 'server_error', status: 502, resetAt: undefined }, error);
+    }
+  } else {
+    await bufferBack(call, res, headers);
+  }
+  await reportOutcome(deps, account, base.parsed.model, { kind: 'ok', ttfbMs: call.ttfbMs });
+  return { done: true };
+}
+
+/** The body to send: the client's bytes as they are, unless the account maps the model to another name. */
+function bodyFor(json: Record<string, unknown>, requested: string, upstreamModel: string, original: Buffer): Buffer {
+  if (upstreamModel === requested) return original;
+  return Buffer.from(JSON.stringify({ ...json, model: upstreamModel }));
+}

@@ -1,0 +1,71 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The conversation a request belongs to, so it can stick to one upstream account (and keep that
+ * account's prompt cache warm). In order:
+ *  1. explicit session headers: `x-claude-code-session-id`, `session_id` (Codex), `x-session-affinity`;
+ *  2. the `session_id` inside `metadata.user_id` (Claude Code sends a JSON string holding
+ *     `device_id`, `account_uuid`, `session_id`; older clients `user_<hex>_account_<uuid>_session_<uuid>`);
+ *  3. a hash of the system prompt and the first user message (stable across the turns of a
+ *     conversation, since later turns only append).
+ */
+export interface SessionRef {
+  /** Hex digest: what the sticky mapping is keyed by (never the raw id). */
+  hash: string;
+  source: 'header' | 'metadata' | 'opener';
+}
+
+const SESSION_HEADERS = ['x-claude-code-session-id', 'session_id', 'x-session-affinity'] as const;
+
+const digest = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 32);
+
+export function sessionOf(headers: Readonly<Record<string, string>>, body: unknown): SessionRef | null {
+  for (const h of SESSION_HEADERS) {
+    const v = headers[h]?.trim();
+    if (v) return { hash: digest(`h:${v}`), source: 'header' };
+  }
+  const b = body as Record<string, unknown> | null | undefined;
+  const fromMetadata = sessionFromUserId((b?.metadata as { user_id?: unknown } | undefined)?.user_id);
+  if (fromMetadata) return { hash: digest(`m:${fromMetadata}`), source: 'metadata' };
+  const opener = openerText(b);
+  if (opener) return { hash: digest(`o:${opener}`), source: 'opener' };
+  return null;
+}
+
+/** Claude Code's `metadata.user_id`: a JSON string with `session_id`, or the legacy underscore form. */
+export function sessionFromUserId(userId: unknown): string | undefined {
+  if (typeof userId !== 'string' || userId === '') return undefined;
+  if (userId.startsWith('{')) {
+    try {
+      const parsed = JSON.parse(userId) as { session_id?: unknown };
+      if (typeof parsed.session_id === 'string' && parsed.session_id) return parsed.session_id;
+    } catch {
+      return undefined;
+    }
+    return undefined;
+  }
+  const m = /_session_([0-9a-f-]{8,})$/i.exec(userId);
+  return m?.[1];
+}
+
+/** System prompt text plus the first user message's text (Anthropic, OpenAI or Gemini shaped). */
+function openerText(body: Record<string, unknown> | null | undefined): string {
+  if (!body) return '';
+  const parts: string[] = [];
+  parts.push(textOf(body.system ?? body.instructions ?? (body.systemInstruction as { parts?: unknown } | undefined)?.parts));
+  const messages = (body.messages ?? body.contents ?? body.input) as unknown;
+  if (Array.isArray(messages)) {
+    const first = messages.find((m) => (m as { role?: unknown })?.role === 'user') as Record<string, unknown> | undefined;
+    if (first) parts.push(textOf(first.content ?? first.parts));
+  } else if (typeof messages === 'string') {
+    parts.push(messages);
+  }
+  const text = parts.filter(Boolean).join('\n');
+  return text;
+}
+
+function textOf(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v)) return v.map((p) => (typeof p === 'string' ? p : typeof (p as { text?: unknown })?.text === 'string' ? (p as { text: string }).text : '')).join('');
+  return '';
+}
