@@ -40,6 +40,20 @@ describe('loadConfig defaults', () => {
       adminSessionTtlMs: 24 * 3_600_000,
       trustProxy: false,
       cacheTtlMs: 60_000,
+      schedulerStrategy: 'least-recently-used',
+      stickyTtlMs: 3_600_000,
+      stickyRenewBelowMs: 15 * 60_000,
+      lightLoadInFlight: 8,
+      maxAttempts: 3,
+      rateLimitCooldownMs: 60_000,
+      overloadedCooldownMs: 30_000,
+      serverErrorCooldownMs: 15_000,
+      maxCooldownMs: 24 * 3_600_000,
+      breakerErrorPercent: 50,
+      breakerVolume: 10,
+      breakerResetMs: 30_000,
+      breakerWindowMs: 60_000,
+      leaseTtlMs: 30_000,
     });
   });
 

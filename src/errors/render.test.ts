@@ -18,7 +18,17 @@ describe('renderError shapes', () => {
     ['gemini', { error: { code: 401, message: 'Invalid API key.', status: 'UNAUTHENTICATED' } }],
     ['admin', { error: { code: 'invalid_api_key', message: 'Invalid API key.' }, requestId: REQ }],
   ])('%s', (shape, body) => {
-    expect(render(shape, err)).toEqual({ status: 401, headers: { 'content-type': 'application/json' }, body });
+    // An authentication error is final: clients are told not to retry it.
+    expect(render(shape, err)).toEqual({ status: 401, headers: { 'content-type': 'application/json', 'x-should-retry': 'false' }, body });
+  });
+
+  it('leaves retryable errors (rate limits, upstream failures) without x-should-retry', () => {
+    for (const code of ['rate_limited', 'accounts_rate_limited', 'upstream_unreachable', 'no_account_available', 'internal_error'] as const) {
+      expect(render('anthropic', new RelayError(code)).headers['x-should-retry'], code).toBeUndefined();
+    }
+    for (const code of ['invalid_json', 'model_not_allowed', 'budget_exceeded', 'body_too_large'] as const) {
+      expect(render('anthropic', new RelayError(code)).headers['x-should-retry'], code).toBe('false');
+    }
   });
 });
 

@@ -20,15 +20,16 @@ const SESSION_HEADERS = ['x-claude-code-session-id', 'session_id', 'x-session-af
 const digest = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 32);
 
 export function sessionOf(headers: Readonly<Record<string, string>>, body: unknown): SessionRef | null {
+  // A session id hashes the same whether it came in a header or in the metadata.
   for (const h of SESSION_HEADERS) {
     const v = headers[h]?.trim();
-    if (v) return { hash: digest(`h:${v}`), source: 'header' };
+    if (v) return { hash: digest(`s:${v}`), source: 'header' };
   }
   const b = body as Record<string, unknown> | null | undefined;
   const fromMetadata = sessionFromUserId((b?.metadata as { user_id?: unknown } | undefined)?.user_id);
-  if (fromMetadata) return { hash: digest(`m:${fromMetadata}`), source: 'metadata' };
-  const opener = openerText(b);
-  if (opener) return { hash: digest(`o:${opener}`), source: 'opener' };
+  if (fromMetadata) return { hash: digest(`s:${fromMetadata}`), source: 'metadata' };
+  const opener = openerParts(b);
+  if (opener) return { hash: digest(`o:${JSON.stringify(opener)}`), source: 'opener' };
   return null;
 }
 
@@ -48,20 +49,30 @@ export function sessionFromUserId(userId: unknown): string | undefined {
   return m?.[1];
 }
 
-/** System prompt text plus the first user message's text (Anthropic, OpenAI or Gemini shaped). */
-function openerText(body: Record<string, unknown> | null | undefined): string {
-  if (!body) return '';
-  const parts: string[] = [];
-  parts.push(textOf(body.system ?? body.instructions ?? (body.systemInstruction as { parts?: unknown } | undefined)?.parts));
+/**
+ * The system prompt and the first user message's text (Anthropic, OpenAI Chat/Responses or Gemini
+ * shaped), kept apart so different splits of the same text never hash alike. Null when empty.
+ */
+function openerParts(body: Record<string, unknown> | null | undefined): [string, string] | null {
+  if (!body) return null;
+  const system = [textOf(body.system ?? body.instructions ?? (body.systemInstruction as { parts?: unknown } | undefined)?.parts)];
+  let first = '';
   const messages = (body.messages ?? body.contents ?? body.input) as unknown;
   if (Array.isArray(messages)) {
-    const first = messages.find((m) => (m as { role?: unknown })?.role === 'user') as Record<string, unknown> | undefined;
-    if (first) parts.push(textOf(first.content ?? first.parts));
+    const roleOf = (m: unknown) => (m as { role?: unknown } | null)?.role;
+    // Gemini allows single-turn contents without a role: that is the user's.
+    const firstUser = messages.findIndex((m) => roleOf(m) === 'user' || (roleOf(m) === undefined && body.contents !== undefined));
+    // OpenAI chat bodies carry the system prompt as leading system/developer messages.
+    for (const m of messages.slice(0, firstUser < 0 ? messages.length : firstUser)) {
+      if (roleOf(m) === 'system' || roleOf(m) === 'developer') system.push(textOf((m as { content?: unknown }).content));
+    }
+    const user = messages[firstUser] as Record<string, unknown> | undefined;
+    if (user) first = textOf(user.content ?? user.parts);
   } else if (typeof messages === 'string') {
-    parts.push(messages);
+    first = messages;
   }
-  const text = parts.filter(Boolean).join('\n');
-  return text;
+  const sys = system.filter(Boolean).join('\n');
+  return sys || first ? [sys, first] : null;
 }
 
 function textOf(v: unknown): string {

@@ -62,7 +62,8 @@ export function createStrategyState(): StrategyState {
           // Unmeasured accounts first (they need a measurement), then the lowest mean TTFB.
           const unmeasured = list.filter((a) => s.ttfb(a.id) === undefined);
           if (unmeasured.length > 0) return leastRecentlyUsed(unmeasured, s);
-          return list.reduce((best, a) => ((s.ttfb(a.id) as number) < (s.ttfb(best.id) as number) ? a : best));
+          const min = Math.min(...list.map((a) => s.ttfb(a.id) as number));
+          return leastRecentlyUsed(list.filter((a) => s.ttfb(a.id) === min), s);
         }
         case 'least-recently-used':
           return leastRecentlyUsed(list, s);

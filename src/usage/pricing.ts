@@ -247,11 +247,14 @@ export const picoToUsd = (pico: number | bigint): number => Number(pico) / 1e12;
  * Converts a LiteLLM `model_prices_and_context_window.json` (per-token USD prices) into our table
  * format, keeping only chat/embedding models of the platforms we serve.
  */
-export function fromLiteLLM(json: Record<string, Record<string, unknown>>, fallback = 'claude-sonnet-4-5'): PricingTableJson {
+export function fromLiteLLM(json: Record<string, Record<string, unknown>>, fallback = (shipped as PricingTableJson).fallback): PricingTableJson {
   const models: Record<string, TableEntry> = {};
+  const firstParty = new Set<string>();
   const perMillion = (v: unknown) => (typeof v === 'number' ? Math.round(v * 1e6 * 1e6) / 1e6 : undefined);
   for (const [name, e] of Object.entries(json)) {
     if (name === 'sample_spec' || typeof e !== 'object' || e === null) continue;
+    const mode = typeof e.mode === 'string' ? e.mode : 'chat';
+    if (mode !== 'chat' && mode !== 'embedding' && mode !== 'responses' && mode !== 'completion') continue;
     const provider = String(e.litellm_provider ?? '');
     const platform = provider.includes('anthropic')
       ? 'claude'
@@ -285,7 +288,12 @@ export function fromLiteLLM(json: Record<string, Record<string, unknown>>, fallb
       if (write200 !== undefined) tier.cacheWrite5m = write200;
       entry.tiers = [tier];
     }
-    models[name.replace(/^(?:gemini|vertex_ai|anthropic|openai|azure|bedrock)\//, '')] = entry;
+    // A model's own vendor's price wins over a reseller's entry with the same name.
+    const id = name.replace(/^(?:gemini|vertex_ai|anthropic|openai|azure|bedrock)\//, '');
+    const isFirstParty = provider === 'anthropic' || provider === 'openai' || provider === 'gemini';
+    if (models[id] && firstParty.has(id) && !isFirstParty) continue;
+    if (isFirstParty) firstParty.add(id);
+    models[id] = entry;
   }
   const table = { version: new Date().toISOString().slice(0, 10), fallback, families: (shipped as PricingTableJson).families ?? [], models };
   if (!models[fallback]) models[fallback] = (shipped as PricingTableJson).models[fallback] as TableEntry;

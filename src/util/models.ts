@@ -12,7 +12,7 @@ const FAMILIES = ['opus', 'sonnet', 'haiku', 'fable', 'mythos'] as const;
 export function modelFamily(model: string): string {
   const m = model.toLowerCase();
   for (const f of FAMILIES) if (m.includes(f)) return f;
-  return m.replace(/^models\//, '').replace(/-\d{8}$/, '');
+  return m.replace(/^models\//, '').replace(/-(?:\d{8}|\d{4}-\d{2}-\d{2})$/, '');
 }
 
 const globCache = new Map<string, RegExp>();
@@ -53,9 +53,13 @@ export function explicitlySupports(policy: ModelPolicy, requested: string): bool
 }
 
 function lookupMapping(mapping: Readonly<Record<string, string>>, requested: string): string | undefined {
-  const exact = mapping[requested];
-  if (exact !== undefined) return exact;
+  // Own keys only: a model named "constructor" must not find Object.prototype's.
+  if (Object.hasOwn(mapping, requested)) return mapping[requested];
   const lower = requested.toLowerCase();
-  for (const [from, to] of Object.entries(mapping)) if (from.toLowerCase() === lower || (from.includes('*') && globMatch(from, requested))) return to;
-  return undefined;
+  let byGlob: string | undefined;
+  for (const [from, to] of Object.entries(mapping)) {
+    if (from.toLowerCase() === lower) return to;
+    if (byGlob === undefined && from.includes('*') && globMatch(from, requested)) byGlob = to;
+  }
+  return byGlob;
 }

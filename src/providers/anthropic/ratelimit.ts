@@ -8,7 +8,7 @@
  */
 export function anthropicResetTime(headers: Readonly<Record<string, string>>, now: number): number | undefined {
   const retryAfter = parseRetryAfter(headers['retry-after'], now);
-  if (retryAfter !== undefined) return retryAfter;
+  if (retryAfter !== undefined && retryAfter > now) return retryAfter;
   const candidates: number[] = [];
   const unified = parseInstant(headers['anthropic-ratelimit-unified-reset']);
   if (unified !== undefined) candidates.push(unified);
@@ -25,6 +25,8 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
   if (!value) return undefined;
   const v = value.trim();
   if (/^\d+(\.\d+)?$/.test(v)) return now + Math.ceil(Number(v) * 1000);
+  // Only the HTTP-date form (RFC 9110): Date.parse turns almost any text into some date.
+  if (!/^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(v)) return undefined;
   const date = Date.parse(v);
   return Number.isFinite(date) ? date : undefined;
 }
