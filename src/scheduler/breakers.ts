@@ -30,7 +30,11 @@ export interface Breakers {
  * One opossum breaker per account in each worker. When one opens, `onOpen` shares it (through the
  * health state in Redis) so every worker and node stops sending to that account too.
  */
-export function createBreakers(opts: BreakerOptions, events: { onOpen(id: AccountId, openUntil: number): void; onClose(id: AccountId): void }): Breakers {
+export function createBreakers(
+  opts: BreakerOptions,
+  events: { onOpen(id: AccountId, openUntil: number): void; onClose(id: AccountId): void },
+  now: () => number = Date.now,
+): Breakers {
   const breakers = new Map<AccountId, CircuitBreaker<[() => Promise<unknown>], unknown>>();
 
   const breakerFor = (id: AccountId) => {
@@ -46,7 +50,7 @@ export function createBreakers(opts: BreakerOptions, events: { onOpen(id: Accoun
         // Only upstream failures count: a client's bad request or a rate limit is not a sick account.
         errorFilter: (err: unknown) => !(err instanceof BreakerFailure),
       });
-      b.on('open', () => events.onOpen(id, Date.now() + opts.resetMs));
+      b.on('open', () => events.onOpen(id, now() + opts.resetMs));
       b.on('close', () => events.onClose(id));
       breakers.set(id, b);
     }

@@ -77,6 +77,7 @@ export async function startInstance(config: Config, opts: { log?: Logger; clock?
         events.emit('account.breaker_closed', { accountId: id });
       },
     },
+    () => clock.now(),
   );
   const scheduler = createScheduler({
     store,

@@ -17,7 +17,7 @@ export interface FakeUsage {
 
 export type Step =
   /** A normal answer; streamed when the request says `stream: true`. */
-  | { kind: 'message'; text?: string; usage?: Partial<FakeUsage>; model?: string; chunkDelayMs?: number; deltas?: number; headers?: Record<string, string> }
+  | { kind: 'message'; text?: string; usage?: Partial<FakeUsage>; model?: string; chunkDelayMs?: number; deltas?: number; headers?: Record<string, string>; /** Wait this long before answering (a slow account). */ delayMs?: number }
   /** An HTTP error with an Anthropic error body (or a raw body). */
   | { kind: 'error'; status: number; type?: string; message?: string; rawBody?: string; headers?: Record<string, string> }
   /** A stream that breaks: the socket is destroyed after `afterEvents` SSE events. */
@@ -182,6 +182,8 @@ export async function startFakeAnthropic(opts: { port?: number; host?: string; /
       case 'error':
         return sendError(res, step.status, step);
       case 'message': {
+        if (step.delayMs) await new Promise((r) => setTimeout(r, step.delayMs));
+        if (res.destroyed) return;
         const usage = fullUsage(step.usage);
         const text = step.text ?? 'Hello from the fake upstream.';
         const m = step.model ?? model;
