@@ -39,7 +39,6 @@ describe('renderError per code', () => {
     ['invalid_json', 400, 'invalid_request_error', 'invalid_request_error', 'INVALID_ARGUMENT'],
     ['body_too_large', 413, 'request_too_large', 'invalid_request_error', 'INVALID_ARGUMENT'],
     ['not_found', 404, 'not_found_error', 'not_found_error', 'NOT_FOUND'],
-    ['method_not_allowed', 405, 'invalid_request_error', 'invalid_request_error', 'INVALID_ARGUMENT'],
     ['no_account_available', 503, 'api_error', 'server_error', 'UNAVAILABLE'],
     ['upstream_unreachable', 502, 'api_error', 'server_error', 'INTERNAL'],
     ['upstream_timeout', 504, 'timeout_error', 'server_error', 'DEADLINE_EXCEEDED'],
