@@ -1,6 +1,7 @@
 import type { AccountId } from '../ids.js';
 import type { JsonHandler } from '../server/json-route.js';
 import { accountCreateInput, accountPatchInput, usageDays } from './inputs.js';
+import { forgetAccount } from './references.js';
 import { accountIdParam, created, noContent, notFound, ok, type Route } from './route-kit.js';
 import type { AdminDeps } from './routes.js';
 import { asObject } from './validate.js';
@@ -55,14 +56,7 @@ export function registerAccountRoutes(route: Route, authed: (h: JsonHandler) => 
     authed(async (ctx) => {
       const id = accountIdParam(ctx);
       if (!(await deps.accounts.remove(id))) throw notFound();
-      // Leave no dangling references: groups and key bindings forget the account.
-      for (const g of await deps.groups.list()) {
-        if (g.accountIds.includes(id)) await deps.groups.update(g.id, { accountIds: g.accountIds.filter((a) => a !== id) });
-      }
-      for (const k of await deps.keys.list()) {
-        if (k.accountIds.includes(id)) await deps.keys.update(k.id, { accountIds: k.accountIds.filter((a) => a !== id) });
-      }
-      await deps.health.reset(id);
+      await forgetAccount(deps, id);
       return noContent();
     }),
   );

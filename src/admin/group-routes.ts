@@ -1,9 +1,9 @@
-import type { GroupInput } from '../accounts/groups.js';
 import type { JsonContext, JsonHandler } from '../server/json-route.js';
 import { groupCreateInput, groupPatchInput } from './inputs.js';
 import { created, noContent, notFound, ok, type Route } from './route-kit.js';
 import type { AdminDeps } from './routes.js';
-import { asObject, invalid } from './validate.js';
+import { checkGroupMembers, forgetGroup } from './references.js';
+import { asObject } from './validate.js';
 import { groupView } from './views.js';
 
 /** Account groups: named sets of accounts of one platform, bindable to keys, with their own strategy. */
@@ -13,15 +13,6 @@ export function registerGroupRoutes(route: Route, authed: (h: JsonHandler) => Js
     if (!/^g_[0-9a-f]{16}$/.test(id)) throw notFound();
     return id;
   };
-  /** Members must exist and be of the group's platform. */
-  const checkMembers = async (input: GroupInput, platform: string) => {
-    if (!input.accountIds?.length) return input;
-    const byId = new Map((await deps.accounts.snapshot()).map((a) => [a.id as string, a]));
-    const bad = input.accountIds.filter((id) => byId.get(id)?.platform !== platform);
-    if (bad.length > 0) throw invalid(`accountIds: not ${platform} accounts: ${bad.join(', ')}.`);
-    return input;
-  };
-
   route('get', '/admin/groups', authed(async () => ok({ items: (await deps.groups.list()).map(groupView) })));
 
   route(
@@ -29,7 +20,7 @@ export function registerGroupRoutes(route: Route, authed: (h: JsonHandler) => Js
     '/admin/groups',
     authed(async (ctx) => {
       const input = groupCreateInput(asObject(ctx.body));
-      await checkMembers(input, input.platform);
+      await checkGroupMembers(deps, input, input.platform);
       return created(groupView(await deps.groups.create(input)));
     }),
   );
@@ -50,7 +41,7 @@ export function registerGroupRoutes(route: Route, authed: (h: JsonHandler) => Js
     authed(async (ctx) => {
       const current = await deps.groups.get(groupId(ctx));
       if (!current) throw notFound();
-      const input = await checkMembers(groupPatchInput(asObject(ctx.body)), current.platform);
+      const input = await checkGroupMembers(deps, groupPatchInput(asObject(ctx.body)), current.platform);
       return ok(groupView((await deps.groups.update(current.id, input)) ?? current));
     }),
   );
@@ -61,9 +52,7 @@ export function registerGroupRoutes(route: Route, authed: (h: JsonHandler) => Js
     authed(async (ctx) => {
       const id = groupId(ctx);
       if (!(await deps.groups.remove(id))) throw notFound();
-      for (const k of await deps.keys.list()) {
-        if (k.groupIds.includes(id)) await deps.keys.update(k.id, { groupIds: k.groupIds.filter((g) => g !== id) });
-      }
+      await forgetGroup(deps, id);
       return noContent();
     }),
   );

@@ -1,36 +1,20 @@
-import type { ApiKeyInput } from '../keys/service.js';
 import type { JsonHandler } from '../server/json-route.js';
 import { keyCreateInput, keyPatchInput, usageDays } from './inputs.js';
 import { created, keyIdParam, noContent, notFound, ok, type Route } from './route-kit.js';
 import type { AdminDeps } from './routes.js';
+import { checkKeyBindings } from './references.js';
 import { asObject, invalid } from './validate.js';
 import { keyView } from './views.js';
 
 /** Relay API keys: CRUD, usage, recent records, current use of each limit. */
 export function registerKeyRoutes(route: Route, authed: (h: JsonHandler) => JsonHandler, deps: AdminDeps): void {
-  /** Bindings must name accounts and groups that exist. */
-  const checkBindings = async (input: ApiKeyInput) => {
-    if (input.accountIds?.length) {
-      const known = new Set((await deps.accounts.snapshot()).map((a) => a.id as string));
-      const unknown = input.accountIds.filter((id) => !known.has(id));
-      if (unknown.length > 0) throw invalid(`accountIds: no such account: ${unknown.join(', ')}.`);
-    }
-    if (input.groupIds?.length) {
-      const groups = await deps.groups.snapshot();
-      const unknown = input.groupIds.filter((id) => !groups.has(id));
-      if (unknown.length > 0) throw invalid(`groupIds: no such group: ${unknown.join(', ')}.`);
-    }
-    return input;
-  };
-
   route('get', '/admin/api-keys', authed(async () => ok({ items: (await deps.keys.list()).map(keyView) })));
 
   route(
     'post',
     '/admin/api-keys',
     authed(async (ctx) => {
-      const input = await checkBindings(keyCreateInput(asObject(ctx.body)));
-      const { record, plaintext } = await deps.keys.create(input as ApiKeyInput & { name: string });
+      const { record, plaintext } = await deps.keys.create(await checkKeyBindings(deps, keyCreateInput(asObject(ctx.body))));
       return created({ ...keyView(record), key: plaintext });
     }),
   );
@@ -49,7 +33,7 @@ export function registerKeyRoutes(route: Route, authed: (h: JsonHandler) => Json
     'patch',
     '/admin/api-keys/:id',
     authed(async (ctx) => {
-      const key = await deps.keys.update(keyIdParam(ctx), await checkBindings(keyPatchInput(asObject(ctx.body))));
+      const key = await deps.keys.update(keyIdParam(ctx), await checkKeyBindings(deps, keyPatchInput(asObject(ctx.body))));
       if (!key) throw notFound();
       return ok(keyView(key));
     }),

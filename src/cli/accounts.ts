@@ -1,14 +1,17 @@
 import { accountCreateInput, accountPatchInput, usageDays } from '../admin/inputs.js';
-import { accountView } from '../admin/views.js';
+import { forgetAccount } from '../admin/references.js';
+import { accountView, healthView } from '../admin/views.js';
+import type { Account } from '../accounts/service.js';
 import { isAccountId, type AccountId } from '../ids.js';
-import { boolFlag, defined, intFlag, str, type Values } from './args.js';
+import { hints, printAccount, printHealth, routable } from './account-report.js';
+import { bodyOf, optionsOf, str, type Values } from './args.js';
 import type { Command, Group } from './command.js';
+import type { CliContext } from './context.js';
 import { CliError, usageError } from './errors.js';
-import { when, yesNo, type Output } from './output.js';
+import { ACCOUNT_FLAGS, flagHelp, updatable } from './flags.js';
+import { when, yesNo } from './output.js';
 import { readSecret } from './prompt.js';
 import { printUsage } from './usage-report.js';
-
-type AccountView = ReturnType<typeof accountView>;
 
 function accountId(raw: string | undefined): AccountId {
   const id = raw ?? '';
@@ -17,80 +20,60 @@ function accountId(raw: string | undefined): AccountId {
 }
 const notFound = (id: string) => new CliError(`No account with id "${id}".`);
 
-/** Credential hints are the last four characters at most (`…wxyz`), never the secret. */
-const hints = (a: AccountView) =>
-  Object.entries(a.credentialHints)
-    .map(([k, v]) => `${k} ${v}`)
-    .join(', ') || '-';
+const UPDATE_FLAGS = updatable(ACCOUNT_FLAGS);
 
-function printAccount(out: Output, a: AccountView): void {
-  out.fields([
-    ['id', a.id],
-    ['platform', a.platform],
-    ['type', a.type],
-    ['name', a.name],
-    ['description', a.description || '-'],
-    ['base url', a.baseUrl],
-    ['priority', String(a.priority)],
-    ['active', yesNo(a.active)],
-    ['schedulable', yesNo(a.schedulable)],
-    ['credentials', hints(a)],
-    ['last used', when(a.lastUsedAt)],
-    ['created', when(a.createdAt)],
-    ['updated', when(a.updatedAt)],
-  ]);
+/** The flags as an admin API payload; `--api-key -` reads the key from stdin (or the terminal, hidden), keeping it out of `ps`. */
+async function accountBody(values: Values, flags: typeof ACCOUNT_FLAGS) {
+  const body = bodyOf(values, flags);
+  if (body.apiKey === '-') body.apiKey = await readSecret('Upstream API key', { confirm: false });
+  return body;
 }
 
-const EDIT_OPTIONS = {
-  name: { type: 'string' },
-  description: { type: 'string' },
-  'api-key': { type: 'string' },
-  'base-url': { type: 'string' },
-  priority: { type: 'string' },
-  active: { type: 'string' },
-  schedulable: { type: 'string' },
-} as const;
-
-/** `--api-key -` reads the key from stdin (or the terminal, hidden), keeping it out of `ps`. */
-async function apiKeyFlag(values: Values): Promise<string | undefined> {
-  const v = str(values, 'api-key');
-  return v === '-' ? readSecret('Upstream API key', { confirm: false }) : v;
+/** The account as GET /admin/accounts/:id shows it: with whether it is routable now, and why not. */
+async function withHealth(ctx: CliContext, account: Account, model?: string) {
+  return accountView(account, healthView(await (await ctx.scheduler()).explain(account, model)));
 }
 
-/** The flags as an admin API payload, so the API's own validators judge them. */
-const editBody = async (values: Values) =>
-  defined({
-    name: str(values, 'name'),
-    description: str(values, 'description'),
-    apiKey: await apiKeyFlag(values),
-    baseUrl: str(values, 'base-url'),
-    priority: intFlag(values, 'priority'),
-    active: boolFlag(values, 'active'),
-    schedulable: boolFlag(values, 'schedulable'),
-  });
+async function load(ctx: CliContext, raw: string | undefined): Promise<Account> {
+  const id = accountId(raw);
+  const account = await (await ctx.accounts()).get(id);
+  if (!account) throw notFound(id);
+  return account;
+}
 
 const commands: Command[] = [
   {
     name: 'list',
     synopsis: 'list',
-    summary: 'List upstream accounts (credentials masked).',
+    summary: 'List upstream accounts (credentials masked) and whether each is routable now.',
     async run(ctx, { out }) {
-      const items = (await (await ctx.accounts()).list()).map((a) => accountView(a));
+      const items = await Promise.all((await (await ctx.accounts()).list()).map((a) => withHealth(ctx, a)));
       if (out.json) return out.data({ items });
       if (items.length === 0) return out.line('No accounts yet. Add one: crs accounts create --platform claude --type api-key --name NAME --api-key KEY');
       out.table(
-        ['ID', 'PLATFORM', 'TYPE', 'NAME', 'PRIORITY', 'ACTIVE', 'SCHEDULABLE', 'CREDENTIALS', 'LAST USED'],
-        items.map((a) => [a.id, a.platform, a.type, a.name, String(a.priority), yesNo(a.active), yesNo(a.schedulable), hints(a), when(a.lastUsedAt)]),
+        ['ID', 'PLATFORM', 'TYPE', 'NAME', 'PRIORITY', 'ACTIVE', 'SCHEDULABLE', 'ROUTABLE', 'CREDENTIALS', 'LAST USED'],
+        items.map((a) => [
+          a.id,
+          a.platform,
+          a.type,
+          a.name,
+          String(a.priority),
+          yesNo(a.active),
+          yesNo(a.schedulable),
+          routable(a.health),
+          hints(a),
+          when(a.lastUsedAt),
+        ]),
       );
     },
   },
   {
     name: 'create',
-    synopsis: 'create --platform claude --type api-key --name N --api-key K [--base-url U] [--priority P]',
-    summary: 'Add an upstream account.',
-    options: { platform: { type: 'string' }, type: { type: 'string' }, ...EDIT_OPTIONS },
+    synopsis: 'create --platform claude --type api-key --name N --api-key K [SETTINGS]',
+    summary: 'Add an upstream account with any of the settings below.',
+    options: optionsOf(ACCOUNT_FLAGS),
     async run(ctx, { values, out }) {
-      const input = accountCreateInput({ platform: str(values, 'platform'), type: str(values, 'type'), ...(await editBody(values)) });
+      const input = accountCreateInput(await accountBody(values, ACCOUNT_FLAGS));
       const account = accountView(await (await ctx.accounts()).create(input));
       if (out.json) return out.data(account);
       out.line(`Created account ${account.id} (${account.name}).`);
@@ -100,28 +83,25 @@ const commands: Command[] = [
   {
     name: 'show',
     synopsis: 'show ID',
-    summary: 'Show one account (credentials masked).',
+    summary: 'Show one account, its settings and whether it is routable (credentials masked).',
     args: ['ID'],
     async run(ctx, { args, out }) {
-      const id = accountId(args[0]);
-      const account = await (await ctx.accounts()).get(id);
-      if (!account) throw notFound(id);
-      if (out.json) return out.data(accountView(account));
-      printAccount(out, accountView(account));
+      const account = await withHealth(ctx, await load(ctx, args[0]));
+      if (out.json) return out.data(account);
+      printAccount(out, account);
     },
   },
   {
     name: 'update',
-    synopsis: 'update ID [--name] [--description] [--api-key] [--base-url] [--priority] [--active] [--schedulable]',
-    summary: 'Change an account; running relays see it at once.',
+    synopsis: 'update ID [SETTINGS]',
+    summary: 'Change any of the settings below; running relays see it at once.',
     args: ['ID'],
-    options: EDIT_OPTIONS,
+    options: optionsOf(UPDATE_FLAGS),
     async run(ctx, { args, values, out }) {
       const id = accountId(args[0]);
-      const body = await editBody(values);
-      if (Object.keys(body).length === 0) throw usageError(`Nothing to update: give at least one of ${Object.keys(EDIT_OPTIONS).map((o) => `--${o}`).join(', ')}.`);
-      const patch = accountPatchInput(body);
-      const account = await (await ctx.accounts()).update(id, patch);
+      const body = await accountBody(values, UPDATE_FLAGS);
+      if (Object.keys(body).length === 0) throw usageError('Nothing to update: give at least one setting (crs accounts --help lists them).');
+      const account = await (await ctx.accounts()).update(id, accountPatchInput(body));
       if (!account) throw notFound(id);
       if (out.json) return out.data(accountView(account));
       out.line(`Updated account ${account.id}.`);
@@ -131,13 +111,41 @@ const commands: Command[] = [
   {
     name: 'delete',
     synopsis: 'delete ID',
-    summary: 'Delete an account; relays stop using it at once.',
+    summary: 'Delete an account; relays stop using it at once, groups and keys forget it.',
     args: ['ID'],
     async run(ctx, { args, out }) {
       const id = accountId(args[0]);
       if (!(await (await ctx.accounts()).remove(id))) throw notFound(id);
+      await forgetAccount({ groups: await ctx.groups(), keys: await ctx.keys(), health: await ctx.health() }, id);
       if (out.json) return out.data({ deleted: id });
       out.line(`Deleted account ${id}.`);
+    },
+  },
+  {
+    name: 'health',
+    synopsis: 'health ID [--model M]',
+    summary: 'Whether an account can take requests now; if not, why, for which models and until when.',
+    args: ['ID'],
+    options: { model: { type: 'string' } },
+    async run(ctx, { args, values, out }) {
+      const account = await load(ctx, args[0]);
+      const model = str(values, 'model');
+      const health = healthView(await (await ctx.scheduler()).explain(account, model));
+      if (out.json) return out.data({ id: account.id, name: account.name, model: model ?? null, ...health });
+      printHealth(out, account, health, model);
+    },
+  },
+  {
+    name: 'reset',
+    synopsis: 'reset ID',
+    summary: 'Clear an account\'s cooldowns, unauthorized mark and breaker; it is routable again at once.',
+    args: ['ID'],
+    async run(ctx, { args, out }) {
+      const account = await load(ctx, args[0]);
+      await (await ctx.health()).reset(account.id);
+      const view = await withHealth(ctx, account);
+      if (out.json) return out.data(view);
+      out.line(`Reset account ${account.id} (${account.name}): routable ${routable(view.health)}.`);
     },
   },
   {
@@ -163,10 +171,11 @@ export const accountsGroup: Group = {
   summary: 'upstream accounts the relay sends requests to.',
   commands,
   notes: [
-    '--priority: 1..100, lower is preferred (default 50). --active, --schedulable: true or false.',
-    '--base-url defaults to the platform\'s API (https://api.anthropic.com for claude).',
+    'Settings (create; update takes all but --platform and --type):',
+    ...flagHelp(ACCOUNT_FLAGS),
+    '',
+    "Lists are comma separated; '' clears one. Model lists take globs: 'claude-sonnet-*'.",
     'The API key is stored encrypted and never printed; lists show its last four characters.',
-    '--api-key - reads it from stdin (hidden on a terminal), so it does not show in ps or shell history.',
-    '--json prints what the admin API returns (GET/POST/PATCH /admin/accounts).',
+    '--json prints what the admin API returns (GET/POST/PATCH /admin/accounts, …/:id/health, …/:id/reset).',
   ],
 };

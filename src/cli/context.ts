@@ -1,7 +1,16 @@
+import { createGroupService, type GroupService } from '../accounts/groups.js';
+import { createHealthService, type HealthService } from '../accounts/health.js';
 import { createAccountService, type AccountService } from '../accounts/service.js';
 import { createAdminAuth, type AdminAuth } from '../admin/auth.js';
 import type { Config } from '../config/index.js';
 import { createApiKeyService, type ApiKeyService } from '../keys/service.js';
+import { createLimitService, defineLimitScripts, type LimitService } from '../limits/index.js';
+import { createLeaseKeeper, type LeaseKeeper } from '../limits/leases.js';
+import { createBreakers } from '../scheduler/breakers.js';
+import { createScheduler, type Scheduler } from '../scheduler/index.js';
+import { createLoadView } from '../scheduler/load.js';
+import { createStickySessions } from '../scheduler/sticky.js';
+import { createStrategyState } from '../scheduler/strategies.js';
 import { openStore, type Store } from '../store/index.js';
 import { bucketer } from '../usage/buckets.js';
 import { createUsageQueries, type UsageQueries } from '../usage/queries.js';
@@ -12,8 +21,8 @@ import { checkReachable, cliEncryptionKey, describeTarget, resolveRedisTarget } 
 import { CliError } from './errors.js';
 
 /**
- * What commands use, built on first use: a command that needs no Redis (help, a pricing dry
- * run) opens no connection, and one that needs no secrets needs no encryption key.
+ * What commands use, built on first use (and once): a command that needs no Redis (help, a
+ * pricing dry run) opens no connection, and one that needs no secrets needs no encryption key.
  */
 export interface CliContext {
   readonly config: Config;
@@ -21,15 +30,29 @@ export interface CliContext {
   store(): Promise<Store>;
   keys(): Promise<ApiKeyService>;
   accounts(): Promise<AccountService>;
+  groups(): Promise<GroupService>;
+  health(): Promise<HealthService>;
+  /** Per-key limits; the CLI only reads their current use. */
+  limits(): Promise<LimitService>;
+  /** The relay's scheduler, for `explain` (whether an account is routable, and why not). */
+  scheduler(): Promise<Scheduler>;
   auth(): Promise<AdminAuth>;
   usage(): Promise<UsageQueries>;
   /** Closes the Redis connections, if any were opened. */
   close(): Promise<void>;
 }
 
+/** Memoises an async factory: every command gets one instance of each service. */
+const once = <T>(make: () => Promise<T>): (() => Promise<T>) => {
+  let made: Promise<T> | undefined;
+  return () => (made ??= make());
+};
+
 export function createCliContext(config: Config, log: Logger): CliContext {
   let opening: Promise<Store> | undefined;
   let secrets: Secrets | undefined;
+  let leaseKeeper: LeaseKeeper | undefined;
+  const clock = systemClock;
 
   const store = () => {
     opening ??= (async () => {
@@ -48,18 +71,56 @@ export function createCliContext(config: Config, log: Logger): CliContext {
   // first" is the message that helps.
   const deps = async () => {
     const opened = await store();
-    return { store: opened, secrets: getSecrets(), clock: systemClock };
+    return { store: opened, secrets: getSecrets(), clock };
   };
+
+  const keys = once(async () => createApiKeyService({ ...(await deps()), cacheTtlMs: config.cacheTtlMs }));
+  const accounts = once(async () => createAccountService({ ...(await deps()), log, cacheTtlMs: config.cacheTtlMs }));
+  const groups = once(async () => createGroupService({ store: await store(), clock, cacheTtlMs: config.cacheTtlMs }));
+  const health = once(async () => createHealthService({ store: await store(), clock, cacheTtlMs: config.cacheTtlMs }));
+  const scripts = once(async () => defineLimitScripts((await store()).redis));
+  const leases = once(async () => {
+    const s = await store();
+    leaseKeeper = createLeaseKeeper({ scripts: await scripts(), release: (set, id) => s.redis.zrem(set, id), clock, log, leaseMs: config.leaseTtlMs });
+    return leaseKeeper;
+  });
 
   return {
     config,
     log,
     store,
-    keys: async () => createApiKeyService({ ...(await deps()), cacheTtlMs: config.cacheTtlMs }),
-    accounts: async () => createAccountService({ ...(await deps()), log, cacheTtlMs: config.cacheTtlMs }),
-    auth: async () => createAdminAuth({ ...(await deps()), sessionTtlMs: config.adminSessionTtlMs }),
-    usage: async () => createUsageQueries({ store: await store(), bucketsOf: bucketer(config.statsTimezone), now: () => systemClock.now() }),
+    keys,
+    accounts,
+    groups,
+    health,
+    limits: once(async () => createLimitService({ store: await store(), clock, bucketsOf: bucketer(config.statsTimezone), leases: await leases(), scripts: await scripts() })),
+    // Built as the relay builds it, so `explain` judges exactly as a running relay would. The CLI
+    // never picks, so its breakers stay closed and its lease keeper holds nothing.
+    scheduler: once(async () =>
+      createScheduler({
+        store: await store(),
+        accounts: await accounts(),
+        groups: await groups(),
+        health: await health(),
+        breakers: createBreakers(
+          { errorPercent: config.breakerErrorPercent, volume: config.breakerVolume, resetMs: config.breakerResetMs, windowMs: config.breakerWindowMs },
+          { onOpen: () => {}, onClose: () => {} },
+          () => clock.now(),
+        ),
+        load: createLoadView({ store: await store(), clock }),
+        sticky: createStickySessions({ store: await store(), clock, ttlMs: config.stickyTtlMs, renewBelowMs: config.stickyRenewBelowMs }),
+        strategies: createStrategyState(),
+        leases: await leases(),
+        scripts: await scripts(),
+        clock,
+        defaultStrategy: config.schedulerStrategy,
+        lightLoadInFlight: config.lightLoadInFlight,
+      }),
+    ),
+    auth: once(async () => createAdminAuth({ ...(await deps()), sessionTtlMs: config.adminSessionTtlMs })),
+    usage: once(async () => createUsageQueries({ store: await store(), bucketsOf: bucketer(config.statsTimezone), now: () => clock.now() })),
     async close() {
+      leaseKeeper?.stop();
       if (!opening) return;
       const s = await opening.catch(() => undefined);
       await s?.close();

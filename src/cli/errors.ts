@@ -1,5 +1,6 @@
 import { RelayError } from '../errors/catalogue.js';
 import { PricingTableError } from '../usage/pricing.js';
+import { FLAG_OF_FIELD } from './flags.js';
 
 /** Exit codes: 1 = the command failed, 2 = the command line or its input is wrong. */
 export const EXIT_FAILED = 1;
@@ -19,9 +20,9 @@ export class CliError extends Error {
 
 export const usageError = (message: string): CliError => new CliError(message, EXIT_USAGE);
 
-/** Payload fields whose flag is not simply their kebab-case name. */
+/** Payload field → flag: every field of the settings tables, and the admin password. Others are their kebab-case name. */
 const FLAG_FOR_FIELD: Record<string, string> = {
-  expiresAt: '--expires',
+  ...FLAG_OF_FIELD,
   newPassword: '--password',
 };
 
@@ -31,12 +32,16 @@ export function flagFor(field: string): string {
 
 /**
  * Turns any error into what the user sees. Validation errors come from the same helpers as the
- * admin API's and name a payload field (`expiresAt: …`); here they name the flag instead.
+ * admin API's and name a payload field (`expiresAt: …`); here they name the flag instead, also
+ * where a message mentions another field (`… required with expiryMode after-first-use`).
  */
 export function describeError(err: unknown): { message: string; exitCode: number } {
   if (err instanceof CliError) return { message: err.message, exitCode: err.exitCode };
   if (err instanceof RelayError && err.code === 'admin_invalid') {
-    return { message: err.message.replace(/^([A-Za-z]+):/, (_, field: string) => `${flagFor(field)}:`), exitCode: EXIT_USAGE };
+    const message = err.message
+      .replace(/^([A-Za-z]+):/, (_, field: string) => `${flagFor(field)}:`)
+      .replace(/\b[a-z]+[A-Z][A-Za-z]*\b/g, (word) => FLAG_FOR_FIELD[word] ?? word);
+    return { message, exitCode: EXIT_USAGE };
   }
   if (err instanceof PricingTableError) return { message: `Invalid pricing table: ${err.message}.`, exitCode: EXIT_FAILED };
   if (err instanceof Error) return { message: err.message, exitCode: EXIT_FAILED };

@@ -9,6 +9,7 @@ import { parseCommandLine } from './args.js';
 import { groupHelp, type Group } from './command.js';
 import { createCliContext, type CliContext } from './context.js';
 import { describeError, EXIT_USAGE, usageError } from './errors.js';
+import { groupsGroup } from './groups.js';
 import { keysGroup } from './keys.js';
 import { createOutput } from './output.js';
 import { pricingGroup } from './pricing.js';
@@ -18,7 +19,7 @@ import { pricingGroup } from './pricing.js';
  * services as the relay (configured by the same environment), so every change reaches running
  * relays through the usual pub/sub invalidation.
  */
-const GROUPS: readonly Group[] = [keysGroup, accountsGroup, adminGroup, pricingGroup];
+const GROUPS: readonly Group[] = [keysGroup, accountsGroup, groupsGroup, adminGroup, pricingGroup];
 
 const HELP_WORDS = new Set(['help', '--help', '-h']);
 const CLOSE_TIMEOUT_MS = 3_000;

@@ -1,13 +1,16 @@
 import { keyCreateInput, keyPatchInput, usageDays } from '../admin/inputs.js';
+import { checkKeyBindings } from '../admin/references.js';
 import { keyView } from '../admin/views.js';
 import { isApiKeyId, type ApiKeyId } from '../ids.js';
-import { defined, boolFlag, expiresFlag, str } from './args.js';
+import type { ApiKeyInput } from '../keys/service.js';
+import { bodyOf, optionsOf, str } from './args.js';
 import type { Command, Group } from './command.js';
+import type { CliContext } from './context.js';
 import { CliError, usageError } from './errors.js';
-import { when, yesNo, type Output } from './output.js';
+import { flagHelp, KEY_FLAGS } from './flags.js';
+import { printKey, printLimits } from './key-report.js';
+import { when, yesNo } from './output.js';
 import { printUsage } from './usage-report.js';
-
-type KeyView = ReturnType<typeof keyView>;
 
 function keyId(raw: string | undefined): ApiKeyId {
   const id = raw ?? '';
@@ -16,25 +19,9 @@ function keyId(raw: string | undefined): ApiKeyId {
 }
 const notFound = (id: string) => new CliError(`No API key with id "${id}".`);
 
-function printKey(out: Output, k: KeyView): void {
-  out.fields([
-    ['id', k.id],
-    ['name', k.name],
-    ['description', k.description || '-'],
-    ['active', yesNo(k.active)],
-    ['key', k.keyPreview],
-    ['expires', when(k.expiresAt) === '-' ? 'never' : when(k.expiresAt)],
-    ['last used', when(k.lastUsedAt)],
-    ['created', when(k.createdAt)],
-    ['updated', when(k.updatedAt)],
-  ]);
-}
-
-const FIELD_OPTIONS = {
-  name: { type: 'string' },
-  description: { type: 'string' },
-  expires: { type: 'string' },
-} as const;
+/** Bound accounts and groups must exist (the admin API's rule). */
+const checked = async <T extends ApiKeyInput>(ctx: CliContext, input: T) =>
+  checkKeyBindings({ accounts: await ctx.accounts(), groups: await ctx.groups() }, input);
 
 const commands: Command[] = [
   {
@@ -53,11 +40,11 @@ const commands: Command[] = [
   },
   {
     name: 'create',
-    synopsis: 'create --name N [--description D] [--expires ISO]',
-    summary: 'Create a key; its secret is printed this once.',
-    options: FIELD_OPTIONS,
+    synopsis: 'create --name N [SETTINGS]',
+    summary: 'Create a key with any of the settings below; its secret is printed this once.',
+    options: optionsOf(KEY_FLAGS),
     async run(ctx, { values, out }) {
-      const input = keyCreateInput(defined({ name: str(values, 'name'), description: str(values, 'description'), expiresAt: expiresFlag(values) }));
+      const input = await checked(ctx, keyCreateInput(bodyOf(values, KEY_FLAGS)));
       const { record, plaintext } = await (await ctx.keys()).create(input);
       const view = keyView(record);
       if (out.json) return out.data({ ...view, key: plaintext });
@@ -71,7 +58,7 @@ const commands: Command[] = [
   {
     name: 'show',
     synopsis: 'show ID',
-    summary: 'Show one key (never its secret).',
+    summary: 'Show one key and all its settings (never its secret).',
     args: ['ID'],
     async run(ctx, { args, out }) {
       const id = keyId(args[0]);
@@ -83,15 +70,15 @@ const commands: Command[] = [
   },
   {
     name: 'update',
-    synopsis: 'update ID [--name N] [--description D] [--active true|false] [--expires ISO|never]',
-    summary: 'Change a key; running relays see it at once.',
+    synopsis: 'update ID [SETTINGS]',
+    summary: 'Change any of the settings below; running relays see it at once.',
     args: ['ID'],
-    options: { ...FIELD_OPTIONS, active: { type: 'string' } },
+    options: optionsOf(KEY_FLAGS),
     async run(ctx, { args, values, out }) {
       const id = keyId(args[0]);
-      const body = defined({ name: str(values, 'name'), description: str(values, 'description'), active: boolFlag(values, 'active'), expiresAt: expiresFlag(values) });
-      if (Object.keys(body).length === 0) throw usageError('Nothing to update: give --name, --description, --active or --expires.');
-      const key = await (await ctx.keys()).update(id, keyPatchInput(body));
+      const body = bodyOf(values, KEY_FLAGS);
+      if (Object.keys(body).length === 0) throw usageError('Nothing to update: give at least one setting (crs keys --help lists them).');
+      const key = await (await ctx.keys()).update(id, await checked(ctx, keyPatchInput(body)));
       if (!key) throw notFound(id);
       if (out.json) return out.data(keyView(key));
       out.line(`Updated API key ${key.id}.`);
@@ -108,6 +95,20 @@ const commands: Command[] = [
       if (!(await (await ctx.keys()).remove(id))) throw notFound(id);
       if (out.json) return out.data({ deleted: id });
       out.line(`Deleted API key ${id}.`);
+    },
+  },
+  {
+    name: 'limits',
+    synopsis: 'limits ID',
+    summary: 'Current use of each of a key\'s limits, and when each resets.',
+    args: ['ID'],
+    async run(ctx, { args, out }) {
+      const id = keyId(args[0]);
+      const key = await (await ctx.keys()).get(id);
+      if (!key) throw notFound(id);
+      const usage = await (await ctx.limits()).usage(key);
+      if (out.json) return out.data(usage);
+      printLimits(out, `Limits of API key ${id} (${key.name})`, usage, ctx.config.statsTimezone);
     },
   },
   {
@@ -133,7 +134,11 @@ export const keysGroup: Group = {
   summary: 'relay API keys (what clients send as x-api-key).',
   commands,
   notes: [
-    'Dates: --expires 2027-01-31, 2027-01-31T12:00:00Z, epoch milliseconds, or never.',
-    '--json prints what the admin API returns (GET/POST/PATCH /admin/api-keys).',
+    'Settings (create and update):',
+    ...flagHelp(KEY_FLAGS),
+    '',
+    "Lists are comma separated; '' clears one. Limits of 0 mean none.",
+    'Example: crs keys create --name team --window-minutes 60 --window-requests 500 --daily-cost 20 --groups g_0123456789abcdef',
+    '--json prints what the admin API returns (GET/POST/PATCH /admin/api-keys, GET …/:id/limits).',
   ],
 };
