@@ -41,18 +41,17 @@ export function createAdminAuth(deps: { store: Store; secrets: Secrets; clock: C
   return {
     async login(username, password, clientAddress) {
       const failuresKey = keys.adminLoginFailures(clientAddress || 'unknown');
-      const failures = Number((await redis.get(failuresKey)) ?? 0);
-      if (failures >= LOGIN_MAX_FAILURES) {
+      // Count the attempt before checking it, atomically: parallel guesses cannot all slip in
+      // while the slow password check runs.
+      const [, attempts] = (await redis.multi().set(failuresKey, '0', 'EX', LOGIN_FAILURE_WINDOW_SECONDS, 'NX').incr(failuresKey).exec()) ?? [];
+      const count = Number(attempts?.[1] ?? 0);
+      if (count > LOGIN_MAX_FAILURES) {
         const ttl = await redis.ttl(failuresKey);
         return { ok: false, reason: 'throttled', retryAfterSeconds: Math.max(1, ttl) };
       }
       const stored = await redis.hgetall(keys.adminCredentials());
       const valid = stored.username === username && !!stored.passwordHash && (await verifyPassword(password, stored.passwordHash));
-      if (!valid) {
-        const count = await redis.incr(failuresKey);
-        if (count === 1) await redis.expire(failuresKey, LOGIN_FAILURE_WINDOW_SECONDS);
-        return { ok: false, reason: 'bad_credentials' };
-      }
+      if (!valid) return { ok: false, reason: 'bad_credentials' };
       await redis.del(failuresKey);
       const token = `crsa_${randomSecret(32)}`;
       const expiresAt = deps.clock.now() + deps.sessionTtlMs;

@@ -36,8 +36,8 @@ export interface LimitService {
 export interface KeyLimitUsage {
   concurrency: { inFlight: number; limit: number };
   window: { minutes: number; startedAt: string | null; resetsAt: string | null; requests: number; tokens: number; cost: number; limits: { requests: number; tokens: number; cost: number } };
-  daily: { cost: number; limit: number };
-  weekly: { cost: number; limit: number; family: string | null; weekStarting: string };
+  daily: { cost: number; limit: number; resetsAt: string };
+  weekly: { cost: number; limit: number; family: string | null; weekStarting: string; resetsAt: string };
   total: { cost: number; limit: number };
 }
 
@@ -161,8 +161,14 @@ export function createLimitService(deps: { store: Store; clock: Clock; bucketsOf
           cost: open ? picoToUsd(BigInt(window.costPico ?? '0')) : 0,
           limits: { requests: key.rateLimitRequests, tokens: key.rateLimitTokens, cost: key.rateLimitCost },
         },
-        daily: { cost: picoToUsd(BigInt(daily ?? '0')), limit: key.dailyCostLimit },
-        weekly: { cost: picoToUsd(BigInt(weekly ?? '0')), limit: key.weeklyCostLimit, family: key.weeklyCostFamily || null, weekStarting: b.week },
+        daily: { cost: picoToUsd(BigInt(daily ?? '0')), limit: key.dailyCostLimit, resetsAt: iso(nextDayStart(bucketsOf, now)) },
+        weekly: {
+          cost: picoToUsd(BigInt(weekly ?? '0')),
+          limit: key.weeklyCostLimit,
+          family: key.weeklyCostFamily || null,
+          weekStarting: b.week,
+          resetsAt: iso(nextWeekStart(bucketsOf, now)),
+        },
         total: { cost: picoToUsd(BigInt(total ?? '0')), limit: key.totalCostLimit },
       };
     },

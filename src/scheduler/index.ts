@@ -143,10 +143,15 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   };
 
   const lease = async (a: Account, requestId: string): Promise<Lease | null> => {
-    const ok = await deps.scripts.accountLease(deps.store.keys.accountLeases(a.id), deps.store.keys.accountLastPick(a.id), clock.now(), requestId, deps.leases.leaseMs, a.maxConcurrency);
-    if (!ok) return null;
-    load.acquired(a.id);
+    // Count the pick before awaiting Redis: requests picked in the same moment must see it, or
+    // they all choose the same "least used" account.
     load.picked(a.id);
+    load.acquired(a.id);
+    const ok = await deps.scripts.accountLease(deps.store.keys.accountLeases(a.id), deps.store.keys.accountLastPick(a.id), clock.now(), requestId, deps.leases.leaseMs, a.maxConcurrency);
+    if (!ok) {
+      load.released(a.id);
+      return null;
+    }
     const held = deps.leases.hold(deps.store.keys.accountLeases(a.id), requestId);
     return {
       set: held.set,

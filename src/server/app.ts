@@ -77,8 +77,9 @@ export function buildApp(deps: ServerDeps): RelayApp {
   app.any('/*', (res, req) => {
     const ex = new Exchange(res, req, 0);
     const shape = ex.incoming.path.startsWith('/admin') ? 'admin' : 'anthropic';
-    const r = renderError(shape, new RelayError(shape === 'admin' ? 'admin_not_found' : 'not_found', { message: `No route for ${ex.incoming.method.toUpperCase()} ${ex.incoming.path}.` }), '');
-    ex.send(r.status, r.headers, r.body);
+    const requestId = deps.relay.nextRequestId();
+    const r = renderError(shape, new RelayError(shape === 'admin' ? 'admin_not_found' : 'not_found', { message: `No route for ${ex.incoming.method.toUpperCase()} ${ex.incoming.path}.` }), requestId);
+    ex.send(r.status, { ...r.headers, 'x-request-id': requestId }, r.body);
   });
 
   return {

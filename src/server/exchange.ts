@@ -79,7 +79,9 @@ export class Exchange {
     if (Number.isFinite(declared) && declared > limit) {
       this.closeAfter = true;
       this.bodyPromise = Promise.reject(new RelayError('body_too_large', { message: `The request body (${declared} bytes) is larger than the limit of ${limit} bytes.` }));
-      // Do not read it at all; the response will close the connection.
+      // Do not read it at all; the response will close the connection. The pipeline awaits the
+      // body only after authentication: mark the rejection handled now.
+      this.bodyPromise.catch(() => {});
       this.res.onData(() => {});
       return this.bodyPromise;
     }

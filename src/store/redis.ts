@@ -43,6 +43,9 @@ function connect(target: ResolvedTarget, opts: RedisConnectOptions): RedisClient
     const nodes: ClusterNode[] = target.nodes.map((n) => ({ host: n.host, port: n.port }));
     return new Cluster(nodes, {
       enableAutoPipelining: opts.autoPipelining ?? true,
+      // Scripts whose key count is their first argument: auto-pipelining would group them by the
+      // slot of that number instead of their keys, and mix slots in one pipeline.
+      autoPipeliningIgnoredCommands: ['crsApplyBatch'],
       enableOfflineQueue: opts.offlineQueue ?? true,
       slotsRefreshTimeout: 2_000,
       clusterRetryStrategy: (times) => Math.min(100 * 2 ** times, 2_000),
