@@ -62,10 +62,6 @@ export function printKey(out: Output, k: KeyView): void {
   ]);
 }
 
-/** YYYY-MM-DD plus whole days. */
-function addDays(day: string, days: number): string {
-  return new Date(Date.parse(`${day}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
-}
 
 /** The current use of each limit, and when it resets (GET /admin/api-keys/:id/limits as a table). */
 export function printLimits(out: Output, title: string, u: KeyLimitUsage, timeZone: string): void {
@@ -82,8 +78,8 @@ export function printLimits(out: Output, title: string, u: KeyLimitUsage, timeZo
     rows.push(['rate window', '-', 'none', '-']);
   }
   rows.push(
-    ['daily cost', usd(u.daily.cost), capped(u.daily.limit, usd), `at midnight (${timeZone})`],
-    ['weekly cost', usd(u.weekly.cost), capped(u.weekly.limit, (n) => (u.weekly.family ? `${usd(n)} ${u.weekly.family}` : usd(n))), `${addDays(u.weekly.weekStarting, 7)} 00:00 (${timeZone})`],
+    ['daily cost', usd(u.daily.cost), capped(u.daily.limit, usd), `${when(u.daily.resetsAt)} (midnight ${timeZone})`],
+    ['weekly cost', usd(u.weekly.cost), capped(u.weekly.limit, (n) => (u.weekly.family ? `${usd(n)} ${u.weekly.family}` : usd(n))), `${when(u.weekly.resetsAt)} (Monday ${timeZone})`],
     ['total cost', usd(u.total.cost), capped(u.total.limit, usd), 'never'],
   );
   out.line(title);
