@@ -39,6 +39,8 @@ export interface Account {
   modelMapping: Record<string, string>;
   /** The subscription behind the account ends here (epoch ms); null = no end. */
   subscriptionExpiresAt: number | null;
+  /** Settings of the account's type that are not secret (region, API version, project…). */
+  options: Record<string, string>;
   createdAt: number;
   updatedAt: number;
   lastUsedAt: number | null;
@@ -46,7 +48,7 @@ export interface Account {
 }
 
 /** What the admin API shows: everything but the secrets. */
-export type AccountView = Omit<Account, 'credentials'> & { credentialHints: Record<string, string> };
+export type AccountView = Omit<Account, 'credentials'> & { credentialHints: Record<string, string>; proxy: string | null };
 
 /** The fields an admin sets. */
 export const ACCOUNT_SETTINGS = [
@@ -65,8 +67,10 @@ export const ACCOUNT_SETTINGS = [
   'subscriptionExpiresAt',
 ] as const;
 
+/** Credentials and options are merged on update; an empty string removes a field. */
 export type AccountInput = Partial<Pick<Account, (typeof ACCOUNT_SETTINGS)[number]>> & {
   credentials?: Credentials;
+  options?: Record<string, string>;
 };
 
 export interface AccountService {
@@ -79,11 +83,23 @@ export interface AccountService {
   snapshot(): Promise<readonly Account[]>;
 }
 
+const withoutEmpty = (m: Readonly<Record<string, string>>): Record<string, string> => Object.fromEntries(Object.entries(m).filter(([, v]) => v !== ''));
+
 export function toView(a: Account): AccountView {
   const { credentials, ...rest } = a;
   const credentialHints: Record<string, string> = {};
-  for (const [k, v] of Object.entries(credentials)) credentialHints[k] = maskSecret(v);
-  return { ...rest, credentialHints };
+  for (const [k, v] of Object.entries(credentials)) if (k !== 'proxy') credentialHints[k] = maskSecret(v);
+  return { ...rest, credentialHints, proxy: credentials.proxy ? maskProxy(credentials.proxy) : null };
+}
+
+/** `socks5://user:secret@host:1080` → `socks5://user:***@host:1080`. */
+export function maskProxy(proxy: string): string {
+  try {
+    const url = new URL(proxy);
+    return `${url.protocol}//${url.username ? `${decodeURIComponent(url.username)}:***@` : ''}${url.host}`;
+  } catch {
+    return '…';
+  }
 }
 
 /** `sk-ant-api03-…wxyz` → `…wxyz`: enough to tell two keys apart, useless to steal. */
@@ -125,6 +141,7 @@ export function createAccountService(deps: { store: Store; secrets: Secrets; clo
       models: field.strList(r, 'models'),
       modelMapping: field.strMap(r, 'modelMapping'),
       subscriptionExpiresAt: field.numOrNull(r, 'subscriptionExpiresAt'),
+      options: field.strMap(r, 'options'),
       createdAt: field.num(r, 'createdAt'),
       updatedAt: field.num(r, 'updatedAt'),
       lastUsedAt: field.numOrNull(r, 'lastUsedAt'),
@@ -168,10 +185,11 @@ export function createAccountService(deps: { store: Store; secrets: Secrets; clo
         models: input.models ?? [],
         modelMapping: input.modelMapping ?? {},
         subscriptionExpiresAt: input.subscriptionExpiresAt ?? null,
+        options: withoutEmpty(input.options ?? {}),
         createdAt: now,
         updatedAt: now,
         lastUsedAt: null,
-        credentials: input.credentials,
+        credentials: withoutEmpty(input.credentials),
       };
       await redis.hset(keys.account(account.id), encode(account));
       await redis.sadd(keys.accountIndex(), account.id);
@@ -187,7 +205,8 @@ export function createAccountService(deps: { store: Store; secrets: Secrets; clo
       const next: Account = {
         ...current,
         ...defined,
-        credentials: defined.credentials ? { ...current.credentials, ...defined.credentials } : current.credentials,
+        credentials: defined.credentials ? withoutEmpty({ ...current.credentials, ...defined.credentials }) : current.credentials,
+        options: defined.options ? withoutEmpty({ ...current.options, ...defined.options }) : current.options,
         updatedAt: clock.now(),
       };
       await redis.hset(keys.account(id), encode(next));

@@ -44,7 +44,9 @@ export function registerAccountRoutes(route: Route, authed: (h: JsonHandler) => 
     'patch',
     '/admin/accounts/:id',
     authed(async (ctx) => {
-      const account = await deps.accounts.update(accountIdParam(ctx), accountPatchInput(asObject(ctx.body)));
+      const current = await deps.accounts.get(accountIdParam(ctx));
+      if (!current) throw notFound();
+      const account = await deps.accounts.update(current.id, accountPatchInput(asObject(ctx.body), current));
       if (!account) throw notFound();
       return ok(accountView(account));
     }),

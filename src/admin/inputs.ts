@@ -2,7 +2,8 @@ import { STRATEGIES, type GroupInput, type Strategy } from '../accounts/groups.j
 import { PLATFORMS, type AccountInput, type Credentials, type Platform } from '../accounts/service.js';
 import type { ApiKeyInput } from '../keys/service.js';
 import { CLIENTS } from '../limits/clients.js';
-import { providerFor, supportedAccountTypes } from '../providers/registry.js';
+import { ACCOUNT_TYPES, accountTypeSpec } from '../providers/registry.js';
+import type { AccountTypeSpec } from '../providers/types.js';
 import {
   invalid,
   onlyFields,
@@ -55,9 +56,15 @@ export const KEY_FIELDS = [
   'totalCostLimit',
 ] as const;
 
-export const ACCOUNT_SETTING_FIELDS = ['name', 'description', 'apiKey', 'baseUrl', 'priority', 'active', 'schedulable', 'shared', 'backup', 'weight', 'maxConcurrency', 'models', 'modelMapping', 'subscriptionExpiresAt'] as const;
-export const ACCOUNT_FIELDS = ['platform', 'type', ...ACCOUNT_SETTING_FIELDS] as const;
-export const ACCOUNT_PATCH_FIELDS = ACCOUNT_SETTING_FIELDS;
+/** Settings every account has; each account type adds its own credential and option fields. */
+export const ACCOUNT_SETTING_FIELDS = ['name', 'description', 'baseUrl', 'priority', 'active', 'schedulable', 'shared', 'backup', 'weight', 'maxConcurrency', 'models', 'modelMapping', 'subscriptionExpiresAt', 'proxy'] as const;
+/** Every field some account type accepts (the CLI offers a flag for each). */
+export const ACCOUNT_FIELDS = [
+  'platform',
+  'type',
+  ...ACCOUNT_SETTING_FIELDS,
+  ...new Set(Object.values(ACCOUNT_TYPES).flatMap((types) => (types ?? []).flatMap((t) => t.fields.map((f) => f.name)))),
+] as const;
 
 /** Longest and shortest admin password accepted. */
 export const ADMIN_PASSWORD_MIN = 12;
@@ -123,31 +130,83 @@ function accountSettings(body: Json): AccountInput {
 
 export type AccountCreateInput = AccountInput & { platform: Platform; type: string; name: string; baseUrl: string; credentials: Credentials };
 
+function specOf(platform: string, type: string): AccountTypeSpec {
+  const types = ACCOUNT_TYPES[platform as Platform];
+  if (!types) throw invalid(`platform: expected one of ${Object.keys(ACCOUNT_TYPES).join(', ')}.`);
+  const spec = accountTypeSpec(platform, type);
+  if (!spec) throw invalid(`type: ${platform} accounts can be ${types.map((t) => t.type).join(', ')}.`);
+  return spec;
+}
+
+/** A proxy URL: http, https or socks5, with optional credentials; '' or null removes it. */
+function optProxy(body: Json): string | undefined {
+  if (body.proxy === null) return '';
+  const raw = optString(body, 'proxy', { max: 2000 });
+  if (raw === undefined || raw === '') return raw;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw invalid('proxy: not a URL (http://, https:// or socks5://user:pass@host:port).');
+  }
+  if (!['http:', 'https:', 'socks5:', 'socks5h:'].includes(url.protocol) || !url.hostname || !url.port) {
+    throw invalid('proxy: expected http://, https:// or socks5:// with a host and a port.');
+  }
+  return raw;
+}
+
+/**
+ * The type's own fields: secrets go into the encrypted credentials, the rest into options. On
+ * update (`partial`) only the fields given change; '' removes a field.
+ */
+function typeFields(body: Json, spec: AccountTypeSpec, partial: boolean): { credentials: Record<string, string>; options: Record<string, string> } {
+  const credentials: Record<string, string> = {};
+  const options: Record<string, string> = {};
+  for (const f of spec.fields) {
+    const into = f.secret ? credentials : options;
+    // '' removes an optional field on update; a credential must look like one.
+    if (partial && !f.required && body[f.name] === '') {
+      into[f.name] = '';
+      continue;
+    }
+    const limits = { min: f.secret ? 8 : 1, max: 20_000 };
+    const value = partial || !f.required ? optString(body, f.name, limits) : reqString(body, f.name, limits);
+    if (value !== undefined) into[f.name] = value;
+  }
+  const proxy = optProxy(body);
+  if (proxy !== undefined) credentials.proxy = proxy;
+  return { credentials, options };
+}
+
 export function accountCreateInput(body: Json): AccountCreateInput {
-  onlyFields(body, ACCOUNT_FIELDS);
-  const platform = reqString(body, 'platform') as Platform;
-  const types = supportedAccountTypes()[platform];
-  if (!types) throw invalid(`platform: expected one of ${Object.keys(supportedAccountTypes()).join(', ')}.`);
-  const type = reqString(body, 'type');
-  if (!types.includes(type)) throw invalid(`type: ${platform} accounts can be ${types.join(', ')}.`);
+  const spec = specOf(reqString(body, 'platform'), reqString(body, 'type'));
+  onlyFields(body, ['platform', 'type', ...ACCOUNT_SETTING_FIELDS, ...spec.fields.map((f) => f.name)]);
   const settings = accountSettings(body);
+  const { credentials, options } = typeFields(body, spec, false);
   return {
     ...settings,
-    platform,
-    type,
+    platform: body.platform as Platform,
+    type: spec.type,
     name: reqString(body, 'name', { max: 100 }),
-    baseUrl: settings.baseUrl ?? providerFor(platform)?.defaultBaseUrl ?? '',
-    credentials: { apiKey: reqString(body, 'apiKey', { min: 8, max: 1000 }) },
+    baseUrl: settings.baseUrl ?? spec.defaultBaseUrl,
+    credentials,
+    options,
   };
 }
 
-export function accountPatchInput(body: Json): AccountInput {
-  onlyFields(body, ACCOUNT_PATCH_FIELDS);
-  const apiKey = optString(body, 'apiKey', { min: 8, max: 1000 });
+/** Changes to an existing account (of a known platform and type). */
+export function accountPatchInput(body: Json, account: { platform: string; type: string }): AccountInput {
+  const spec = accountTypeSpec(account.platform, account.type);
+  const typeOwn = spec?.fields.map((f) => f.name) ?? [];
+  onlyFields(body, [...ACCOUNT_SETTING_FIELDS, ...typeOwn]);
+  const { credentials, options } = spec ? typeFields(body, spec, true) : { credentials: {}, options: {} };
+  const proxy = optProxy(body);
+  if (proxy !== undefined) credentials.proxy = proxy;
   return {
     ...accountSettings(body),
     name: optString(body, 'name', { min: 1, max: 100 }),
-    credentials: apiKey ? { apiKey } : undefined,
+    credentials: Object.keys(credentials).length > 0 ? credentials : undefined,
+    options: Object.keys(options).length > 0 ? options : undefined,
   };
 }
 

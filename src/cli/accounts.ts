@@ -101,7 +101,10 @@ const commands: Command[] = [
       const id = accountId(args[0]);
       const body = await accountBody(values, UPDATE_FLAGS);
       if (Object.keys(body).length === 0) throw usageError('Nothing to update: give at least one setting (crs accounts --help lists them).');
-      const account = await (await ctx.accounts()).update(id, accountPatchInput(body));
+      const accounts = await ctx.accounts();
+      const current = await accounts.get(id);
+      if (!current) throw notFound(id);
+      const account = await accounts.update(id, accountPatchInput(body, current));
       if (!account) throw notFound(id);
       if (out.json) return out.data(accountView(account));
       out.line(`Updated account ${account.id}.`);

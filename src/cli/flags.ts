@@ -1,7 +1,9 @@
+import { ACCOUNT_TYPES } from '../providers/registry.js';
+
 /**
  * Which flag sets which admin API field, as data: one row per field, read by the option parser,
  * the body builder (args.ts), the help and the error messages (a validator's `rateLimitRequests:`
- * is shown as `--window-requests:`). No imports, so every CLI module can read it.
+ * is shown as `--window-requests:`). Account types add their own fields (from the provider registry).
  */
 export type FlagKind =
   /** Passed on as given. */
@@ -60,7 +62,7 @@ export const KEY_FLAGS: readonly FieldFlag[] = [
   { flag: 'total-cost', field: 'totalCostLimit', kind: 'number', value: 'USD', help: 'Cost over the key\'s life; 0 = unlimited.' },
 ];
 
-export const ACCOUNT_FLAGS: readonly FieldFlag[] = [
+const ACCOUNT_COMMON_FLAGS: readonly FieldFlag[] = [
   { flag: 'platform', field: 'platform', kind: 'text', value: 'claude', help: 'Platform (create only).', createOnly: true },
   { flag: 'type', field: 'type', kind: 'text', value: 'api-key', help: 'How it authenticates upstream (create only).', createOnly: true },
   { flag: 'name', field: 'name', kind: 'text', value: 'N', help: 'Name (required to create).' },
@@ -77,6 +79,17 @@ export const ACCOUNT_FLAGS: readonly FieldFlag[] = [
   { flag: 'active', field: 'active', kind: 'bool', value: 'true|false', help: 'An inactive account is never used.' },
   { flag: 'schedulable', field: 'schedulable', kind: 'bool', value: 'true|false', help: 'false takes it out of rotation, keeping its settings.' },
   { flag: 'subscription-expires', field: 'subscriptionExpiresAt', kind: 'time', nullWord: 'never', value: 'ISO|never', help: 'The subscription behind it ends then; it stops being used.' },
+  { flag: 'proxy', field: 'proxy', kind: 'text', value: 'URL', help: "http://, https:// or socks5://[user:pass@]host:port for this account's upstream calls; '' removes it." },
+];
+
+const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** Common account flags, then one flag per field some account type takes (from the provider registry). */
+export const ACCOUNT_FLAGS: readonly FieldFlag[] = [
+  ...ACCOUNT_COMMON_FLAGS,
+  ...[...new Map(Object.values(ACCOUNT_TYPES).flatMap((types) => (types ?? []).flatMap((t) => t.fields.map((f) => [f.name, f] as const)))).values()]
+    .filter((f) => !ACCOUNT_COMMON_FLAGS.some((c) => c.field === f.name))
+    .map((f): FieldFlag => ({ flag: kebab(f.name), field: f.name, kind: 'text', value: f.secret ? 'SECRET|-' : 'V', help: f.doc })),
 ];
 
 export const GROUP_FLAGS: readonly FieldFlag[] = [

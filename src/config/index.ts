@@ -92,7 +92,7 @@ export const SETTINGS = {
   TRUST_PROXY: { default: 'false', doc: 'Take the client address from X-Forwarded-For (behind Nginx/Caddy).' },
   CACHE_TTL: { default: '60s', doc: 'Safety-net TTL of cached key and account records (changes are pushed by pub/sub).' },
   SCHEDULER_STRATEGY: { default: 'least-recently-used', doc: 'Default strategy within a priority tier: least-recently-used, round-robin, weighted-round-robin, least-connections, fastest. Groups may override it.' },
-  STICKY_TTL: { default: '1h', doc: 'How long a conversation stays on its account after its last request.' },
+  STICKY_TTL: { default: '1h', doc: 'How long a conversation stays on its account; a request renews it when less than STICKY_RENEW_BELOW is left.' },
   STICKY_RENEW_BELOW: { default: '15m', doc: 'A sticky mapping with less than this left is renewed by its next request.' },
   LIGHT_LOAD_IN_FLIGHT: { default: '8', doc: 'An account without a concurrency cap counts as lightly loaded below this many requests in flight.' },
   UPSTREAM_MAX_ATTEMPTS: { default: '3', doc: 'Accounts tried per request (failover on 429, 529, 5xx, 401/403, timeouts, before the first byte).' },

@@ -103,6 +103,15 @@ export interface ApiKeyService {
   authenticate(secret: string | undefined): Promise<AuthResult>;
 }
 
+/** Sets activatedAt and expiresAt unless the key was activated already (fields are JSON: 'null' is unset). */
+const ACTIVATE = `
+local cur = redis.call('HGET', KEYS[1], 'activatedAt')
+if cur and cur ~= 'null' then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'activatedAt', ARGV[1], 'expiresAt', ARGV[2])
+return 1
+`;
+
 function fromHash(raw: Record<string, string>): ApiKeyRecord | null {
   if (!raw.id) return null;
   const r = decodeFields(raw);
@@ -144,6 +153,8 @@ function fromHash(raw: Record<string, string>): ApiKeyRecord | null {
 export function createApiKeyService(deps: { store: Store; secrets: Secrets; clock: Clock; cacheTtlMs: number }): ApiKeyService {
   const { store, secrets, clock } = deps;
   const { redis, keys, bus } = store;
+  redis.defineCommand('crsActivateKey', { numberOfKeys: 1, lua: ACTIVATE });
+  const activation = redis as unknown as { crsActivateKey(key: string, activatedAt: string, expiresAt: string): Promise<number> };
 
   const load = async (id: ApiKeyId) => fromHash(await redis.hgetall(keys.apiKey(id)));
 
@@ -168,10 +179,9 @@ export function createApiKeyService(deps: { store: Store; secrets: Secrets; cloc
   /** First use of an `after-first-use` key: its lifetime starts now (once, across all nodes). */
   const activate = async (key: ApiKeyRecord): Promise<ApiKeyRecord> => {
     const now = clock.now();
-    const won = await redis.hsetnx(keys.apiKey(key.id), 'activatedAt', JSON.stringify(now));
-    if (won) {
-      const expiresAt = now + key.activationDays * 86_400_000;
-      await redis.hset(keys.apiKey(key.id), 'expiresAt', JSON.stringify(expiresAt));
+    const expiresAt = now + key.activationDays * 86_400_000;
+    const won = await activation.crsActivateKey(keys.apiKey(key.id), JSON.stringify(now), JSON.stringify(expiresAt));
+    if (won === 1) {
       await bus.publish('apikey', key.hash);
       return { ...key, activatedAt: now, expiresAt };
     }

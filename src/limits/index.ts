@@ -25,7 +25,8 @@ const USD_TO_PICO = 1e12;
  * and are booked.
  */
 export interface LimitService {
-  authorize(key: ApiKeyRecord, req: { platform: string; model: string; client: ClientName | null }): void;
+  /** Returns the platforms the key may use for this request (throws when none, or model/client refused). */
+  authorize<P extends string>(key: ApiKeyRecord, req: { platforms: readonly P[]; model: string; client: ClientName | null }): P[];
   /** Returns the key's concurrency lease (null when the key has no concurrency limit). */
   admit(key: ApiKeyRecord, req: { model: string; requestId: string; gone(): boolean }): Promise<Lease | null>;
   /** The key's current use of each limit (admin API). */
@@ -109,8 +110,9 @@ export function createLimitService(deps: { store: Store; clock: Clock; bucketsOf
   return {
     scripts,
     authorize(key, req) {
-      if (key.permissions.length > 0 && !key.permissions.includes(req.platform)) {
-        throw new RelayError('platform_not_allowed', { message: `This API key may not use ${req.platform}; it is allowed: ${key.permissions.join(', ')}.` });
+      const platforms = key.permissions.length > 0 ? req.platforms.filter((p) => key.permissions.includes(p)) : [...req.platforms];
+      if (platforms.length === 0) {
+        throw new RelayError('platform_not_allowed', { message: `This API key may not use ${req.platforms.join(' or ')}; it is allowed: ${key.permissions.join(', ')}.` });
       }
       if ((key.modelAllow.length > 0 && !anyGlob(key.modelAllow, req.model)) || anyGlob(key.modelDeny, req.model)) {
         throw new RelayError('model_not_allowed', { message: `This API key may not use the model ${req.model}.` });
@@ -120,6 +122,7 @@ export function createLimitService(deps: { store: Store; clock: Clock; bucketsOf
           message: `This API key may only be used from ${key.allowedClients.join(', ')}${req.client ? `, not ${req.client}` : ''}.`,
         });
       }
+      return platforms;
     },
 
     async admit(key, req) {

@@ -1,22 +1,32 @@
-import type { Platform } from '../accounts/service.js';
-import { anthropicProvider } from './anthropic/index.js';
-import type { Provider } from './types.js';
+import type { Account, Platform } from '../accounts/service.js';
+import { CLAUDE_ACCOUNT_TYPES, createAnthropicProvider } from './anthropic/index.js';
+import type { AccountTypeSpec, Provider, ProviderDeps } from './types.js';
 
 /**
- * Every upstream platform, one entry each. Adding a platform is a folder under `providers/` plus
- * one line here; the pipeline, scheduler and admin routes do not change.
+ * Every upstream platform, one entry each: its account types (static, for validation and docs)
+ * and its provider factory. Adding a platform is a folder under `providers/` plus one entry here;
+ * the pipeline, scheduler and admin routes do not change.
  */
-export const PROVIDERS: Partial<Record<Platform, Provider>> = {
-  claude: anthropicProvider,
-};
+const ENTRIES: { platform: Platform; types: readonly AccountTypeSpec[]; create(deps: ProviderDeps): Provider }[] = [
+  { platform: 'claude', types: CLAUDE_ACCOUNT_TYPES, create: createAnthropicProvider },
+];
 
-export function providerFor(platform: Platform): Provider | undefined {
-  return PROVIDERS[platform];
+/** Platforms with a provider, and the account types each accepts. */
+export const ACCOUNT_TYPES: Readonly<Partial<Record<Platform, readonly AccountTypeSpec[]>>> = Object.fromEntries(ENTRIES.map((e) => [e.platform, e.types]));
+
+export function accountTypeSpec(platform: string, type: string): AccountTypeSpec | undefined {
+  return ACCOUNT_TYPES[platform as Platform]?.find((t) => t.type === type);
 }
 
-/** Platforms with a provider, and the account types each accepts (the admin API validates against this). */
-export function supportedAccountTypes(): Record<string, readonly string[]> {
-  const out: Record<string, readonly string[]> = {};
-  for (const [platform, provider] of Object.entries(PROVIDERS)) if (provider) out[platform] = provider.accountTypes;
-  return out;
+export interface ProviderRegistry {
+  get(platform: Platform): Provider | undefined;
+  forAccount(account: Account): Provider | undefined;
+}
+
+export function createProviderRegistry(deps: ProviderDeps): ProviderRegistry {
+  const byPlatform = new Map(ENTRIES.map((e) => [e.platform, e.create(deps)]));
+  return {
+    get: (platform) => byPlatform.get(platform),
+    forAccount: (account) => byPlatform.get(account.platform),
+  };
 }

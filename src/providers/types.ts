@@ -1,5 +1,10 @@
 import type { Account, Platform } from '../accounts/service.js';
-import type { TokenUsage } from '../usage/pricing.js';
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/log.js';
+import type { UpstreamResponse } from '../relay/dispatch.js';
+import type { Operation, WireFormat } from '../wire/index.js';
+
+export type { UsageTap } from '../wire/index.js';
 
 /** A request ready to go upstream. */
 export interface UpstreamRequest {
@@ -7,58 +12,74 @@ export interface UpstreamRequest {
   method: 'GET' | 'POST';
   headers: Record<string, string>;
   body?: Buffer | string;
+  /** The account's proxy (`http://`, `https://` or `socks5://`, credentials included), if any. */
+  proxy?: string;
+  /** The credential this request carries (OAuth access token), to tell a stale one after a 401. */
+  authToken?: string;
 }
 
 /** What the relay pipeline hands a provider to build the upstream call. */
 export interface UpstreamCall {
   account: Account;
-  /** Upstream path, e.g. `/v1/messages`. */
-  path: string;
-  /** Raw query string without `?` (forwarded as is, e.g. `beta=true`). */
+  op: Operation;
+  /** The format the account speaks for this operation (from `formatFor`); `body` is in it. */
+  format: WireFormat;
+  /** The model to ask the upstream for (after the account's mapping). */
+  model: string;
+  stream: boolean;
+  body: Buffer;
+  /** Raw query string of the client's request, without `?` (e.g. Anthropic's `beta=true`). */
   query: string;
   clientHeaders: Readonly<Record<string, string>>;
-  method: 'GET' | 'POST';
-  body?: Buffer;
-}
-
-/**
- * Reads usage out of a response as its bytes go by. The bytes the client receives are the bytes
- * the tap reads: there is no second parse or estimate.
- */
-export interface UsageTap {
-  push(chunk: Buffer): void;
-  /** No more bytes will come (finished, cut, or aborted). */
-  end(): void;
-  readonly usage: TokenUsage;
-  /** The model the upstream says it served, when it says so. */
-  readonly model: string | undefined;
-  /** The upstream reported any usage at all. */
-  readonly sawUsage: boolean;
-  /** The stream reached its normal end (Anthropic `message_stop`). */
-  readonly complete: boolean;
-  /** The upstream has sent its first event: from here on bytes go to the client (no failover). */
-  readonly started: boolean;
-  /** An error event inside the stream, if one came. */
-  readonly streamError: { type: string; message: string } | undefined;
 }
 
 /** Outcome classes the relay reacts to (failover and cooldowns build on these). */
 export type UpstreamErrorClass = 'rate_limited' | 'overloaded' | 'server_error' | 'unauthorized' | 'client_error';
 
-/** One upstream platform: endpoint and auth, header policy, usage extraction, error classes. */
+/** A field an account of some type takes at creation: a secret credential or a plain option. */
+export interface AccountField {
+  name: string;
+  required: boolean;
+  /** Stored encrypted, never shown (only its last characters). */
+  secret: boolean;
+  doc: string;
+}
+
+/** An account type of a platform: what it needs, and what it speaks. */
+export interface AccountTypeSpec {
+  type: string;
+  doc: string;
+  fields: readonly AccountField[];
+  defaultBaseUrl: string;
+}
+
+/**
+ * One upstream platform: endpoints and auth per account type, header policy, response decoding,
+ * error classes. Adding a platform is a folder under `providers/` plus one registry entry.
+ */
 export interface Provider {
   readonly platform: Platform;
-  /** Account types this provider can serve (`api-key`, `oauth`, …). */
-  readonly accountTypes: readonly string[];
-  /** Default upstream base URL for a new account. */
-  readonly defaultBaseUrl: string;
-  buildRequest(call: UpstreamCall): UpstreamRequest;
+  readonly types: readonly AccountTypeSpec[];
+  /** The wire format this account speaks for an operation; undefined = it cannot do it. */
+  formatFor(account: Account, op: Operation): WireFormat | undefined;
+  /** Builds the upstream request: URL, auth (API key, OAuth bearer with refresh, SigV4), headers. */
+  prepare(call: UpstreamCall): Promise<UpstreamRequest>;
+  /** Turns the upstream's body into its format's standard stream (Bedrock event stream → SSE). */
+  decode?(res: UpstreamResponse, call: UpstreamCall): UpstreamResponse;
   /** Upstream response headers the client may see. */
   forwardResponseHeader(name: string): boolean;
-  /** Usage from a whole JSON response body. */
-  usageFromJson(body: unknown): { usage: TokenUsage; model: string | undefined; sawUsage: boolean };
-  createStreamTap(): UsageTap;
   classifyError(status: number): UpstreamErrorClass;
   /** When the upstream says a rate limit resets (epoch ms), from its response headers. */
   resetTime(headers: Readonly<Record<string, string>>, now: number): number | undefined;
+  /**
+   * After a 401: OAuth accounts refresh their token (under the account's lock, never writing
+   * stale credentials) and return true if the same account should be tried once more.
+   */
+  recoverUnauthorized?(account: Account, usedToken: string | undefined): Promise<boolean>;
+}
+
+/** What providers may use at run time (OAuth token management and the like are added here). */
+export interface ProviderDeps {
+  clock: Clock;
+  log: Logger;
 }

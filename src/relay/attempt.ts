@@ -1,7 +1,8 @@
 import { RelayError } from '../errors/catalogue.js';
-import { providerFor } from '../providers/registry.js';
+import type { UpstreamRequest } from '../providers/types.js';
 import { BreakerFailure } from '../scheduler/breakers.js';
 import type { Pick } from '../scheduler/index.js';
+import { bridgeFor, type BridgeContext } from '../translate/index.js';
 import { isAbort, type UpstreamResponse } from './dispatch.js';
 import { reportOutcome, type AttemptOutcome } from './outcomes.js';
 import { bufferBack, responseHeaders, StreamFailedBeforeFirstByte, streamBack, upstreamErrorOf, type Call } from './respond.js';
@@ -17,7 +18,7 @@ export type AttemptResult =
   | { done: false; retryable: boolean; error: RelayError; call: Call };
 
 /** The request-wide part of a call; the attempt adds the account. */
-export type CallBase = Omit<Call, 'account' | 'provider' | 'ttfbMs' | 'onClientGone'>;
+export type CallBase = Omit<Call, 'account' | 'provider' | 'format' | 'bridge' | 'bridgeContext' | 'ttfbMs' | 'onClientGone'>;
 
 const statusHeaders = (res: UpstreamResponse): Record<string, string> => {
   const out: Record<string, string> = {};
@@ -25,57 +26,86 @@ const statusHeaders = (res: UpstreamResponse): Record<string, string> => {
   return out;
 };
 
+const isNetworkFailure = (e: unknown): e is RelayError => e instanceof RelayError && (e.code === 'upstream_unreachable' || e.code === 'upstream_timeout');
+
 /** 5xx and 529 count against the account's breaker; 429 and 4xx do not (they are not sickness). */
 const breakerCounts = (status: number) => status >= 500;
 
 /**
- * One attempt of the request on the picked account: send it through the account's breaker, then
- * either pass the answer back, or classify the failure (health, cooldown, breaker) and let the
- * caller fail over. Failover is possible only before the first byte reaches the client.
+ * One attempt of the request on the picked account: translate the body if the account speaks
+ * another format, let the provider build the upstream request (auth, URL), send it through the
+ * account's breaker, then either pass the answer back, or classify the failure (health, cooldown,
+ * breaker) and let the caller fail over. Failover is possible only before the first byte reaches
+ * the client. An OAuth account answering 401 refreshes its token and is tried once more.
  */
 export async function attempt(base: CallBase, pick: Pick, body: Buffer): Promise<AttemptResult> {
-  const { ex, deps } = base;
+  const { ex, deps, surface, parsed } = base;
   const account = pick.account;
-  const provider = providerFor(account.platform);
-  if (!provider) throw new RelayError('no_account_available', { message: `No provider for platform ${account.platform}.` });
-  const call: Call = { ...base, account, provider, ttfbMs: null, onClientGone: () => {} };
+  const provider = deps.providers.forAccount(account);
+  const format = provider?.formatFor(account, surface.op);
+  if (!provider || !format) throw new RelayError('no_account_available', { message: `Account ${account.id} cannot serve ${surface.name}.` });
+  const bridge = bridgeFor(surface.format, format);
+  const bridgeContext: BridgeContext = {
+    requestedModel: parsed.model,
+    upstreamModel: pick.upstreamModel,
+    stream: parsed.stream,
+    clientQuery: new URLSearchParams(ex.incoming.query),
+  };
+  const call: Call = { ...base, account, provider, format, bridge, bridgeContext, ttfbMs: null, onClientGone: () => {} };
   const controller = new AbortController();
   ex.onAbort(() => call.onClientGone());
 
-  const request = provider.buildRequest({
-    account,
-    path: base.surface.upstreamPath,
-    query: ex.incoming.query,
-    clientHeaders: ex.incoming.headers,
-    method: 'POST',
-    body: bodyFor(base.parsed.json, base.parsed.model, pick.upstreamModel, body),
-  });
+  const upstreamBody = bridge
+    ? Buffer.from(JSON.stringify(bridge.request(parsed.json, bridgeContext)))
+    : withModel(parsed.json, parsed.model, pick.upstreamModel, body);
+  const upstreamCall = { account, op: surface.op, format, model: pick.upstreamModel, stream: parsed.stream, body: upstreamBody, query: ex.incoming.query, clientHeaders: ex.incoming.headers };
+
   const fail = async (outcome: AttemptOutcome, error: RelayError): Promise<AttemptResult> => {
-    await reportOutcome(deps, account, base.parsed.model, outcome);
+    await reportOutcome(deps, account, parsed.model, outcome);
     return { done: false, retryable: true, error, call };
   };
 
-  let res: UpstreamResponse;
-  try {
-    res = await deps.breakers.run(account.id, async () => {
-      const r = await deps.upstream.send(request, controller.signal);
-      if (breakerCounts(r.statusCode)) throw new BreakerFailure(r);
-      return r;
-    });
-  } catch (err) {
-    if (err instanceof BreakerFailure && err.result) {
-      res = err.result as UpstreamResponse;
-    } else if (err instanceof RelayError && (err.code === 'upstream_unreachable' || err.code === 'upstream_timeout')) {
-      return fail({ kind: err.code === 'upstream_timeout' ? 'timeout' : 'unreachable' }, err);
-    } else if ((err as { code?: string }).code === 'EOPENBREAKER') {
-      const error = new RelayError('upstream_unreachable', { status: 503, kind: 'unavailable', message: 'The upstream account is failing; its circuit breaker is open.' });
-      return { done: false, retryable: true, error, call };
-    } else if (isAbort(err)) {
-      return { done: true };
-    } else {
-      throw err;
+  let res: UpstreamResponse | undefined;
+  let request: UpstreamRequest | undefined;
+  for (let tries = 0; tries < 2 && !res; tries++) {
+    try {
+      request = await provider.prepare(upstreamCall);
+      const sent = request;
+      res = await deps.breakers.run(account.id, async () => {
+        let r: UpstreamResponse;
+        try {
+          r = await deps.upstream.send(sent, controller.signal);
+        } catch (e) {
+          // An upstream that cannot be reached or does not answer is a sick account too.
+          if (isNetworkFailure(e)) throw new BreakerFailure(undefined, e);
+          throw e;
+        }
+        if (breakerCounts(r.statusCode)) throw new BreakerFailure(r);
+        return r;
+      });
+    } catch (caught) {
+      const err = caught instanceof BreakerFailure && !caught.result ? caught.cause : caught;
+      if (err instanceof BreakerFailure && err.result) {
+        res = err.result as UpstreamResponse;
+      } else if (isNetworkFailure(err)) {
+        return fail({ kind: err.code === 'upstream_timeout' ? 'timeout' : 'unreachable' }, err);
+      } else if ((err as { code?: string }).code === 'EOPENBREAKER') {
+        const error = new RelayError('upstream_unreachable', { status: 503, kind: 'unavailable', message: 'The upstream account is failing; its circuit breaker is open.' });
+        return { done: false, retryable: true, error, call };
+      } else if (isAbort(err)) {
+        return { done: true };
+      } else {
+        throw err;
+      }
+    }
+    // An OAuth token may have been refreshed (or revoked) since: recover once on the same account.
+    if (res.statusCode === 401 && tries === 0 && provider.recoverUnauthorized && (await provider.recoverUnauthorized(account, request?.authToken))) {
+      res.body.resume();
+      res = undefined;
     }
   }
+  if (!res) throw new RelayError('internal_error', { message: 'no upstream response' });
+  if (provider.decode) res = provider.decode(res, upstreamCall);
   call.ttfbMs = deps.clock.now() - base.startedAt;
   const headers = responseHeaders(call, res);
 
@@ -103,7 +133,7 @@ export async function attempt(base: CallBase, pick: Pick, body: Buffer): Promise
       await streamBack(call, res, headers, controller);
     } catch (err) {
       if (!(err instanceof StreamFailedBeforeFirstByte)) throw err;
-      const overloaded = err.streamError?.type === 'overloaded_error';
+      const overloaded = /overload/i.test(err.streamError?.type ?? '');
       const error = new RelayError('upstream_error', {
         status: overloaded ? 529 : 502,
         kind: overloaded ? 'overloaded' : 'api',
@@ -114,12 +144,12 @@ export async function attempt(base: CallBase, pick: Pick, body: Buffer): Promise
   } else {
     await bufferBack(call, res, headers);
   }
-  await reportOutcome(deps, account, base.parsed.model, { kind: 'ok', ttfbMs: call.ttfbMs });
+  await reportOutcome(deps, account, parsed.model, { kind: 'ok', ttfbMs: call.ttfbMs });
   return { done: true };
 }
 
 /** The body to send: the client's bytes as they are, unless the account maps the model to another name. */
-function bodyFor(json: Record<string, unknown>, requested: string, upstreamModel: string, original: Buffer): Buffer {
-  if (upstreamModel === requested) return original;
+function withModel(json: Record<string, unknown>, requested: string, upstreamModel: string, original: Buffer): Buffer {
+  if (upstreamModel === requested || json.model === undefined) return original;
   return Buffer.from(JSON.stringify({ ...json, model: upstreamModel }));
 }

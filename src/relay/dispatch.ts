@@ -1,32 +1,44 @@
-import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
+import { Agent, errors as undiciErrors, ProxyAgent, request, Socks5ProxyAgent, type Dispatcher } from 'undici';
 import { RelayError } from '../errors/catalogue.js';
 import type { UpstreamRequest } from '../providers/types.js';
 
 export type UpstreamResponse = Dispatcher.ResponseData;
 
 export interface Upstream {
-  /** Sends a request; connection problems and timeouts become RelayErrors. */
+  /** Sends a request (through the account's proxy, if any); connection problems and timeouts become RelayErrors. */
   send(req: UpstreamRequest, signal: AbortSignal): Promise<UpstreamResponse>;
   close(): Promise<void>;
 }
 
 /**
- * Keep-alive pools per upstream origin (undici's Agent keeps one pool per origin). Timeouts:
- * connecting, waiting for response headers, and the longest silence between body chunks.
+ * Keep-alive pools per upstream origin (undici's Agent keeps one pool per origin), and one
+ * dispatcher per proxy, each with its own pools. Timeouts: connecting, waiting for response
+ * headers, and the longest silence between body chunks.
  */
 export function createUpstream(opts: { connectTimeoutMs: number; timeoutMs: number }): Upstream {
-  const agent = new Agent({
-    connect: { timeout: opts.connectTimeoutMs },
-    headersTimeout: opts.timeoutMs,
-    bodyTimeout: opts.timeoutMs,
-    keepAliveTimeout: 30_000,
-    keepAliveMaxTimeout: 600_000,
-  });
+  const timeouts = { headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000 };
+  const direct = new Agent({ connect: { timeout: opts.connectTimeoutMs }, ...timeouts });
+  const proxies = new Map<string, Dispatcher>();
+
+  const via = (proxy: string | undefined): Dispatcher => {
+    if (!proxy) return direct;
+    let d = proxies.get(proxy);
+    if (!d) {
+      const protocol = new URL(proxy).protocol;
+      d =
+        protocol === 'socks5:' || protocol === 'socks5h:'
+          ? new Socks5ProxyAgent(proxy.replace(/^socks5h:/, 'socks5:'), { connect: { timeout: opts.connectTimeoutMs }, ...timeouts } as unknown as ConstructorParameters<typeof Socks5ProxyAgent>[1])
+          : new ProxyAgent({ uri: proxy, connect: { timeout: opts.connectTimeoutMs }, ...timeouts });
+      proxies.set(proxy, d);
+    }
+    return d;
+  };
+
   return {
     async send(req, signal) {
       try {
         return await request(req.url, {
-          dispatcher: agent,
+          dispatcher: via(req.proxy),
           method: req.method,
           headers: req.headers,
           body: req.body ?? null,
@@ -36,7 +48,9 @@ export function createUpstream(opts: { connectTimeoutMs: number; timeoutMs: numb
         throw toRelayError(err);
       }
     },
-    close: () => agent.close(),
+    close: async () => {
+      await Promise.all([direct.close(), ...[...proxies.values()].map((d) => d.close())]);
+    },
   };
 }
 

@@ -1,7 +1,9 @@
 import { RelayError } from '../errors/catalogue.js';
 import { renderError, type ApiShape } from '../errors/render.js';
 import type { AccountId } from '../ids.js';
-import { keyFromHeaders, type AuthFailure } from '../keys/service.js';
+import type { Account, Platform } from '../accounts/service.js';
+import type { AuthFailure } from '../keys/service.js';
+import { canBridge } from '../translate/index.js';
 import { detectClient } from '../limits/clients.js';
 import type { Lease } from '../limits/index.js';
 import type { PickResult } from '../scheduler/index.js';
@@ -32,14 +34,15 @@ export async function relay(ex: Exchange, body: Promise<Buffer>, surface: Surfac
   const startedAt = deps.clock.now();
   let keyLease: Lease | null = null;
   try {
-    const auth = await deps.keys.authenticate(keyFromHeaders(ex.incoming.headers));
+    const query = new URLSearchParams(ex.incoming.query);
+    const auth = await deps.keys.authenticate(surface.credential(ex.incoming.headers, query));
     if (!auth.ok) throw authFailureError(auth.reason);
     const key = auth.key;
     const bytes = await body;
-    const parsed = surface.parse(bytes);
-    deps.limits.authorize(key, { platform: surface.platform, model: parsed.model, client: detectClient(ex.incoming.headers, parsed.json) });
+    const parsed = surface.parse(bytes, { params: ex.incoming.params, query });
+    const platforms = deps.limits.authorize(key, { platforms: surface.platforms, model: parsed.model, client: detectClient(ex.incoming.headers, parsed.json) });
     keyLease = await deps.limits.admit(key, { model: parsed.model, requestId, gone: () => ex.aborted });
-    await withFailover({ ex, deps, surface, requestId, startedAt, key, parsed }, bytes);
+    await withFailover({ ex, deps, surface, requestId, startedAt, key, parsed }, bytes, platforms);
   } catch (err) {
     respondError(ex, surface.shape, err, requestId, deps);
   } finally {
@@ -48,13 +51,18 @@ export async function relay(ex: Exchange, body: Promise<Buffer>, surface: Surfac
 }
 
 /** Tries accounts until one answers, up to `maxAttempts`, only while nothing reached the client. */
-async function withFailover(base: CallBase, body: Buffer): Promise<void> {
-  const { deps, ex, parsed } = base;
+async function withFailover(base: CallBase, body: Buffer, platforms: readonly Platform[]): Promise<void> {
+  const { deps, ex, parsed, surface } = base;
+  // An account serves the surface if it speaks its format for the operation, or one we can bridge to.
+  const serves = (account: Account) => {
+    const format = deps.providers.forAccount(account)?.formatFor(account, surface.op);
+    return format !== undefined && canBridge(surface.format, format);
+  };
   const session = sessionOf(ex.incoming.headers, parsed.json);
   const tried = new Set<AccountId>();
   let failure: Extract<AttemptResult, { done: false }> | undefined;
   for (let n = 0; n < deps.policy.maxAttempts && !ex.aborted; n++) {
-    const picked = await deps.scheduler.pick({ platform: base.surface.platform, model: parsed.model, key: base.key, session, exclude: tried, requestId: base.requestId });
+    const picked = await deps.scheduler.pick({ platforms, serves, model: parsed.model, key: base.key, session, exclude: tried, requestId: base.requestId });
     if (!picked.ok) {
       if (failure) break;
       throw noAccountError(picked, parsed.model, deps.clock.now());

@@ -1,10 +1,12 @@
 import type { Account } from '../accounts/service.js';
 import { RelayError } from '../errors/catalogue.js';
 import type { ApiKeyRecord } from '../keys/service.js';
-import type { Provider, UsageTap } from '../providers/types.js';
+import type { Provider } from '../providers/types.js';
 import type { Exchange } from '../server/exchange.js';
+import type { Bridge, BridgeContext, StreamTranslator } from '../translate/index.js';
 import { ZERO_USAGE, type TokenUsage } from '../usage/pricing.js';
 import type { UsageEvent } from '../usage/recorder.js';
+import { usageReader, type FoundUsage, type WireFormat } from '../wire/index.js';
 import { isAbort, type UpstreamResponse } from './dispatch.js';
 import type { ParsedRequest, RelayDeps, Surface } from './types.js';
 
@@ -19,6 +21,11 @@ export interface Call {
   readonly parsed: ParsedRequest;
   readonly account: Account;
   readonly provider: Provider;
+  /** The format the upstream answers in (usage is read in it). */
+  readonly format: WireFormat;
+  /** Translates the answer into the client's format, when the two differ. */
+  readonly bridge: Bridge | undefined;
+  readonly bridgeContext: BridgeContext;
   ttfbMs: number | null;
   /** What to do when the client goes away; set by the phase the call is in. */
   onClientGone: () => void;
@@ -41,17 +48,22 @@ export function responseHeaders(call: Call, res: UpstreamResponse): Record<strin
 }
 
 /**
- * SSE: bytes pass through as they arrive; the tap reads usage from the same bytes. Nothing is
- * written until the upstream's first event: a stream that breaks or opens with an error event
- * before that throws StreamFailedBeforeFirstByte, and the request fails over.
+ * SSE: bytes pass through as they arrive (translated when the client speaks another format); the
+ * tap reads usage from the upstream's own events. Nothing is written until the upstream's first
+ * event: a stream that breaks or opens with an error event before that throws
+ * StreamFailedBeforeFirstByte, and the request fails over.
  */
 export async function streamBack(call: Call, res: UpstreamResponse, headers: Record<string, string>, controller: AbortController): Promise<void> {
   const { ex } = call;
-  const tap = call.provider.createStreamTap();
+  const reader = usageReader(call.format);
+  const tap = reader.tap();
+  const translator: StreamTranslator | undefined = call.bridge?.stream(call.bridgeContext);
   // The client left: stop the upstream generating, but not before it has told us its usage.
   call.onClientGone = () => {
     if (tap.sawUsage) controller.abort();
   };
+  const out = (chunk: Buffer) => (translator ? translator.push(chunk) : chunk);
+  if (translator) headers['content-type'] = 'text/event-stream; charset=utf-8';
   let held: Buffer[] | null = [];
   let broken = false;
   try {
@@ -67,14 +79,19 @@ export async function streamBack(call: Call, res: UpstreamResponse, headers: Rec
         held.push(chunk);
         const pending = held;
         held = null;
-        for (const c of pending) await ex.write(c);
+        for (const c of pending) {
+          const bytes = out(c);
+          if (bytes.length > 0) await ex.write(bytes);
+        }
         continue;
       }
       if (ex.aborted) {
         if (tap.sawUsage) break;
         continue;
       }
-      const drained = ex.write(chunk);
+      const bytes = out(chunk);
+      if (bytes.length === 0) continue;
+      const drained = ex.write(bytes);
       if (drained) await drained;
     }
   } catch (err) {
@@ -91,12 +108,12 @@ export async function streamBack(call: Call, res: UpstreamResponse, headers: Rec
   const outcome: UsageEvent['outcome'] = ex.aborted ? 'client_abort' : broken || !tap.complete ? 'cut' : 'ok';
   if (call.surface.booked) await book(call, res.statusCode, outcome, tap);
   if (ex.aborted) return;
-  if (outcome === 'cut' && !tap.streamError) {
-    ex.write(
-      Buffer.from(
-        `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'api_error', message: 'The upstream stream ended before the message was complete.' } })}\n\n`,
-      ),
-    );
+  if (translator) {
+    const tail = translator.end({ complete: outcome === 'ok' });
+    if (tail.length > 0) ex.write(tail);
+  } else if (outcome === 'cut' && !tap.streamError) {
+    const notice = reader.cutNotice?.();
+    if (notice) ex.write(notice);
   }
   ex.end();
 }
@@ -115,15 +132,17 @@ export async function bufferBack(call: Call, res: UpstreamResponse, headers: Rec
     if (ex.aborted) return;
     throw new RelayError('upstream_unreachable', { message: 'The upstream connection broke while sending the response.', cause: err });
   }
-  const body = Buffer.concat(chunks);
-  if (call.surface.booked) {
-    let json: unknown;
-    try {
-      json = JSON.parse(body.toString('utf8'));
-    } catch {
-      deps.log.warn('upstream answered with a body that is not JSON', { requestId: call.requestId, accountId: call.account.id });
-    }
-    await book(call, res.statusCode, ex.aborted ? 'client_abort' : 'ok', call.provider.usageFromJson(json));
+  let body = Buffer.concat(chunks);
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch {
+    deps.log.warn('upstream answered with a body that is not JSON', { requestId: call.requestId, accountId: call.account.id });
+  }
+  if (call.surface.booked) await book(call, res.statusCode, ex.aborted ? 'client_abort' : 'ok', usageReader(call.format).fromJson(json));
+  if (call.bridge && json !== undefined) {
+    body = Buffer.from(JSON.stringify(call.bridge.response(json, call.bridgeContext)));
+    headers['content-type'] = 'application/json';
   }
   ex.send(res.statusCode, headers, body);
 }
@@ -144,8 +163,11 @@ export async function upstreamErrorOf(res: UpstreamResponse, headers: Record<str
   }
   let message = `The upstream returned HTTP ${res.statusCode}.`;
   try {
-    const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error?: { message?: unknown } | string; message?: unknown };
-    const m = typeof parsed.error === 'object' ? parsed.error?.message : (parsed.error ?? parsed.message);
+    const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    // Anthropic, OpenAI and Google all put it in error.message; Google's is sometimes an array.
+    const first = Array.isArray(parsed) ? parsed[0] : parsed;
+    const e = (first as { error?: { message?: unknown } | string; message?: unknown } | null) ?? {};
+    const m = typeof e.error === 'object' ? e.error?.message : (e.error ?? e.message);
     if (typeof m === 'string' && m) message = `Upstream: ${m}`;
   } catch {
     // not JSON: keep the generic message
@@ -170,10 +192,10 @@ function kindForStatus(status: number): RelayError['kind'] {
 }
 
 /** Books one upstream call (once, whatever happened to it). */
-export async function book(call: Call, status: number, outcome: UsageEvent['outcome'], found: Pick<UsageTap, 'usage' | 'model'> | undefined): Promise<void> {
+export async function book(call: Call, status: number, outcome: UsageEvent['outcome'], found: Pick<FoundUsage, 'usage' | 'model'> | undefined): Promise<void> {
   const { deps } = call;
   const usage: TokenUsage = found?.usage ?? { ...ZERO_USAGE };
-  const model = found?.model ?? call.parsed.model;
+  const model = found?.model ?? call.bridgeContext.upstreamModel;
   const price = deps.pricing().cost(model, usage);
   const now = deps.clock.now();
   await deps.recorder.record({

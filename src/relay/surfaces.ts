@@ -1,4 +1,5 @@
 import { RelayError } from '../errors/catalogue.js';
+import { keyFromHeaders } from '../keys/service.js';
 import type { ParsedRequest, Surface } from './types.js';
 
 /** JSON body → object, or a clear invalid_json error. */
@@ -48,13 +49,18 @@ function parseCountTokens(body: Buffer): ParsedRequest {
   return { model, stream: false, json };
 }
 
-/** Anthropic Messages: `POST /v1/messages`. */
+/** Anthropic's clients send the key in `x-api-key` or `Authorization: Bearer`. */
+const anthropicCredential = (headers: Readonly<Record<string, string>>) => keyFromHeaders(headers);
+
+/** Anthropic Messages: `POST /v1/messages`, served by Claude accounts (API key or OAuth) and Bedrock. */
 export const anthropicMessages: Surface = {
   name: 'anthropic.messages',
   shape: 'anthropic',
-  platform: 'claude',
-  upstreamPath: '/v1/messages',
+  format: 'anthropic',
+  op: 'generate',
+  platforms: ['claude', 'bedrock'],
   booked: true,
+  credential: anthropicCredential,
   parse: parseMessages,
 };
 
@@ -62,8 +68,10 @@ export const anthropicMessages: Surface = {
 export const anthropicCountTokens: Surface = {
   name: 'anthropic.count_tokens',
   shape: 'anthropic',
-  platform: 'claude',
-  upstreamPath: '/v1/messages/count_tokens',
+  format: 'anthropic',
+  op: 'count_tokens',
+  platforms: ['claude', 'bedrock'],
   booked: false,
+  credential: anthropicCredential,
   parse: parseCountTokens,
 };

@@ -11,12 +11,15 @@ import type { Pricing } from '../usage/pricing.js';
 import type { UsageRecorder } from '../usage/recorder.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
+import type { ProviderRegistry } from '../providers/registry.js';
+import type { Operation, WireFormat } from '../wire/index.js';
 import type { Upstream } from './dispatch.js';
 
 /** Everything the pipeline uses, passed in explicitly. */
 export interface RelayDeps {
   keys: ApiKeyService;
   accounts: AccountService;
+  providers: ProviderRegistry;
   scheduler: Scheduler;
   limits: LimitService;
   health: HealthService;
@@ -55,16 +58,27 @@ export interface ParsedRequest {
   json: Record<string, unknown>;
 }
 
+/** What a route knows before the body is read: path parameters and the query string. */
+export interface RouteInfo {
+  params: readonly string[];
+  query: URLSearchParams;
+}
+
 /**
- * A client-facing API: its error shape, the platform it goes to, the upstream path, whether it is
- * booked, and how its body is validated.
+ * A client-facing API: how its callers authenticate, its error shape and wire format, the
+ * operation it asks for, the platforms that may serve it (bridging formats where they differ),
+ * whether it is booked, and how its request is validated.
  */
 export interface Surface {
   readonly name: string;
   readonly shape: ApiShape;
-  readonly platform: Platform;
-  readonly upstreamPath: string;
+  readonly format: WireFormat;
+  readonly op: Operation;
+  /** Platforms that may serve it, in order of preference. */
+  readonly platforms: readonly Platform[];
   /** count_tokens and similar are free upstream and not booked. */
   readonly booked: boolean;
-  parse(body: Buffer): ParsedRequest;
+  /** The relay key as this API's clients send it. */
+  credential(headers: Readonly<Record<string, string>>, query: URLSearchParams): string | undefined;
+  parse(body: Buffer, route: RouteInfo): ParsedRequest;
 }

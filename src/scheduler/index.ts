@@ -15,7 +15,10 @@ import type { StickySessions } from './sticky.js';
 import type { StrategyState } from './strategies.js';
 
 export interface PickRequest {
-  platform: Platform;
+  /** Platforms that may serve the request (the surface's, narrowed by the key's permissions). */
+  platforms: readonly Platform[];
+  /** The account can serve this surface's operation (it speaks a format the surface can bridge to). */
+  serves(account: Account): boolean;
   /** The model the client asked for. */
   model: string;
   key: ApiKeyRecord;
@@ -82,21 +85,21 @@ interface Stage {
  * Candidates in order: accounts bound to the key (dedicated), then its groups, then the shared
  * pool of the platform. With bindings, the pool is used only if the key allows falling back.
  */
-function stages(key: ApiKeyRecord, platform: Platform, all: readonly Account[], groups: ReadonlyMap<string, Group>, defaultStrategy: Strategy): Stage[] {
+function stages(key: ApiKeyRecord, req: { platforms: PickRequest['platforms']; serves: PickRequest['serves'] }, all: readonly Account[], groups: ReadonlyMap<string, Group>, defaultStrategy: Strategy): Stage[] {
   const byId = new Map(all.map((a) => [a.id as string, a]));
-  const ofPlatform = (a: Account | undefined): a is Account => !!a && a.platform === platform;
+  const fits = (a: Account | undefined): a is Account => !!a && req.platforms.includes(a.platform) && req.serves(a);
   const out: Stage[] = [];
-  const dedicated = key.accountIds.map((id) => byId.get(id)).filter(ofPlatform);
+  const dedicated = key.accountIds.map((id) => byId.get(id)).filter(fits);
   if (dedicated.length > 0) out.push({ name: 'dedicated', pool: `key:${key.id}`, strategy: defaultStrategy, accounts: dedicated });
   for (const gid of key.groupIds) {
     const g = groups.get(gid);
-    if (!g || g.platform !== platform) continue;
-    const members = g.accountIds.map((id) => byId.get(id)).filter(ofPlatform);
+    if (!g || !req.platforms.includes(g.platform)) continue;
+    const members = g.accountIds.map((id) => byId.get(id)).filter(fits);
     if (members.length > 0) out.push({ name: 'group', pool: `group:${g.id}`, strategy: g.strategy ?? defaultStrategy, accounts: members });
   }
   const bound = key.accountIds.length > 0 || key.groupIds.length > 0;
   if (!bound || key.poolFallback) {
-    out.push({ name: 'pool', pool: `pool:${platform}`, strategy: defaultStrategy, accounts: all.filter((a) => a.platform === platform && a.shared) });
+    out.push({ name: 'pool', pool: `pool:${req.platforms.join('+')}`, strategy: defaultStrategy, accounts: all.filter((a) => a.shared && fits(a)) });
   }
   return out;
 }
@@ -168,7 +171,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
 
     async pick(req) {
       const [all, groups] = await Promise.all([deps.accounts.snapshot(), deps.groups.snapshot()]);
-      const plan = stages(req.key, req.platform, all, groups, deps.defaultStrategy);
+      const plan = stages(req.key, req, all, groups, deps.defaultStrategy);
       const candidates = plan.flatMap((s) => s.accounts);
       load.touch(candidates.map((a) => a.id));
       const now = clock.now();

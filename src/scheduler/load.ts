@@ -18,6 +18,8 @@ export interface LoadView extends LoadSignals {
 }
 
 const EWMA_ALPHA = 0.2;
+/** How long a TTFB mean is trusted without a new measurement. */
+const TTFB_MEMORY_MS = 60_000;
 
 export function createLoadView(deps: { store: Store; clock: Clock; refreshMs?: number }): LoadView {
   const { store, clock } = deps;
@@ -25,8 +27,9 @@ export function createLoadView(deps: { store: Store; clock: Clock; refreshMs?: n
   const remote = new Map<AccountId, { inFlight: number; lastPick: number; localAtRead: number }>();
   const local = new Map<AccountId, number>();
   const localPick = new Map<AccountId, number>();
-  const ewma = new Map<AccountId, number>();
+  const ewma = new Map<AccountId, { mean: number; at: number }>();
   let lastRefresh = -Infinity;
+  let lastStamp = 0;
   let refreshing = false;
 
   const refresh = async (ids: readonly AccountId[]) => {
@@ -62,7 +65,11 @@ export function createLoadView(deps: { store: Store; clock: Clock; refreshMs?: n
     lastPick(id) {
       return Math.max(remote.get(id)?.lastPick ?? 0, localPick.get(id) ?? 0);
     },
-    ttfb: (id) => ewma.get(id),
+    ttfb(id) {
+      // A mean nobody refreshed for a while is forgotten, so a once-slow account gets measured again.
+      const m = ewma.get(id);
+      return m && clock.now() - m.at <= TTFB_MEMORY_MS ? m.mean : undefined;
+    },
     acquired(id) {
       local.set(id, (local.get(id) ?? 0) + 1);
     },
@@ -70,12 +77,13 @@ export function createLoadView(deps: { store: Store; clock: Clock; refreshMs?: n
       local.set(id, Math.max(0, (local.get(id) ?? 0) - 1));
     },
     picked(id) {
-      // strictly later than any earlier pick, so same-millisecond picks still rotate
-      localPick.set(id, Math.max(clock.now(), this.lastPick(id) + 1));
+      // One strictly increasing stamp per worker: picks in the same millisecond keep their order.
+      lastStamp = Math.max(clock.now(), lastStamp + 1, this.lastPick(id) + 1);
+      localPick.set(id, lastStamp);
     },
     measured(id, ttfbMs) {
       const prev = ewma.get(id);
-      ewma.set(id, prev === undefined ? ttfbMs : prev + EWMA_ALPHA * (ttfbMs - prev));
+      ewma.set(id, { mean: prev === undefined ? ttfbMs : prev.mean + EWMA_ALPHA * (ttfbMs - prev.mean), at: clock.now() });
     },
   };
 }

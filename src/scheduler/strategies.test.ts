@@ -23,6 +23,7 @@ function account(id: string, over: Partial<Account> = {}): Account {
     models: [],
     modelMapping: {},
     subscriptionExpiresAt: null,
+    options: {},
     createdAt: 0,
     updatedAt: 0,
     lastUsedAt: null,

@@ -14,6 +14,7 @@ import { createAdminAuth } from '../admin/auth.js';
 import type { Config } from '../config/index.js';
 import { requestIdFactory } from '../ids.js';
 import { createApiKeyService } from '../keys/service.js';
+import { createProviderRegistry } from '../providers/registry.js';
 import { createUpstream } from '../relay/dispatch.js';
 import type { RelayDeps } from '../relay/types.js';
 import { createScheduler } from '../scheduler/index.js';
@@ -98,6 +99,7 @@ export async function startInstance(config: Config, opts: { log?: Logger; clock?
   const deps: RelayDeps = {
     keys,
     accounts,
+    providers: createProviderRegistry({ clock, log }),
     scheduler,
     limits: createLimitService({ store, clock, bucketsOf, leases, scripts: limitScripts }),
     health,
