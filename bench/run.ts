@@ -158,24 +158,32 @@ async function main() {
   const direct = { url: `${fake.url}/v1/messages`, headers: { 'x-api-key': 'sk-ant-bench-000000000000000000', 'anthropic-version': '2023-06-01' } };
   const relay = { url: `${relayUrl}/api/v1/messages`, headers: { 'x-api-key': key.key, 'anthropic-version': '2023-06-01' } };
 
-  const rows: { mode: string; direct: Measured; relay: Measured }[] = [];
-  let servedViaRelay = 0;
-  for (const stream of [false, true]) {
+  // Direct runs first, then the relay runs, then a drain: every upstream answer the relay caused
+  // (including those still in flight when autocannon stops and hangs up) is counted before the
+  // bookings are compared with it.
+  const modes = [false, true];
+  const directRuns = new Map<boolean, Measured>();
+  for (const stream of modes) {
     await load(direct.url, direct.headers, stream, WARMUP);
-    const d = await load(direct.url, direct.headers, stream, DURATION);
-    const before = await answered(fake.stats);
+    directRuns.set(stream, await load(direct.url, direct.headers, stream, DURATION));
+  }
+  await sleep(1_000);
+  const before = await answered(fake.stats);
+  const rows: { mode: string; direct: Measured; relay: Measured }[] = [];
+  for (const stream of modes) {
     await load(relay.url, relay.headers, stream, WARMUP);
     const r = await load(relay.url, relay.headers, stream, DURATION);
-    servedViaRelay += (await answered(fake.stats)) - before;
-    rows.push({ mode: stream ? 'stream' : 'non-stream', direct: d, relay: r });
+    rows.push({ mode: stream ? 'stream' : 'non-stream', direct: directRuns.get(stream) as Measured, relay: r });
   }
 
-  // Drain the relay (SIGTERM flushes every pending usage write), then count what was booked.
+  // Drain the relay (SIGTERM lets in-flight calls finish and flushes every pending usage write).
   const exited = new Promise<number | null>((r) => relayProc.once('exit', (code) => r(code)));
   relayProc.kill('SIGTERM');
   const exitCode = await exited;
+  const servedViaRelay = (await answered(fake.stats)) - before;
   const client = new Redis(redis.target.url);
   const booked = Number(await client.hget(`${PREFIX}usage:{${key.id}}`, 'requests'));
+  const bookedErrors = Number((await client.hget(`${PREFIX}usage:{${key.id}}`, 'errors')) ?? 0);
   const bookedAccount = await client.smembers(`${PREFIX}account:index`).then(async ([id]) => Number(await client.hget(`${PREFIX}account_usage:{${id}}`, 'requests')));
   client.disconnect();
 
@@ -187,7 +195,7 @@ async function main() {
       `${mode.padEnd(11)} | ${fmt(d.rps)} ${String(d.p50).padStart(6)} ${String(d.p99).padStart(6)} | ${fmt(r.rps)} ${String(r.p50).padStart(6)} ${String(r.p99).padStart(6)} | ${((100 * r.rps) / d.rps).toFixed(1).padStart(5)}% | ${r.non2xx}/${r.errors}`,
     );
   }
-  console.log(`upstream served via relay: ${servedViaRelay}; booked for the key: ${booked}; for the account: ${bookedAccount}; lost: ${servedViaRelay - booked}; relay exit code ${exitCode}`);
+  console.log(`upstream answers via relay: ${servedViaRelay}; booked for the key: ${booked} (upstream errors: ${bookedErrors}); for the account: ${bookedAccount}; lost: ${servedViaRelay - booked}; relay exit code ${exitCode}`);
 
   mkdirSync('bench/results', { recursive: true });
   const file = `bench/results/${new Date().toISOString().replace(/[:.]/g, '-')}.json`;

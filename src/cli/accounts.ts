@@ -31,7 +31,7 @@ async function accountBody(values: Values, flags: typeof ACCOUNT_FLAGS) {
 
 /** The account as GET /admin/accounts/:id shows it: with whether it is routable now, and why not. */
 async function withHealth(ctx: CliContext, account: Account, model?: string) {
-  return accountView(account, healthView(await (await ctx.scheduler()).explain(account, model)));
+  return accountView(account, healthView(await (await ctx.explain())(account, model)));
 }
 
 async function load(ctx: CliContext, raw: string | undefined): Promise<Account> {
@@ -133,7 +133,7 @@ const commands: Command[] = [
     async run(ctx, { args, values, out }) {
       const account = await load(ctx, args[0]);
       const model = str(values, 'model');
-      const health = healthView(await (await ctx.scheduler()).explain(account, model));
+      const health = healthView(await (await ctx.explain())(account, model));
       if (out.json) return out.data({ id: account.id, name: account.name, model: model ?? null, ...health });
       printHealth(out, account, health, model);
     },

@@ -1,16 +1,12 @@
 import { createGroupService, type GroupService } from '../accounts/groups.js';
 import { createHealthService, type HealthService } from '../accounts/health.js';
-import { createAccountService, type AccountService } from '../accounts/service.js';
+import { createAccountService, type Account, type AccountService } from '../accounts/service.js';
 import { createAdminAuth, type AdminAuth } from '../admin/auth.js';
 import type { Config } from '../config/index.js';
 import { createApiKeyService, type ApiKeyService } from '../keys/service.js';
 import { createLimitService, defineLimitScripts, type LimitService } from '../limits/index.js';
 import { createLeaseKeeper, type LeaseKeeper } from '../limits/leases.js';
-import { createBreakers } from '../scheduler/breakers.js';
-import { createScheduler, type Scheduler } from '../scheduler/index.js';
-import { createLoadView } from '../scheduler/load.js';
-import { createStickySessions } from '../scheduler/sticky.js';
-import { createStrategyState } from '../scheduler/strategies.js';
+import { explainAccount, type Explanation } from '../scheduler/explain.js';
 import { openStore, type Store } from '../store/index.js';
 import { bucketer } from '../usage/buckets.js';
 import { createUsageQueries, type UsageQueries } from '../usage/queries.js';
@@ -34,8 +30,8 @@ export interface CliContext {
   health(): Promise<HealthService>;
   /** Per-key limits; the CLI only reads their current use. */
   limits(): Promise<LimitService>;
-  /** The relay's scheduler, for `explain` (whether an account is routable, and why not). */
-  scheduler(): Promise<Scheduler>;
+  /** Whether an account is routable now, and why not (as the admin API says it). */
+  explain(): Promise<(account: Account, model?: string) => Promise<Explanation>>;
   auth(): Promise<AdminAuth>;
   usage(): Promise<UsageQueries>;
   /** Closes the Redis connections, if any were opened. */
@@ -94,29 +90,11 @@ export function createCliContext(config: Config, log: Logger): CliContext {
     groups,
     health,
     limits: once(async () => createLimitService({ store: await store(), clock, bucketsOf: bucketer(config.statsTimezone), leases: await leases(), scripts: await scripts() })),
-    // Built as the relay builds it, so `explain` judges exactly as a running relay would. The CLI
-    // never picks, so its breakers stay closed and its lease keeper holds nothing.
-    scheduler: once(async () =>
-      createScheduler({
-        store: await store(),
-        accounts: await accounts(),
-        groups: await groups(),
-        health: await health(),
-        breakers: createBreakers(
-          { errorPercent: config.breakerErrorPercent, volume: config.breakerVolume, resetMs: config.breakerResetMs, windowMs: config.breakerWindowMs },
-          { onOpen: () => {}, onClose: () => {} },
-          () => clock.now(),
-        ),
-        load: createLoadView({ store: await store(), clock }),
-        sticky: createStickySessions({ store: await store(), clock, ttlMs: config.stickyTtlMs, renewBelowMs: config.stickyRenewBelowMs }),
-        strategies: createStrategyState(),
-        leases: await leases(),
-        scripts: await scripts(),
-        clock,
-        defaultStrategy: config.schedulerStrategy,
-        lightLoadInFlight: config.lightLoadInFlight,
-      }),
-    ),
+    // The same judgement as the admin API's (src/scheduler/explain.ts).
+    explain: once(async () => {
+      const [opened, h] = await Promise.all([store(), health()]);
+      return (account: Account, model?: string) => explainAccount({ store: opened, health: h, clock }, account, model);
+    }),
     auth: once(async () => createAdminAuth({ ...(await deps()), sessionTtlMs: config.adminSessionTtlMs })),
     usage: once(async () => createUsageQueries({ store: await store(), bucketsOf: bucketer(config.statsTimezone), now: () => clock.now() })),
     async close() {

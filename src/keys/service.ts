@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { newApiKeyId, type ApiKeyId } from '../ids.js';
 import { createRecordCache, type Store } from '../store/index.js';
 import { decodeFields, encodeFields, field } from '../store/codec.js';
@@ -158,6 +159,17 @@ export function createApiKeyService(deps: { store: Store; secrets: Secrets; cloc
 
   const load = async (id: ApiKeyId) => fromHash(await redis.hgetall(keys.apiKey(id)));
 
+  // The HMAC of a presented key, remembered for the keys this worker sees (bounded).
+  const hashes = new LRUCache<string, string>({ max: 20_000 });
+  const hashOf = (secret: string) => {
+    let h = hashes.get(secret);
+    if (h === undefined) {
+      h = secrets.hashApiKey(secret);
+      hashes.set(secret, h);
+    }
+    return h;
+  };
+
   // Keyed by the secret's hash: the hot path has the hash, not the id.
   const byHash = createRecordCache<ApiKeyRecord>({
     max: 50_000,
@@ -239,7 +251,7 @@ export function createApiKeyService(deps: { store: Store; secrets: Secrets; cloc
     async authenticate(secret) {
       if (!secret) return { ok: false, reason: 'missing' };
       if (!KEY_PATTERN.test(secret)) return { ok: false, reason: 'malformed' };
-      let key = await byHash.get(secrets.hashApiKey(secret));
+      let key = await byHash.get(hashOf(secret));
       if (!key) return { ok: false, reason: 'unknown' };
       if (!key.active) return { ok: false, reason: 'disabled', key };
       if (key.expiryMode === 'after-first-use' && key.activatedAt === null) key = await activate(key);

@@ -46,9 +46,8 @@ return {'ok', 0}
 `;
 
 /**
- * A lease on an upstream account: refused when the account already has `cap` requests in flight
- * across all nodes. Also stamps the account's last pick (least-recently-used strategy).
- * KEYS: leases zset, last-pick string. ARGV: now, leaseId, leaseMs, cap.
+ * A lease on an upstream account with a concurrency cap: refused when the account already has
+ * `cap` requests in flight across all nodes. KEYS: leases zset. ARGV: now, leaseId, leaseMs, cap.
  */
 const ACCOUNT_LEASE = `
 local now = tonumber(ARGV[1])
@@ -57,7 +56,6 @@ local cap = tonumber(ARGV[4])
 if cap > 0 and redis.call('ZCARD', KEYS[1]) >= cap then return 0 end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) * 4)
-redis.call('SET', KEYS[2], now, 'PX', 604800000)
 return 1
 `;
 
@@ -73,7 +71,7 @@ export type Verdict = 'ok' | 'total' | 'daily' | 'weekly' | 'window_requests' | 
 
 export interface LimitScripts {
   admit(keys: [string, string, string, string, string], args: (string | number)[]): Promise<{ verdict: Verdict; resetAt: number }>;
-  accountLease(leases: string, lastPick: string, now: number, leaseId: string, leaseMs: number, cap: number): Promise<boolean>;
+  accountLease(leases: string, now: number, leaseId: string, leaseMs: number, cap: number): Promise<boolean>;
   renew(leases: string, expiresAt: number, ids: string[]): Promise<void>;
 }
 
@@ -85,7 +83,7 @@ interface Commands {
 
 export function defineLimitScripts(redis: RedisClient): LimitScripts {
   redis.defineCommand('crsAdmit', { numberOfKeys: 5, lua: ADMIT });
-  redis.defineCommand('crsAccountLease', { numberOfKeys: 2, lua: ACCOUNT_LEASE });
+  redis.defineCommand('crsAccountLease', { numberOfKeys: 1, lua: ACCOUNT_LEASE });
   redis.defineCommand('crsRenewLeases', { numberOfKeys: 1, lua: RENEW });
   const c = redis as unknown as Commands;
   return {
@@ -93,8 +91,8 @@ export function defineLimitScripts(redis: RedisClient): LimitScripts {
       const [verdict, resetAt] = await c.crsAdmit(...keys, ...args);
       return { verdict: verdict as Verdict, resetAt: Number(resetAt) };
     },
-    async accountLease(leases, lastPick, now, leaseId, leaseMs, cap) {
-      return (await c.crsAccountLease(leases, lastPick, now, leaseId, leaseMs, cap)) === 1;
+    async accountLease(leases, now, leaseId, leaseMs, cap) {
+      return (await c.crsAccountLease(leases, now, leaseId, leaseMs, cap)) === 1;
     },
     async renew(leases, expiresAt, ids) {
       if (ids.length > 0) await c.crsRenewLeases(leases, expiresAt, ...ids);

@@ -9,6 +9,7 @@ import type { Store } from '../store/index.js';
 import type { Clock } from '../util/clock.js';
 import { explicitlySupports, modelFamily, upstreamModelFor } from '../util/models.js';
 import type { Breakers } from './breakers.js';
+import { explainAccount, staticBlocker, type Explanation } from './explain.js';
 import type { LoadView } from './load.js';
 import type { SessionRef } from './session.js';
 import type { StickySessions } from './sticky.js';
@@ -53,7 +54,7 @@ export type Tier = (typeof TIERS)[number];
 export interface Scheduler {
   pick(req: PickRequest): Promise<PickResult>;
   /** Every account of the platform with whether it can take a request for `model` now, and why not. */
-  explain(account: Account, model?: string): Promise<{ routable: boolean; recoverable: boolean; blockers: Blocker[]; inFlight: number }>;
+  explain(account: Account, model?: string): Promise<Explanation>;
   readonly load: LoadView;
 }
 
@@ -107,14 +108,6 @@ function stages(key: ApiKeyRecord, req: { platforms: PickRequest['platforms']; s
 export function createScheduler(deps: SchedulerDeps): Scheduler {
   const { clock, load } = deps;
 
-  /** Static reasons an account cannot serve (settings, not health). */
-  const unusable = (a: Account, now: number): Blocker | null => {
-    if (!a.active) return { reason: 'inactive', scope: '*', until: null };
-    if (!a.schedulable) return { reason: 'unschedulable', scope: '*', until: null };
-    if (a.subscriptionExpiresAt !== null && a.subscriptionExpiresAt <= now) return { reason: 'subscription_expired', scope: '*', until: null };
-    return null;
-  };
-
   interface Assessed {
     account: Account;
     upstreamModel: string;
@@ -125,7 +118,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   const evaluate = async (a: Account, model: string, now: number): Promise<{ ok: Assessed } | { blockers: Blocker[] }> => {
     const upstreamModel = upstreamModelFor(a, model);
     if (upstreamModel === undefined) return { blockers: [] };
-    const fixed = unusable(a, now);
+    const fixed = staticBlocker(a, now);
     if (fixed) return { blockers: [fixed] };
     const { blockers, recoverable } = assess(await deps.health.get(a.id), modelFamily(model), now);
     const local = deps.breakers.state(a.id);
@@ -145,23 +138,34 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     return { ok: { account: a, upstreamModel, tier } };
   };
 
+  /**
+   * Holds a place on the account for this request. An account with a concurrency cap takes an
+   * exact lease in Redis (refused when full); any other only counts in this worker's load, which
+   * is published to the others.
+   */
   const lease = async (a: Account, requestId: string): Promise<Lease | null> => {
-    // Count the pick before awaiting Redis: requests picked in the same moment must see it, or
-    // they all choose the same "least used" account.
+    // Count the pick before awaiting anything: requests picked in the same moment must see it,
+    // or they all choose the same "least used" account.
     load.picked(a.id);
     load.acquired(a.id);
-    const ok = await deps.scripts.accountLease(deps.store.keys.accountLeases(a.id), deps.store.keys.accountLastPick(a.id), clock.now(), requestId, deps.leases.leaseMs, a.maxConcurrency);
-    if (!ok) {
-      load.released(a.id);
-      return null;
-    }
-    const held = deps.leases.hold(deps.store.keys.accountLeases(a.id), requestId);
-    return {
-      set: held.set,
-      id: held.id,
-      release: async () => {
+    let held: Lease | undefined;
+    if (a.maxConcurrency > 0) {
+      const set = deps.store.keys.accountLeases(a.id);
+      if (!(await deps.scripts.accountLease(set, clock.now(), requestId, deps.leases.leaseMs, a.maxConcurrency))) {
         load.released(a.id);
-        await held.release();
+        return null;
+      }
+      held = deps.leases.hold(set, requestId);
+    }
+    let released = false;
+    return {
+      set: held?.set ?? '',
+      id: requestId,
+      release: async () => {
+        if (released) return;
+        released = true;
+        load.released(a.id);
+        await held?.release();
       },
     };
   };
@@ -240,20 +244,6 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       return { ok: false, reason: cooling > 0 ? 'all_cooling' : 'no_account', retryAt: earliestRetry };
     },
 
-    async explain(account, model) {
-      const now = clock.now();
-      const blockers: Blocker[] = [];
-      const fixed = unusable(account, now);
-      if (fixed) blockers.push(fixed);
-      const health = await deps.health.get(account.id);
-      const family = model ? modelFamily(model) : '*';
-      const assessed = assess(health, family, now);
-      // Without a model, list every cooldown (any family).
-      const all = model ? assessed.blockers : [...assessed.blockers, ...health.cooldowns.filter((c) => c.until > now && c.scope !== '*').map((c) => ({ reason: c.reason, scope: c.scope, until: c.until, detail: `HTTP ${c.status}` }) as Blocker)];
-      blockers.push(...all);
-      const inFlight = await deps.store.redis.zcount(deps.store.keys.accountLeases(account.id), now, '+inf');
-      const routable = blockers.filter((b) => b.scope === '*' || b.scope === family).length === 0;
-      return { routable, recoverable: assessed.recoverable, blockers, inFlight };
-    },
+    explain: (account, model) => explainAccount({ store: deps.store, health: deps.health, clock, breakers: deps.breakers, load }, account, model),
   };
 }

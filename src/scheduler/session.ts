@@ -16,6 +16,7 @@ export interface SessionRef {
 }
 
 const SESSION_HEADERS = ['x-claude-code-session-id', 'session_id', 'x-session-affinity'] as const;
+const OPENER_PREFIX = 16_384;
 
 const digest = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 32);
 
@@ -71,8 +72,9 @@ function openerParts(body: Record<string, unknown> | null | undefined): [string,
   } else if (typeof messages === 'string') {
     first = messages;
   }
-  const sys = system.filter(Boolean).join('\n');
-  return sys || first ? [sys, first] : null;
+  // A bounded prefix identifies a conversation as well as the whole text, at a fixed cost.
+  const sys = system.filter(Boolean).join('\n').slice(0, OPENER_PREFIX);
+  return sys || first ? [sys, first.slice(0, OPENER_PREFIX)] : null;
 }
 
 function textOf(v: unknown): string {

@@ -80,14 +80,15 @@ export async function startInstance(config: Config, opts: { log?: Logger; clock?
     },
     () => clock.now(),
   );
+  const load = createLoadView({ store, clock, log });
   const scheduler = createScheduler({
     store,
     accounts,
     groups,
     health,
     breakers,
-    load: createLoadView({ store, clock }),
-    sticky: createStickySessions({ store, clock, ttlMs: config.stickyTtlMs, renewBelowMs: config.stickyRenewBelowMs }),
+    load,
+    sticky: createStickySessions({ store, clock, ttlMs: config.stickyTtlMs, renewBelowMs: config.stickyRenewBelowMs, cacheTtlMs: config.cacheTtlMs }),
     strategies: createStrategyState(),
     leases,
     scripts: limitScripts,
@@ -195,6 +196,7 @@ export async function startInstance(config: Config, opts: { log?: Logger; clock?
         if (!flushed) log.error('usage writes still pending at shutdown', { pending: recorder.pending });
         if (finished) closeApp();
         leases.stop();
+        load.stop();
         await upstream.close().catch(() => {});
         await store.close();
         return finished && flushed;

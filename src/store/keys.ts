@@ -24,7 +24,8 @@ export interface KeySpace {
   accountHealth(id: AccountId): string;
   /** In-flight leases on the account (sorted set: member request id, score lease expiry). */
   accountLeases(id: AccountId): string;
-  accountLastPick(id: AccountId): string;
+  /** Each worker's published in-flight count and last pick of the account (hash: worker → value). */
+  accountLoad(id: AccountId): string;
   group(id: string): string;
   groupIndex(): string;
 
@@ -94,7 +95,7 @@ export function createKeySpace(prefix = ''): KeySpace {
     accountIndex: () => `${p}account:index`,
     accountHealth: (id) => `${p}account_health:{${id}}`,
     accountLeases: (id) => `${p}account_inflight:{${id}}`,
-    accountLastPick: (id) => `${p}account_lastpick:{${id}}`,
+    accountLoad: (id) => `${p}account_load:{${id}}`,
     group: (id) => `${p}group:{${id}}`,
     groupIndex: () => `${p}group:index`,
 

@@ -45,24 +45,22 @@ export const COUNTER_FIELDS = [
 ] as const;
 export type CounterField = (typeof COUNTER_FIELDS)[number];
 
-function countersOf(e: UsageEvent): Map<string, number> {
+/** One event's counters, in COUNTER_FIELDS order (computed once, added to every bucket). */
+function countersOf(e: UsageEvent): number[] {
   const u = e.usage;
-  const m = new Map<string, number>();
-  const put = (f: CounterField, v: number) => {
-    if (v !== 0) m.set(f, v);
-  };
-  put('requests', 1);
-  put('errors', e.outcome === 'error' ? 1 : 0);
-  put('inputTokens', u.inputTokens);
-  put('outputTokens', u.outputTokens);
-  put('cacheCreateTokens', u.cacheCreate5mTokens + u.cacheCreate1hTokens);
-  put('cacheCreate5mTokens', u.cacheCreate5mTokens);
-  put('cacheCreate1hTokens', u.cacheCreate1hTokens);
-  put('cacheReadTokens', u.cacheReadTokens);
-  put('webSearchRequests', u.webSearchRequests);
-  put('costPico', e.costPico);
-  put('fallbackPriced', e.priceSource === 'fallback' && e.costPico > 0 ? 1 : 0);
-  return m;
+  return [
+    1,
+    e.outcome === 'error' ? 1 : 0,
+    u.inputTokens,
+    u.outputTokens,
+    u.cacheCreate5mTokens + u.cacheCreate1hTokens,
+    u.cacheCreate5mTokens,
+    u.cacheCreate1hTokens,
+    u.cacheReadTokens,
+    u.webSearchRequests,
+    e.costPico,
+    e.priceSource === 'fallback' && e.costPico > 0 ? 1 : 0,
+  ];
 }
 
 /** Model names become parts of Redis keys: keep them printable and bounded. */
@@ -72,17 +70,26 @@ export function safeModel(model: string): string {
 
 /** Accumulates the writes for one slot (one key or one account) until the batch is flushed. */
 class SlotAccumulator {
-  readonly counters = new Map<string, { ttl: number; incr: Map<string, number> }>();
+  /** Bucket key → summed counters (COUNTER_FIELDS order) and extra named fields. */
+  readonly counters = new Map<string, { ttl: number; vec: number[]; extra: Map<string, number> | undefined }>();
   readonly sets = new Map<string, { ttl: number; members: Set<string> }>();
   readonly lists = new Map<string, { keep: number; ttl: number; items: string[] }>();
   readonly touches = new Map<string, { field: string; value: string }>();
   readonly bumps = new Map<string, Map<string, number>>();
-  readonly waiters: { resolve: () => void }[] = [];
+  readonly waiters: (() => void)[] = [];
 
-  count(key: string, ttl: number, incr: Map<string, number>): void {
-    const entry = this.counters.get(key) ?? { ttl, incr: new Map<string, number>() };
-    for (const [f, v] of incr) entry.incr.set(f, (entry.incr.get(f) ?? 0) + v);
-    this.counters.set(key, entry);
+  count(key: string, ttl: number, vec: readonly number[], extraField?: string, extraValue = 0): void {
+    let entry = this.counters.get(key);
+    if (!entry) {
+      entry = { ttl, vec: [...vec], extra: undefined };
+      this.counters.set(key, entry);
+    } else {
+      for (let i = 0; i < vec.length; i++) entry.vec[i] = (entry.vec[i] ?? 0) + (vec[i] ?? 0);
+    }
+    if (extraField) {
+      entry.extra ??= new Map();
+      entry.extra.set(extraField, (entry.extra.get(extraField) ?? 0) + extraValue);
+    }
   }
   add(key: string, ttl: number, member: string): void {
     const entry = this.sets.get(key) ?? { ttl, members: new Set<string>() };
@@ -106,7 +113,15 @@ class SlotAccumulator {
   toBatch(marker: string): SlotBatch {
     return {
       marker,
-      counters: [...this.counters].map(([key, c]) => ({ key, ttl: c.ttl, incr: c.incr })),
+      counters: [...this.counters].map(([key, c]) => {
+        const incr = new Map<string, number>();
+        COUNTER_FIELDS.forEach((f, i) => {
+          const v = c.vec[i] ?? 0;
+          if (v !== 0) incr.set(f, v);
+        });
+        for (const [f, v] of c.extra ?? []) if (v !== 0) incr.set(f, v);
+        return { key, ttl: c.ttl, incr };
+      }),
       sets: [...this.sets].flatMap(([key, s]) => [...s.members].map((member) => ({ key, ttl: s.ttl, member }))),
       lists: [...this.lists].map(([key, l]) => ({ key, ...l })),
       touches: [...this.touches].map(([key, t]) => ({ key, ...t })),
@@ -141,9 +156,18 @@ export function createUsageRecorder(deps: {
   const bucketsOf = bucketer(deps.timeZone);
   const waitMs = deps.waitMs ?? 2_000;
 
+  /**
+   * Group commit: events booked in the same tick of the event loop are merged per slot and go
+   * out as one Lua call per slot. Writes of consecutive ticks may overlap: a request waits for its
+   * own tick's write only.
+   */
   let open = new Map<string, SlotAccumulator>();
-  let scheduled = false;
+  // Batch ids: unique per process (random prefix) and per batch (counter); they name the
+  // "applied" marker that makes a retried write a no-op.
+  const batchPrefix = randomBytes(6).toString('hex');
+  let batchSeq = 0;
   const inFlight = new Set<Promise<void>>();
+  let scheduled = false;
   let pending = 0;
 
   const slot = (id: string) => {
@@ -165,7 +189,7 @@ export function createUsageRecorder(deps: {
     key.count(k.keyUsageDaily(e.keyId, b.day), USAGE_TTL.daily, c);
     key.count(k.keyUsageMonthly(e.keyId, b.month), USAGE_TTL.monthly, c);
     // Weekly cost, also per model family, for weekly (optionally family-scoped) budgets.
-    key.count(k.keyUsageWeekly(e.keyId, b.week), USAGE_TTL.weekly, new Map([...c, [`costPico:${modelFamily(e.model)}`, e.costPico]]));
+    key.count(k.keyUsageWeekly(e.keyId, b.week), USAGE_TTL.weekly, c, `costPico:${modelFamily(e.model)}`, e.costPico);
     // An open rate window of the key counts this request's tokens and cost.
     const u = e.usage;
     key.bump(k.keyWindow(e.keyId), 'tokens', u.inputTokens + u.outputTokens + u.cacheCreate5mTokens + u.cacheCreate1hTokens + u.cacheReadTokens);
@@ -193,7 +217,7 @@ export function createUsageRecorder(deps: {
 
   /** Writes one slot's batch; retries forever with backoff (the marker makes retries idempotent). */
   const write = async (slotId: string, acc: SlotAccumulator) => {
-    const batch = acc.toBatch(markerFor(slotId, randomBytes(8).toString('hex')));
+    const batch = acc.toBatch(markerFor(slotId, `${batchPrefix}${(batchSeq++).toString(36)}`));
     for (let attempt = 0; ; attempt++) {
       try {
         await store.scripts.applyBatch(batch);
@@ -212,7 +236,7 @@ export function createUsageRecorder(deps: {
     open = new Map();
     for (const [slotId, acc] of batch) {
       const p = write(slotId, acc).then(() => {
-        for (const w of acc.waiters) w.resolve();
+        for (const done of acc.waiters) done();
       });
       inFlight.add(p);
       void p.finally(() => inFlight.delete(p));
@@ -227,9 +251,7 @@ export function createUsageRecorder(deps: {
         scheduled = true;
         setImmediate(flushOpen);
       }
-      const done = Promise.all(
-        slots.map((acc) => new Promise<void>((resolve) => acc.waiters.push({ resolve }))),
-      ).then(() => {
+      const done = Promise.all(slots.map((acc) => new Promise<void>((resolve) => acc.waiters.push(resolve)))).then(() => {
         pending--;
       });
       let timer: NodeJS.Timeout | undefined;
@@ -240,7 +262,7 @@ export function createUsageRecorder(deps: {
       return Promise.race([done, timeout]).finally(() => clearTimeout(timer));
     },
     async flush(timeoutMs) {
-      if (scheduled) flushOpen();
+      flushOpen();
       const deadline = Date.now() + timeoutMs;
       while (inFlight.size > 0) {
         const left = deadline - Date.now();

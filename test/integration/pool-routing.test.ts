@@ -81,12 +81,15 @@ describe('candidates and their order', () => {
     fake.script(spare.apiKey, ...times(8, { kind: 'message', delayMs: 800 }));
     const running = Promise.all(Array.from({ length: 8 }, async (_, i) => (await ask((i % 2 ? two : one).url, key)).status));
     await until('all eight to reach the upstream', () => fake.requests.length === 8);
-    // What the admin sees while they run: the capped account is full.
+    // What the admin sees while they run: the capped account is full (its leases are exact); the
+    // uncapped one's count adds the other instance's load as published (every 100 ms).
     expect((await health(two.admin, capped.id, SONNET)).inFlight).toBe(2);
-    expect((await health(one.admin, spare.id, SONNET)).inFlight).toBe(6);
+    await until('the spare account to show 6 in flight', async () => (await health(one.admin, spare.id, SONNET)).inFlight === 6);
     expect(await running).toEqual(Array(8).fill(200));
     expect(tally(fake, [capped, spare])).toEqual({ capped: 2, spare: 6 });
-    // Slots are given back: the capped account serves again.
+    // Slots are given back: once the instances have shared their loads (published every 100 ms,
+    // read at most every 250 ms), the capped account serves again.
+    await new Promise((r) => setTimeout(r, 600));
     fake.reset();
     await askN(two.url, key, 2);
     expect(servedKeys(fake)).toEqual([capped.apiKey, capped.apiKey]);
