@@ -4,7 +4,10 @@ import type { AccountService } from '../accounts/service.js';
 import { RelayError } from '../errors/catalogue.js';
 import type { ApiKeyService } from '../keys/service.js';
 import type { LimitService } from '../limits/index.js';
+import type { ProviderRegistry } from '../providers/registry.js';
 import type { Scheduler } from '../scheduler/index.js';
+import type { Store } from '../store/index.js';
+import type { Clock } from '../util/clock.js';
 import type { JsonContext } from '../server/json-route.js';
 import type { UsageQueries } from '../usage/queries.js';
 import { registerAccountRoutes } from './account-routes.js';
@@ -12,6 +15,7 @@ import type { AdminAuth } from './auth.js';
 import { registerGroupRoutes } from './group-routes.js';
 import { newPasswordInput } from './inputs.js';
 import { registerKeyRoutes } from './key-routes.js';
+import { registerOAuthRoutes } from './oauth-routes.js';
 import { bearer, noContent, ok, requireAdmin, type Route } from './route-kit.js';
 import { asObject, onlyFields, optString, reqString } from './validate.js';
 
@@ -24,6 +28,9 @@ export interface AdminDeps {
   limits: LimitService;
   scheduler: Scheduler;
   usage: UsageQueries;
+  providers: ProviderRegistry;
+  store: Store;
+  clock: Clock;
   /** Client address for login throttling (honours TRUST_PROXY). */
   clientAddress(ctx: JsonContext): string;
 }
@@ -71,4 +78,5 @@ export function registerAdminRoutes(route: Route, deps: AdminDeps): void {
   registerKeyRoutes(route, authed, deps);
   registerAccountRoutes(route, authed, deps);
   registerGroupRoutes(route, authed, deps);
+  registerOAuthRoutes(route, authed, deps);
 }

@@ -1,4 +1,7 @@
+import type { OAuthFlow } from '../accounts/oauth/flow.js';
+import type { TokenManager } from '../accounts/oauth/tokens.js';
 import type { Account, Platform } from '../accounts/service.js';
+import type { Config } from '../config/index.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import type { UpstreamResponse } from '../relay/dispatch.js';
@@ -76,10 +79,15 @@ export interface Provider {
    * stale credentials) and return true if the same account should be tried once more.
    */
   recoverUnauthorized?(account: Account, usedToken: string | undefined): Promise<boolean>;
+  /** The platform's OAuth authorization flow, when it has OAuth accounts. */
+  readonly oauth?: OAuthFlow;
 }
 
-/** What providers may use at run time (OAuth token management and the like are added here). */
+/** What providers may use at run time. */
 export interface ProviderDeps {
+  config: Config;
   clock: Clock;
   log: Logger;
+  /** OAuth access tokens, refreshed under a per-account lock. */
+  tokens: TokenManager;
 }

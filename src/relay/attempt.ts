@@ -1,3 +1,4 @@
+import { CredentialsRejected } from '../accounts/oauth/tokens.js';
 import { RelayError } from '../errors/catalogue.js';
 import type { UpstreamRequest } from '../providers/types.js';
 import { BreakerFailure } from '../scheduler/breakers.js';
@@ -68,6 +69,7 @@ export async function attempt(base: CallBase, pick: Pick, body: Buffer): Promise
   let res: UpstreamResponse | undefined;
   let request: UpstreamRequest | undefined;
   for (let tries = 0; tries < 2 && !res; tries++) {
+    request = undefined;
     try {
       request = await provider.prepare(upstreamCall);
       const sent = request;
@@ -94,6 +96,14 @@ export async function attempt(base: CallBase, pick: Pick, body: Buffer): Promise
         return { done: false, retryable: true, error, call };
       } else if (isAbort(err)) {
         return { done: true };
+      } else if (err instanceof CredentialsRejected) {
+        // The token manager has already marked the account unauthorized.
+        const error = new RelayError('upstream_error', { status: 401, kind: 'authentication', message: `The upstream account's credentials were rejected: ${err.message}` });
+        return { done: false, retryable: true, error, call };
+      } else if (!request) {
+        // Preparing failed (a token endpoint or metadata service is down): a short cooldown, next account.
+        deps.log.warn('upstream request could not be prepared', { requestId: base.requestId, accountId: account.id, err });
+        return fail({ kind: 'server_error', status: 502, resetAt: undefined }, new RelayError('upstream_unreachable', { message: 'The upstream account could not authenticate right now.', cause: err }));
       } else {
         throw err;
       }

@@ -39,7 +39,7 @@ export async function relay(ex: Exchange, body: Promise<Buffer>, surface: Surfac
     if (!auth.ok) throw authFailureError(auth.reason);
     const key = auth.key;
     const bytes = await body;
-    const parsed = surface.parse(bytes, { params: ex.incoming.params, query });
+    const parsed = surface.parse(bytes, { path: ex.incoming.path, params: ex.incoming.params, query });
     const platforms = deps.limits.authorize(key, { platforms: surface.platforms, model: parsed.model, client: detectClient(ex.incoming.headers, parsed.json) });
     keyLease = await deps.limits.admit(key, { model: parsed.model, requestId, gone: () => ex.aborted });
     await withFailover({ ex, deps, surface, requestId, startedAt, key, parsed }, bytes, platforms);

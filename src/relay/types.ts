@@ -60,6 +60,8 @@ export interface ParsedRequest {
 
 /** What a route knows before the body is read: path parameters and the query string. */
 export interface RouteInfo {
+  /** The request path (without the query string). */
+  path: string;
   params: readonly string[];
   query: URLSearchParams;
 }

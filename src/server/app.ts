@@ -1,11 +1,10 @@
 import uWS from 'uWebSockets.js';
 import { registerAdminRoutes, type AdminDeps } from '../admin/routes.js';
 import { RelayError } from '../errors/catalogue.js';
-import { renderError } from '../errors/render.js';
-import { keyFromHeaders } from '../keys/service.js';
+import { renderError, type ApiShape } from '../errors/render.js';
 import { authFailureError, relay } from '../relay/pipeline.js';
-import { anthropicCountTokens, anthropicMessages } from '../relay/surfaces.js';
-import type { RelayDeps, Surface } from '../relay/types.js';
+import { INFO_ROUTES, RELAY_ROUTES, type InfoRoute, type RelayRoute } from '../relay/routes.js';
+import type { RelayDeps } from '../relay/types.js';
 import { Exchange } from './exchange.js';
 import { jsonRoutes, type JsonReply } from './json-route.js';
 
@@ -25,8 +24,13 @@ export interface RelayApp {
   idle(): Promise<void>;
 }
 
-/** Claude Code and the SDK use `/api`; Cherry Studio and others use `/claude`. */
-const ANTHROPIC_PREFIXES = ['/api', '/claude'];
+/** Errors of unknown routes speak the API their prefix belongs to. */
+function shapeForPath(path: string): ApiShape {
+  if (path.startsWith('/admin')) return 'admin';
+  if (path.startsWith('/gemini')) return 'gemini';
+  if (path.startsWith('/openai') || path.startsWith('/azure')) return 'openai';
+  return 'anthropic';
+}
 
 export function buildApp(deps: ServerDeps): RelayApp {
   const app = uWS.App();
@@ -50,37 +54,44 @@ export function buildApp(deps: ServerDeps): RelayApp {
       });
   };
 
-  const relayRoute = (pattern: string, surface: Surface) => {
-    app.post(pattern, (res, req) => {
-      const ex = new Exchange(res, req, 0);
+  const relayRoute = (route: RelayRoute) => {
+    app.post(route.pattern, (res, req) => {
+      const ex = new Exchange(res, req, (route.pattern.match(/\/:/g) ?? []).length);
+      const surface = typeof route.surface === 'function' ? route.surface(ex.incoming.path) : route.surface;
+      if (!surface) return notFound(ex);
       const body = ex.readBody(bodyLimitBytes);
       track(ex, () => relay(ex, body, surface, deps.relay));
     });
   };
 
-  const anthropicJson = jsonRoutes({ app, shape: 'anthropic', bodyLimitBytes, log, nextRequestId: deps.relay.nextRequestId, track });
   const adminJson = jsonRoutes({ app, shape: 'admin', bodyLimitBytes, log, nextRequestId: deps.relay.nextRequestId, track });
-
-  for (const prefix of ANTHROPIC_PREFIXES) {
-    relayRoute(`${prefix}/v1/messages`, anthropicMessages);
-    relayRoute(`${prefix}/v1/messages/count_tokens`, anthropicCountTokens);
-    anthropicJson('get', `${prefix}/v1/models`, async (ctx) => {
-      const auth = await deps.relay.keys.authenticate(keyFromHeaders(ctx.ex.incoming.headers));
+  const infoJson = new Map<ApiShape, ReturnType<typeof jsonRoutes>>();
+  const infoRoute = (route: InfoRoute) => {
+    let register = infoJson.get(route.shape);
+    if (!register) {
+      register = jsonRoutes({ app, shape: route.shape, bodyLimitBytes, log, nextRequestId: deps.relay.nextRequestId, track });
+      infoJson.set(route.shape, register);
+    }
+    register('get', route.pattern, async (ctx) => {
+      const auth = await deps.relay.keys.authenticate(route.credential(ctx.ex.incoming.headers, ctx.query));
       if (!auth.ok) throw authFailureError(auth.reason);
-      return { status: 200, body: claudeModelList(deps.relay) };
+      return { status: 200, body: route.answer(deps.relay, { params: ctx.params, query: ctx.query, path: ctx.ex.incoming.path }) };
     });
-  }
+  };
+
+  for (const route of RELAY_ROUTES) relayRoute(route);
+  for (const route of INFO_ROUTES) infoRoute(route);
 
   registerAdminRoutes(adminJson, deps.admin);
   adminJson('get', '/health', () => deps.health());
 
-  app.any('/*', (res, req) => {
-    const ex = new Exchange(res, req, 0);
-    const shape = ex.incoming.path.startsWith('/admin') ? 'admin' : 'anthropic';
+  const notFound = (ex: Exchange) => {
+    const shape = shapeForPath(ex.incoming.path);
     const requestId = deps.relay.nextRequestId();
     const r = renderError(shape, new RelayError(shape === 'admin' ? 'admin_not_found' : 'not_found', { message: `No route for ${ex.incoming.method.toUpperCase()} ${ex.incoming.path}.` }), requestId);
     ex.send(r.status, { ...r.headers, 'x-request-id': requestId }, r.body);
-  });
+  };
+  app.any('/*', (res, req) => notFound(new Exchange(res, req, 0)));
 
   return {
     app,
@@ -95,23 +106,4 @@ export function buildApp(deps: ServerDeps): RelayApp {
       return new Promise((resolve) => idleWaiters.push(resolve));
     },
   };
-}
-
-/** Anthropic's model list format, from the Claude entries of the pricing table. */
-function claudeModelList(deps: RelayDeps) {
-  const pricing = deps.pricing();
-  const createdAt = new Date(`${pricing.version}T00:00:00Z`).toISOString();
-  const data = pricing
-    .models('claude')
-    .map((id) => ({ type: 'model', id, display_name: displayName(id), created_at: createdAt }));
-  return { data, has_more: false, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null };
-}
-
-function displayName(id: string): string {
-  // claude-opus-4-5 → Claude Opus 4.5
-  const m = /^claude-(?:(\d)-(\d)-)?([a-z]+)(?:-(\d+)(?:-(\d+))?)?/.exec(id);
-  if (!m) return id;
-  const family = (m[3] ?? '').replace(/^./, (c) => c.toUpperCase());
-  const version = m[1] ? `${m[1]}.${m[2]}` : m[5] ? `${m[4]}.${m[5]}` : (m[4] ?? '');
-  return `Claude ${family} ${version}`.trim();
 }

@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import uWS from 'uWebSockets.js';
 import { createGroupService } from '../accounts/groups.js';
 import { createHealthService } from '../accounts/health.js';
+import { createTokenManager } from '../accounts/oauth/tokens.js';
 import { createAccountService } from '../accounts/service.js';
 import { createEventSink } from '../events/index.js';
 import { createLimitService, defineLimitScripts } from '../limits/index.js';
@@ -80,6 +81,8 @@ export async function startInstance(config: Config, opts: { log?: Logger; clock?
     },
     () => clock.now(),
   );
+  const tokens = createTokenManager({ store, accounts, health, events, clock, log });
+  const providers = createProviderRegistry({ config, clock, log, tokens });
   const load = createLoadView({ store, clock, log });
   const scheduler = createScheduler({
     store,
@@ -100,7 +103,7 @@ export async function startInstance(config: Config, opts: { log?: Logger; clock?
   const deps: RelayDeps = {
     keys,
     accounts,
-    providers: createProviderRegistry({ clock, log }),
+    providers,
     scheduler,
     limits: createLimitService({ store, clock, bucketsOf, leases, scripts: limitScripts }),
     health,
@@ -133,6 +136,9 @@ export async function startInstance(config: Config, opts: { log?: Logger; clock?
       health,
       limits: deps.limits,
       scheduler,
+      providers,
+      store,
+      clock,
       usage: createUsageQueries({ store, bucketsOf, now: () => clock.now() }),
       clientAddress: (ctx) => {
         const forwarded = config.trustProxy ? ctx.ex.incoming.headers['x-forwarded-for']?.split(',')[0]?.trim() : undefined;

@@ -27,6 +27,10 @@ export interface KeySpace {
   /** Each worker's published in-flight count and last pick of the account (hash: worker → value). */
   accountLoad(id: AccountId): string;
   group(id: string): string;
+  /** Held while an account's OAuth tokens are refreshed (one refresher at a time, deployment-wide). */
+  oauthLock(id: AccountId): string;
+  /** A pending OAuth authorization (PKCE verifier and state), for 10 minutes. */
+  oauthSession(id: string): string;
   groupIndex(): string;
 
   // limits of an API key
@@ -97,6 +101,8 @@ export function createKeySpace(prefix = ''): KeySpace {
     accountLeases: (id) => `${p}account_inflight:{${id}}`,
     accountLoad: (id) => `${p}account_load:{${id}}`,
     group: (id) => `${p}group:{${id}}`,
+    oauthLock: (id) => `${p}oauth_lock:{${id}}`,
+    oauthSession: (id) => `${p}oauth_session:${id}`,
     groupIndex: () => `${p}group:index`,
 
     keyLeases: (id) => `${p}concurrency:{${id}}`,

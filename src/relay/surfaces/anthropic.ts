@@ -1,30 +1,7 @@
-import { RelayError } from '../errors/catalogue.js';
-import { keyFromHeaders } from '../keys/service.js';
-import type { ParsedRequest, Surface } from './types.js';
-
-/** JSON body → object, or a clear invalid_json error. */
-export function parseJsonObject(body: Buffer): Record<string, unknown> {
-  if (body.length === 0) throw new RelayError('invalid_json', { message: 'The request body is empty; expected a JSON object.' });
-  let value: unknown;
-  try {
-    value = JSON.parse(body.toString('utf8'));
-  } catch (err) {
-    throw new RelayError('invalid_json', { message: `The request body is not valid JSON: ${(err as Error).message}` });
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new RelayError('invalid_json', { message: 'The request body must be a JSON object.' });
-  }
-  return value as Record<string, unknown>;
-}
-
-function requireModel(json: Record<string, unknown>): string {
-  const model = json.model;
-  if (typeof model !== 'string' || model.trim() === '') {
-    throw new RelayError('invalid_request', { message: 'model: a non-empty string is required.' });
-  }
-  if (model.length > 200) throw new RelayError('invalid_request', { message: 'model: too long.' });
-  return model;
-}
+import { RelayError } from '../../errors/catalogue.js';
+import { keyFromHeaders } from '../../keys/service.js';
+import type { ParsedRequest, Surface } from '../types.js';
+import { parseJsonObject, requireModel } from './json.js';
 
 function requireMessages(json: Record<string, unknown>): void {
   if (!Array.isArray(json.messages) || json.messages.length === 0) {
