@@ -4,7 +4,7 @@ import type { Account, Platform } from '../accounts/service.js';
 import type { Config } from '../config/index.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
-import type { UpstreamResponse } from '../relay/dispatch.js';
+import type { Upstream, UpstreamResponse } from '../relay/dispatch.js';
 import type { Operation, WireFormat } from '../wire/index.js';
 
 export type { UsageTap } from '../wire/index.js';
@@ -90,4 +90,6 @@ export interface ProviderDeps {
   log: Logger;
   /** OAuth access tokens, refreshed under a per-account lock. */
   tokens: TokenManager;
+  /** The relay's upstream HTTP client (keep-alive pools, proxies): for token endpoints and other side calls. */
+  http: Upstream;
 }
