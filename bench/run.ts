@@ -5,6 +5,11 @@
  *
  *   npm run bench -- [--duration 10] [--connections 50] [--workers 2]
  *
+ * Two relay scenarios run per mode: `plain` (a key without limits, one account) and `pool` (three
+ * accounts, a key with a concurrency limit, a rate window and daily/weekly/total budgets, and 100
+ * conversations with session headers): the difference is what the scheduler, the limits and
+ * sticky sessions cost per request.
+ *
  * Everything runs on 127.0.0.1: a private redis-server, the fake upstream (its own process), the
  * built relay (`dist/main.js`, its own primary + workers) and autocannon in this process.
  */
@@ -100,7 +105,8 @@ interface Measured {
   errors: number;
 }
 
-async function load(url: string, headers: Record<string, string>, stream: boolean, duration: number): Promise<Measured> {
+async function load(url: string, headers: Record<string, string>, stream: boolean, duration: number, sessions = 0): Promise<Measured> {
+  let n = 0;
   const result = await autocannon({
     url,
     method: 'POST',
@@ -108,6 +114,16 @@ async function load(url: string, headers: Record<string, string>, stream: boolea
     duration,
     headers: { 'content-type': 'application/json', ...headers },
     body: requestBody(stream),
+    // Conversations: each request carries one of `sessions` session ids, like Claude Code does.
+    ...(sessions > 0
+      ? {
+          requests: [
+            {
+              setupRequest: (req: autocannon.Request) => ({ ...req, headers: { ...req.headers, 'x-claude-code-session-id': `bench-session-${n++ % sessions}` } }),
+            },
+          ],
+        }
+      : {}),
   });
   return {
     rps: result.requests.average,
@@ -152,11 +168,26 @@ async function main() {
   await waitHealthy(relayUrl);
 
   const { token } = await api<{ token: string }>(relayUrl, '/admin/login', '', { username: 'admin', password: ADMIN_PASSWORD });
-  await api(relayUrl, '/admin/accounts', token, { platform: 'claude', type: 'api-key', name: 'bench', apiKey: 'sk-ant-bench-000000000000000000', baseUrl: fake.url });
-  const key = await api<{ id: string; key: string }>(relayUrl, '/admin/api-keys', token, { name: 'bench' });
+  // The plain key is bound to the first account only; the pool key uses the shared pool of three.
+  const accountIds: string[] = [];
+  for (const i of [0, 1, 2]) {
+    const a = await api<{ id: string }>(relayUrl, '/admin/accounts', token, { platform: 'claude', type: 'api-key', name: `bench-${i}`, apiKey: `sk-ant-bench-${i}-00000000000000000`, baseUrl: fake.url });
+    accountIds.push(a.id);
+  }
+  const key = await api<{ id: string; key: string }>(relayUrl, '/admin/api-keys', token, { name: 'bench', accountIds: [accountIds[0]] });
+  const poolKey = await api<{ id: string; key: string }>(relayUrl, '/admin/api-keys', token, {
+    name: 'bench-pool',
+    concurrencyLimit: 10_000,
+    rateWindowMinutes: 60,
+    rateLimitRequests: 1_000_000_000,
+    dailyCostLimit: 1_000_000,
+    weeklyCostLimit: 1_000_000,
+    totalCostLimit: 1_000_000,
+  });
 
-  const direct = { url: `${fake.url}/v1/messages`, headers: { 'x-api-key': 'sk-ant-bench-000000000000000000', 'anthropic-version': '2023-06-01' } };
+  const direct = { url: `${fake.url}/v1/messages`, headers: { 'x-api-key': 'sk-ant-bench-0-00000000000000000', 'anthropic-version': '2023-06-01' } };
   const relay = { url: `${relayUrl}/api/v1/messages`, headers: { 'x-api-key': key.key, 'anthropic-version': '2023-06-01' } };
+  const pooled = { url: `${relayUrl}/api/v1/messages`, headers: { 'x-api-key': poolKey.key, 'anthropic-version': '2023-06-01' } };
 
   // Direct runs first, then the relay runs, then a drain: every upstream answer the relay caused
   // (including those still in flight when autocannon stops and hangs up) is counted before the
@@ -174,6 +205,9 @@ async function main() {
     await load(relay.url, relay.headers, stream, WARMUP);
     const r = await load(relay.url, relay.headers, stream, DURATION);
     rows.push({ mode: stream ? 'stream' : 'non-stream', direct: directRuns.get(stream) as Measured, relay: r });
+    await load(pooled.url, pooled.headers, stream, WARMUP, 100);
+    const p = await load(pooled.url, pooled.headers, stream, DURATION, 100);
+    rows.push({ mode: `${stream ? 'stream' : 'non-stream'} pool`, direct: directRuns.get(stream) as Measured, relay: p });
   }
 
   // Drain the relay (SIGTERM lets in-flight calls finish and flushes every pending usage write).
@@ -182,20 +216,23 @@ async function main() {
   const exitCode = await exited;
   const servedViaRelay = (await answered(fake.stats)) - before;
   const client = new Redis(redis.target.url);
-  const booked = Number(await client.hget(`${PREFIX}usage:{${key.id}}`, 'requests'));
-  const bookedErrors = Number((await client.hget(`${PREFIX}usage:{${key.id}}`, 'errors')) ?? 0);
-  const bookedAccount = await client.smembers(`${PREFIX}account:index`).then(async ([id]) => Number(await client.hget(`${PREFIX}account_usage:{${id}}`, 'requests')));
+  const sumOf = async (keys: string[], field: string) => (await Promise.all(keys.map((k) => client.hget(k, field)))).reduce((a, v) => a + Number(v ?? 0), 0);
+  const keyTotals = [key.id, poolKey.id].map((id) => `${PREFIX}usage:{${id}}`);
+  const booked = await sumOf(keyTotals, 'requests');
+  const bookedErrors = await sumOf(keyTotals, 'errors');
+  const bookedAccount = await sumOf(accountIds.map((id) => `${PREFIX}account_usage:{${id}}`), 'requests');
+  const perAccount = await Promise.all(accountIds.map((id) => client.hget(`${PREFIX}account_usage:{${id}}`, 'requests')));
   client.disconnect();
 
   const fmt = (n: number) => n.toFixed(0).padStart(8);
   console.log(`\nmachine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), node ${process.version}; ${CONNECTIONS} connections, ${DURATION}s per run, relay workers ${WORKERS}`);
-  console.log('mode        |  direct req/s  p50ms  p99ms |   relay req/s  p50ms  p99ms |  ratio | relay non2xx/errors');
+  console.log('mode             |  direct req/s  p50ms  p99ms |   relay req/s  p50ms  p99ms |  ratio | relay non2xx/errors');
   for (const { mode, direct: d, relay: r } of rows) {
     console.log(
-      `${mode.padEnd(11)} | ${fmt(d.rps)} ${String(d.p50).padStart(6)} ${String(d.p99).padStart(6)} | ${fmt(r.rps)} ${String(r.p50).padStart(6)} ${String(r.p99).padStart(6)} | ${((100 * r.rps) / d.rps).toFixed(1).padStart(5)}% | ${r.non2xx}/${r.errors}`,
+      `${mode.padEnd(16)} | ${fmt(d.rps)} ${String(d.p50).padStart(6)} ${String(d.p99).padStart(6)} | ${fmt(r.rps)} ${String(r.p50).padStart(6)} ${String(r.p99).padStart(6)} | ${((100 * r.rps) / d.rps).toFixed(1).padStart(5)}% | ${r.non2xx}/${r.errors}`,
     );
   }
-  console.log(`upstream answers via relay: ${servedViaRelay}; booked for the key: ${booked} (upstream errors: ${bookedErrors}); for the account: ${bookedAccount}; lost: ${servedViaRelay - booked}; relay exit code ${exitCode}`);
+  console.log(`upstream answers via relay: ${servedViaRelay}; booked for the keys: ${booked} (upstream errors: ${bookedErrors}); for the accounts: ${bookedAccount} (${perAccount.join(' / ')}); lost: ${servedViaRelay - booked}; relay exit code ${exitCode}`);
 
   mkdirSync('bench/results', { recursive: true });
   const file = `bench/results/${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
