@@ -144,11 +144,8 @@ export async function createInvalidationBus(opts: {
       resets.push(handler);
     },
     async close() {
-      try {
-        await subscriber.unsubscribe(channel);
-      } catch {
-        // closing anyway
-      }
+      // Closing anyway: do not wait on a Redis that is gone.
+      await Promise.race([subscriber.unsubscribe(channel).catch(() => {}), new Promise((r) => setTimeout(r, 500).unref())]);
     },
   };
 }

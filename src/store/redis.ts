@@ -88,10 +88,19 @@ export async function pingLatency(client: RedisClient): Promise<number> {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
-export async function closeRedis(client: RedisClient): Promise<void> {
+/** QUIT politely, but never wait long: with Redis gone, QUIT would wait for a reconnect that never comes. */
+export async function closeRedis(client: RedisClient, timeoutMs = 1_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await client.quit();
+    await Promise.race([
+      client.quit(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('quit timed out')), timeoutMs);
+      }),
+    ]);
   } catch {
     client.disconnect();
+  } finally {
+    clearTimeout(timer);
   }
 }

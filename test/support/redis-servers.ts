@@ -62,7 +62,7 @@ async function stopAll(children: ChildProcess[], dir: string): Promise<void> {
     children.map(
       (c) =>
         new Promise<void>((resolve) => {
-          if (c.exitCode !== null) return resolve();
+          if (c.exitCode !== null || c.signalCode !== null) return resolve();
           c.once('exit', () => resolve());
           c.kill('SIGKILL');
         }),
