@@ -171,6 +171,7 @@ function typeFields(body: Json, spec: AccountTypeSpec, partial: boolean): { cred
     }
     const limits = { min: f.secret ? 8 : 1, max: 20_000 };
     const value = partial || !f.required ? optString(body, f.name, limits) : reqString(body, f.name, limits);
+    if (value !== undefined && f.pattern && !f.pattern.test(value)) throw invalid(`${f.name}: not valid. ${f.doc}`);
     if (value !== undefined) into[f.name] = value;
   }
   const proxy = optProxy(body);

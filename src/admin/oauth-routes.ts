@@ -50,7 +50,8 @@ export function registerOAuthRoutes(route: Route, authed: (h: JsonHandler) => Js
       if (pasted.state !== undefined && pasted.state !== session.state) throw invalid('code: it belongs to another authorization (state mismatch).');
       let tokens;
       try {
-        tokens = await flow.exchange({ code: pasted.code, codeVerifier: session.verifier, state: session.state });
+        const proxy = typeof settings.proxy === 'string' && settings.proxy ? settings.proxy : undefined;
+        tokens = await flow.exchange({ code: pasted.code, codeVerifier: session.verifier, state: session.state, ...(proxy ? { proxy } : {}) });
       } catch (err) {
         throw invalid(`code: the provider refused it (${(err as Error).message}).`);
       }

@@ -54,6 +54,34 @@ describe('loadConfig defaults', () => {
       breakerResetMs: 30_000,
       breakerWindowMs: 60_000,
       leaseTtlMs: 30_000,
+      google: {
+        geminiApiUrl: 'https://generativelanguage.googleapis.com',
+        codeAssistUrl: 'https://cloudcode-pa.googleapis.com',
+        oauth: {
+          authorizeUrl: 'https://accounts.google.com/o/oauth2/v2/auth',
+          tokenUrl: 'https://oauth2.googleapis.com/token',
+          clientId: '681255809395-oo8ft2oprdrnp9e3aqf6av3hmdib135j.apps.googleusercontent.com',
+          clientSecret: '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',
+          redirectUri: 'https://codeassist.google.com/authcode',
+        },
+      },
+      openai: {
+        apiUrl: 'https://api.openai.com',
+        chatgptBackendUrl: 'https://chatgpt.com/backend-api/codex',
+        oauth: {
+          authorizeUrl: 'https://auth.openai.com/oauth/authorize',
+          tokenUrl: 'https://auth.openai.com/oauth/token',
+          clientId: 'app_EMoamEEZ73f0CkXaXp7hrann',
+          redirectUri: 'http://localhost:1455/auth/callback',
+        },
+      },
+      claudeOAuth: {
+        authorizeUrl: 'https://claude.ai/oauth/authorize',
+        tokenUrl: 'https://platform.claude.com/v1/oauth/token',
+        clientId: '9d1c250a-e61b-44d9-88ed-5944d1962f5e',
+        redirectUri: 'https://platform.claude.com/oauth/code/callback',
+        scopes: ['org:create_api_key', 'user:profile', 'user:inference', 'user:sessions:claude_code', 'user:mcp_servers', 'user:file_upload'],
+      },
     });
   });
 
@@ -124,7 +152,11 @@ describe('loadConfig rejects bad values, naming the variable', () => {
     ['ENCRYPTION_KEY', { ENCRYPTION_KEY: 'short-secret' }],
     ['ENCRYPTION_KEY', { ENCRYPTION_KEY: KEY32.slice(1) }],
     ['REDIS_URL', { REDIS_URL: 'http://localhost:6379' }],
+    ['CLAUDE_OAUTH_TOKEN_URL', { CLAUDE_OAUTH_TOKEN_URL: 'platform.claude.com/v1/oauth/token' }],
+    ['CLAUDE_OAUTH_AUTHORIZE_URL', { CLAUDE_OAUTH_AUTHORIZE_URL: 'ftp://claude.ai/oauth/authorize' }],
     ['REDIS_URL', { REDIS_URL: 'localhost:6379' }],
+    ['CODE_ASSIST_URL', { CODE_ASSIST_URL: 'cloudcode-pa.googleapis.com' }],
+    ['GOOGLE_OAUTH_TOKEN_URL', { GOOGLE_OAUTH_TOKEN_URL: 'ftp://oauth2.googleapis.com/token' }],
     ['REDIS_CLUSTER_NODES', { REDIS_URL: 'redis://localhost:6379', REDIS_CLUSTER_NODES: '10.0.0.1:7000' }],
     ['REDIS_CLUSTER_NODES', { REDIS_CLUSTER_NODES: '10.0.0.1' }],
     ['REDIS_CLUSTER_NODES', { REDIS_CLUSTER_NODES: '10.0.0.1:7000,10.0.0.2' }],

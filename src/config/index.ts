@@ -58,6 +58,36 @@ export interface Config {
   readonly breakerResetMs: number;
   readonly breakerWindowMs: number;
   readonly leaseTtlMs: number;
+  /** Claude (Pro/Max) OAuth: where the PKCE flow and token refreshes go (a fake server in tests). */
+  readonly claudeOAuth: ClaudeOAuthConfig;
+  /** OpenAI: the API for API-key accounts, the ChatGPT (Codex) backend and its OAuth endpoints. */
+  readonly openai: OpenAIConfig;
+  /** Google: the Gemini API, Code Assist, and the OAuth flow of Google accounts (fakes in tests). */
+  readonly google: GoogleConfig;
+}
+
+export interface GoogleConfig {
+  /** Base URL of the Gemini API for API-key accounts without a base URL of their own. */
+  readonly geminiApiUrl: string;
+  /** Base URL of Code Assist (`/v1internal:…`) for Google OAuth accounts. */
+  readonly codeAssistUrl: string;
+  readonly oauth: { readonly authorizeUrl: string; readonly tokenUrl: string; readonly clientId: string; readonly clientSecret: string; readonly redirectUri: string };
+}
+
+export interface OpenAIConfig {
+  /** Base URL of api-key accounts that keep the default base URL. */
+  readonly apiUrl: string;
+  /** The ChatGPT backend Codex talks to with a ChatGPT login (`…/backend-api/codex`). */
+  readonly chatgptBackendUrl: string;
+  readonly oauth: { readonly authorizeUrl: string; readonly tokenUrl: string; readonly clientId: string; readonly redirectUri: string };
+}
+
+export interface ClaudeOAuthConfig {
+  readonly authorizeUrl: string;
+  readonly tokenUrl: string;
+  readonly clientId: string;
+  readonly redirectUri: string;
+  readonly scopes: readonly string[];
 }
 
 /** Scheduling strategies (kept here so config depends on nothing). */
@@ -105,6 +135,24 @@ export const SETTINGS = {
   BREAKER_RESET: { default: '30s', doc: 'How long an open breaker waits before a half-open probe.' },
   BREAKER_WINDOW: { default: '60s', doc: 'Rolling window of the breaker statistics.' },
   LEASE_TTL: { default: '30s', doc: 'Concurrency leases expire after this unless renewed (a crashed worker frees its slots).' },
+  CLAUDE_OAUTH_AUTHORIZE_URL: { default: 'https://claude.ai/oauth/authorize', doc: 'Claude OAuth: the authorization page the admin opens (PKCE flow).' },
+  CLAUDE_OAUTH_TOKEN_URL: { default: 'https://platform.claude.com/v1/oauth/token', doc: 'Claude OAuth: token endpoint for code exchange and refresh.' },
+  CLAUDE_OAUTH_CLIENT_ID: { default: '9d1c250a-e61b-44d9-88ed-5944d1962f5e', doc: 'Claude OAuth: client id (Claude Code\'s public client).' },
+  CLAUDE_OAUTH_REDIRECT_URI: { default: 'https://platform.claude.com/oauth/code/callback', doc: 'Claude OAuth: redirect URI; its page shows the code (`code#state`) to paste.' },
+  CLAUDE_OAUTH_SCOPES: { default: 'org:create_api_key user:profile user:inference user:sessions:claude_code user:mcp_servers user:file_upload', doc: 'Claude OAuth: scopes asked for at authorization (space-separated); refreshes ask for the `user:` ones, as Claude Code does.' },
+  OPENAI_API_URL: { default: 'https://api.openai.com', doc: 'OpenAI API for api-key accounts that keep the default base URL.' },
+  CHATGPT_BACKEND_URL: { default: 'https://chatgpt.com/backend-api/codex', doc: 'ChatGPT backend for OpenAI OAuth (Codex subscription) accounts; requests go to its `/responses`.' },
+  OPENAI_OAUTH_AUTHORIZE_URL: { default: 'https://auth.openai.com/oauth/authorize', doc: 'OpenAI OAuth: the authorization page the admin opens (PKCE flow, as Codex CLI logs in).' },
+  OPENAI_OAUTH_TOKEN_URL: { default: 'https://auth.openai.com/oauth/token', doc: 'OpenAI OAuth: token endpoint for code exchange and refresh.' },
+  OPENAI_OAUTH_CLIENT_ID: { default: 'app_EMoamEEZ73f0CkXaXp7hrann', doc: 'OpenAI OAuth: client id (Codex CLI\'s public client).' },
+  OPENAI_OAUTH_REDIRECT_URI: { default: 'http://localhost:1455/auth/callback', doc: 'OpenAI OAuth: redirect URI; the admin pastes the URL the browser lands on.' },
+  GEMINI_API_URL: { default: 'https://generativelanguage.googleapis.com', doc: 'Gemini API base URL for API-key accounts without their own base URL.' },
+  CODE_ASSIST_URL: { default: 'https://cloudcode-pa.googleapis.com', doc: 'Code Assist base URL (`/v1internal:…`) for Google OAuth accounts.' },
+  GOOGLE_OAUTH_AUTHORIZE_URL: { default: 'https://accounts.google.com/o/oauth2/v2/auth', doc: 'Google OAuth: the authorization page the admin opens (PKCE flow).' },
+  GOOGLE_OAUTH_TOKEN_URL: { default: 'https://oauth2.googleapis.com/token', doc: 'Google OAuth: token endpoint for code exchange and refresh.' },
+  GOOGLE_OAUTH_CLIENT_ID: { default: '681255809395-oo8ft2oprdrnp9e3aqf6av3hmdib135j.apps.googleusercontent.com', doc: 'Google OAuth: client id (Gemini CLI\'s public installed-app client).' },
+  GOOGLE_OAUTH_CLIENT_SECRET: { default: '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', doc: 'Google OAuth: that client\'s secret (public: an installed app cannot keep one).' },
+  GOOGLE_OAUTH_REDIRECT_URI: { default: 'https://codeassist.google.com/authcode', doc: 'Google OAuth: redirect URI; its page shows the code to paste (Gemini CLI\'s manual flow).' },
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -170,8 +218,48 @@ export function loadConfig(env: Env = process.env): Config {
     breakerResetMs: parseDuration('BREAKER_RESET', or('BREAKER_RESET', '30s'), 100),
     breakerWindowMs: parseDuration('BREAKER_WINDOW', or('BREAKER_WINDOW', '60s'), 1000),
     leaseTtlMs: parseDuration('LEASE_TTL', or('LEASE_TTL', '30s'), 1000),
+    claudeOAuth: {
+      authorizeUrl: httpUrl('CLAUDE_OAUTH_AUTHORIZE_URL', or('CLAUDE_OAUTH_AUTHORIZE_URL', SETTINGS.CLAUDE_OAUTH_AUTHORIZE_URL.default)),
+      tokenUrl: httpUrl('CLAUDE_OAUTH_TOKEN_URL', or('CLAUDE_OAUTH_TOKEN_URL', SETTINGS.CLAUDE_OAUTH_TOKEN_URL.default)),
+      clientId: or('CLAUDE_OAUTH_CLIENT_ID', SETTINGS.CLAUDE_OAUTH_CLIENT_ID.default),
+      redirectUri: httpUrl('CLAUDE_OAUTH_REDIRECT_URI', or('CLAUDE_OAUTH_REDIRECT_URI', SETTINGS.CLAUDE_OAUTH_REDIRECT_URI.default)),
+      scopes: or('CLAUDE_OAUTH_SCOPES', SETTINGS.CLAUDE_OAUTH_SCOPES.default).split(/\s+/).filter(Boolean),
+    },
+    openai: {
+      apiUrl: httpUrl('OPENAI_API_URL', or('OPENAI_API_URL', SETTINGS.OPENAI_API_URL.default)),
+      chatgptBackendUrl: httpUrl('CHATGPT_BACKEND_URL', or('CHATGPT_BACKEND_URL', SETTINGS.CHATGPT_BACKEND_URL.default)),
+      oauth: {
+        authorizeUrl: httpUrl('OPENAI_OAUTH_AUTHORIZE_URL', or('OPENAI_OAUTH_AUTHORIZE_URL', SETTINGS.OPENAI_OAUTH_AUTHORIZE_URL.default)),
+        tokenUrl: httpUrl('OPENAI_OAUTH_TOKEN_URL', or('OPENAI_OAUTH_TOKEN_URL', SETTINGS.OPENAI_OAUTH_TOKEN_URL.default)),
+        clientId: or('OPENAI_OAUTH_CLIENT_ID', SETTINGS.OPENAI_OAUTH_CLIENT_ID.default),
+        redirectUri: httpUrl('OPENAI_OAUTH_REDIRECT_URI', or('OPENAI_OAUTH_REDIRECT_URI', SETTINGS.OPENAI_OAUTH_REDIRECT_URI.default)),
+      },
+    },
+    google: {
+      geminiApiUrl: httpUrl('GEMINI_API_URL', or('GEMINI_API_URL', SETTINGS.GEMINI_API_URL.default)),
+      codeAssistUrl: httpUrl('CODE_ASSIST_URL', or('CODE_ASSIST_URL', SETTINGS.CODE_ASSIST_URL.default)),
+      oauth: {
+        authorizeUrl: httpUrl('GOOGLE_OAUTH_AUTHORIZE_URL', or('GOOGLE_OAUTH_AUTHORIZE_URL', SETTINGS.GOOGLE_OAUTH_AUTHORIZE_URL.default)),
+        tokenUrl: httpUrl('GOOGLE_OAUTH_TOKEN_URL', or('GOOGLE_OAUTH_TOKEN_URL', SETTINGS.GOOGLE_OAUTH_TOKEN_URL.default)),
+        clientId: or('GOOGLE_OAUTH_CLIENT_ID', SETTINGS.GOOGLE_OAUTH_CLIENT_ID.default),
+        clientSecret: or('GOOGLE_OAUTH_CLIENT_SECRET', SETTINGS.GOOGLE_OAUTH_CLIENT_SECRET.default),
+        redirectUri: httpUrl('GOOGLE_OAUTH_REDIRECT_URI', or('GOOGLE_OAUTH_REDIRECT_URI', SETTINGS.GOOGLE_OAUTH_REDIRECT_URI.default)),
+      },
+    },
   };
   return Object.freeze(config);
+}
+
+/** An absolute http(s) URL (OAuth endpoints), or a ConfigError naming the variable. */
+function httpUrl(name: SettingName, raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `expected an http(s) URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(name, `expected an http(s) URL, got "${raw}"`);
+  return raw;
 }
 
 /** A copy of `config` with some fields replaced, still frozen (the primary fills in resolved values). */

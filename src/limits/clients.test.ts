@@ -30,6 +30,7 @@ describe('detectClient', () => {
     // Gemini CLI
     ['Gemini CLI', { 'user-agent': 'GeminiCLI/0.1.18 (linux; x64)' }, { contents: [] }, 'gemini-cli'],
     ['Gemini CLI, other case', { 'user-agent': 'geminicli/0.2.0 (darwin; arm64)' }, null, 'gemini-cli'],
+    ['Gemini CLI 0.61 terminal UI', { 'user-agent': 'GeminiCLI-tui/0.61.0/gemini-2.5-pro (linux; x64; terminal) google-api-nodejs-client/10.9.0' }, null, 'gemini-cli'],
     ['Gemini CLI without a version', { 'user-agent': 'GeminiCLI/' }, null, null],
     ['Gemini CLI name not at the start', { 'user-agent': 'Mozilla/5.0 GeminiCLI/0.1.18' }, null, null],
     // Codex CLI

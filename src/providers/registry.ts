@@ -1,5 +1,9 @@
 import type { Account, Platform } from '../accounts/service.js';
 import { CLAUDE_ACCOUNT_TYPES, createAnthropicProvider } from './anthropic/index.js';
+import { AZURE_ACCOUNT_TYPES, createAzureProvider } from './azure/index.js';
+import { BEDROCK_ACCOUNT_TYPES, createBedrockProvider } from './bedrock/index.js';
+import { createGeminiProvider, GEMINI_ACCOUNT_TYPES } from './gemini/index.js';
+import { OPENAI_ACCOUNT_TYPES, createOpenAIProvider } from './openai/index.js';
 import type { AccountTypeSpec, Provider, ProviderDeps } from './types.js';
 
 /**
@@ -9,6 +13,10 @@ import type { AccountTypeSpec, Provider, ProviderDeps } from './types.js';
  */
 const ENTRIES: { platform: Platform; types: readonly AccountTypeSpec[]; create(deps: ProviderDeps): Provider }[] = [
   { platform: 'claude', types: CLAUDE_ACCOUNT_TYPES, create: createAnthropicProvider },
+  { platform: 'openai', types: OPENAI_ACCOUNT_TYPES, create: createOpenAIProvider },
+  { platform: 'azure', types: AZURE_ACCOUNT_TYPES, create: createAzureProvider },
+  { platform: 'bedrock', types: BEDROCK_ACCOUNT_TYPES, create: createBedrockProvider },
+  { platform: 'gemini', types: GEMINI_ACCOUNT_TYPES, create: createGeminiProvider },
 ];
 
 /** Platforms with a provider, and the account types each accepts. */

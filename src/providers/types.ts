@@ -1,6 +1,6 @@
 import type { OAuthFlow } from '../accounts/oauth/flow.js';
 import type { TokenManager } from '../accounts/oauth/tokens.js';
-import type { Account, Platform } from '../accounts/service.js';
+import type { Account, AccountService, Platform } from '../accounts/service.js';
 import type { Config } from '../config/index.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
@@ -46,6 +46,8 @@ export interface AccountField {
   /** Stored encrypted, never shown (only its last characters). */
   secret: boolean;
   doc: string;
+  /** What a value must look like (checked at creation and update; `doc` says it in words). */
+  pattern?: RegExp;
 }
 
 /** An account type of a platform: what it needs, and what it speaks. */
@@ -63,17 +65,25 @@ export interface AccountTypeSpec {
 export interface Provider {
   readonly platform: Platform;
   readonly types: readonly AccountTypeSpec[];
-  /** The wire format this account speaks for an operation; undefined = it cannot do it. */
-  formatFor(account: Account, op: Operation): WireFormat | undefined;
+  /**
+   * The wire format this account speaks for an operation; undefined = it cannot do it. An account
+   * that speaks several for one operation (OpenAI: Chat Completions and Responses) answers with
+   * the one matching `client`, the format the caller speaks, so no bridge is needed.
+   */
+  formatFor(account: Account, op: Operation, client?: WireFormat): WireFormat | undefined;
   /** Builds the upstream request: URL, auth (API key, OAuth bearer with refresh, SigV4), headers. */
   prepare(call: UpstreamCall): Promise<UpstreamRequest>;
   /** Turns the upstream's body into its format's standard stream (Bedrock event stream → SSE). */
   decode?(res: UpstreamResponse, call: UpstreamCall): UpstreamResponse;
   /** Upstream response headers the client may see. */
   forwardResponseHeader(name: string): boolean;
-  classifyError(status: number): UpstreamErrorClass;
-  /** When the upstream says a rate limit resets (epoch ms), from its response headers. */
-  resetTime(headers: Readonly<Record<string, string>>, now: number): number | undefined;
+  /** The class of an upstream error, from its status and (when the status is not enough) its parsed body. */
+  classifyError(status: number, errorBody?: unknown): UpstreamErrorClass;
+  /**
+   * When the upstream says a rate limit resets (epoch ms), from its response headers or its parsed
+   * error body (Google puts a RetryInfo there).
+   */
+  resetTime(headers: Readonly<Record<string, string>>, now: number, errorBody?: unknown): number | undefined;
   /**
    * After a 401: OAuth accounts refresh their token (under the account's lock, never writing
    * stale credentials) and return true if the same account should be tried once more.
@@ -92,4 +102,6 @@ export interface ProviderDeps {
   tokens: TokenManager;
   /** The relay's upstream HTTP client (keep-alive pools, proxies): for token endpoints and other side calls. */
   http: Upstream;
+  /** Accounts, for what a provider learns about one once and keeps (a Google account's Code Assist project). */
+  accounts: AccountService;
 }

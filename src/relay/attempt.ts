@@ -27,6 +27,10 @@ const statusHeaders = (res: UpstreamResponse): Record<string, string> => {
   return out;
 };
 
+/** An upstream account's credentials were refused: a 502 for the client, whose own key is fine. */
+const accountRefused = (status: number, detail: string) =>
+  new RelayError('upstream_error', { status: 502, kind: 'api', message: `The upstream account was refused (HTTP ${status}): ${detail.replace(/^Upstream: /, '')}` });
+
 const isNetworkFailure = (e: unknown): e is RelayError => e instanceof RelayError && (e.code === 'upstream_unreachable' || e.code === 'upstream_timeout');
 
 /** 5xx and 529 count against the account's breaker; 429 and 4xx do not (they are not sickness). */
@@ -43,7 +47,7 @@ export async function attempt(base: CallBase, pick: Pick, body: Buffer): Promise
   const { ex, deps, surface, parsed } = base;
   const account = pick.account;
   const provider = deps.providers.forAccount(account);
-  const format = provider?.formatFor(account, surface.op);
+  const format = provider?.formatFor(account, surface.op, surface.format);
   if (!provider || !format) throw new RelayError('no_account_available', { message: `Account ${account.id} cannot serve ${surface.name}.` });
   const bridge = bridgeFor(surface.format, format);
   const bridgeContext: BridgeContext = {
@@ -51,6 +55,8 @@ export async function attempt(base: CallBase, pick: Pick, body: Buffer): Promise
     upstreamModel: pick.upstreamModel,
     stream: parsed.stream,
     clientQuery: new URLSearchParams(ex.incoming.query),
+    clientBody: parsed.json,
+    op: surface.op,
   };
   const call: Call = { ...base, account, provider, format, bridge, bridgeContext, ttfbMs: null, onClientGone: () => {} };
   const controller = new AbortController();
@@ -98,7 +104,7 @@ export async function attempt(base: CallBase, pick: Pick, body: Buffer): Promise
         return { done: true };
       } else if (err instanceof CredentialsRejected) {
         // The token manager has already marked the account unauthorized.
-        const error = new RelayError('upstream_error', { status: 401, kind: 'authentication', message: `The upstream account's credentials were rejected: ${err.message}` });
+        const error = accountRefused(401, err.message);
         return { done: false, retryable: true, error, call };
       } else if (!request) {
         // Preparing failed (a token endpoint or metadata service is down): a short cooldown, next account.
@@ -122,15 +128,16 @@ export async function attempt(base: CallBase, pick: Pick, body: Buffer): Promise
   if (res.statusCode >= 400) {
     const error = await upstreamErrorOf(res, headers);
     const now = deps.clock.now();
-    switch (provider.classifyError(res.statusCode)) {
+    switch (provider.classifyError(res.statusCode, error.cause)) {
       case 'rate_limited':
-        return fail({ kind: 'rate_limited', status: res.statusCode, resetAt: provider.resetTime(statusHeaders(res), now) }, error);
+        return fail({ kind: 'rate_limited', status: res.statusCode, resetAt: provider.resetTime(statusHeaders(res), now, error.cause) }, error);
       case 'overloaded':
-        return fail({ kind: 'overloaded', status: res.statusCode, resetAt: provider.resetTime(statusHeaders(res), now) }, error);
+        return fail({ kind: 'overloaded', status: res.statusCode, resetAt: provider.resetTime(statusHeaders(res), now, error.cause) }, error);
       case 'server_error':
-        return fail({ kind: 'server_error', status: res.statusCode, resetAt: provider.resetTime(statusHeaders(res), now) }, error);
+        return fail({ kind: 'server_error', status: res.statusCode, resetAt: provider.resetTime(statusHeaders(res), now, error.cause) }, error);
       case 'unauthorized':
-        return fail({ kind: 'unauthorized', status: res.statusCode, message: error.message }, error);
+        // The account was refused, not the client: say so (a 401 would read as "your relay key is wrong").
+        return fail({ kind: 'unauthorized', status: res.statusCode, message: error.message }, accountRefused(res.statusCode, error.message));
       case 'client_error':
         // The request itself is wrong: no other account would answer differently.
         return { done: false, retryable: false, error, call };
@@ -143,13 +150,16 @@ export async function attempt(base: CallBase, pick: Pick, body: Buffer): Promise
       await streamBack(call, res, headers, controller);
     } catch (err) {
       if (!(err instanceof StreamFailedBeforeFirstByte)) throw err;
-      const overloaded = /overload/i.test(err.streamError?.type ?? '');
+      // An error event before anything else: classified by its type, like the status it stands for.
+      const type = err.streamError?.type ?? '';
+      const kind = /rate_limit|throttl|quota/i.test(type) ? 'rate_limited' : /overload/i.test(type) ? 'overloaded' : 'server_error';
+      const status = kind === 'rate_limited' ? 429 : kind === 'overloaded' ? 529 : 502;
       const error = new RelayError('upstream_error', {
-        status: overloaded ? 529 : 502,
-        kind: overloaded ? 'overloaded' : 'api',
+        status,
+        kind: kind === 'rate_limited' ? 'rate_limit' : kind === 'overloaded' ? 'overloaded' : 'api',
         message: err.streamError ? `Upstream: ${err.streamError.message || err.streamError.type}` : 'The upstream stream ended before its first event.',
       });
-      return fail(overloaded ? { kind: 'overloaded', status: 529, resetAt: undefined } : { kind: 'server_error', status: 502, resetAt: undefined }, error);
+      return fail({ kind, status, resetAt: undefined }, error);
     }
   } else {
     await bufferBack(call, res, headers);

@@ -1,4 +1,4 @@
-import { Agent, errors as undiciErrors, ProxyAgent, request, Socks5ProxyAgent, type Dispatcher } from 'undici';
+import { Agent, buildConnector, errors as undiciErrors, ProxyAgent, request, Socks5ProxyAgent, type Dispatcher } from 'undici';
 import { RelayError } from '../errors/catalogue.js';
 import type { UpstreamRequest } from '../providers/types.js';
 
@@ -25,9 +25,11 @@ export function createUpstream(opts: { connectTimeoutMs: number; timeoutMs: numb
     let d = proxies.get(proxy);
     if (!d) {
       const protocol = new URL(proxy).protocol;
+      // The SOCKS5 agent takes a connector function (an options object breaks every connect), and
+      // ignores pool timeouts: `send` passes those per request.
       d =
         protocol === 'socks5:' || protocol === 'socks5h:'
-          ? new Socks5ProxyAgent(proxy.replace(/^socks5h:/, 'socks5:'), { connect: { timeout: opts.connectTimeoutMs }, ...timeouts } as unknown as ConstructorParameters<typeof Socks5ProxyAgent>[1])
+          ? new Socks5ProxyAgent(proxy.replace(/^socks5h:/, 'socks5:'), { connect: buildConnector({ timeout: opts.connectTimeoutMs }) })
           : new ProxyAgent({ uri: proxy, connect: { timeout: opts.connectTimeoutMs }, ...timeouts });
       proxies.set(proxy, d);
     }
@@ -43,8 +45,13 @@ export function createUpstream(opts: { connectTimeoutMs: number; timeoutMs: numb
           headers: req.headers,
           body: req.body ?? null,
           signal,
+          headersTimeout: timeouts.headersTimeout,
+          bodyTimeout: timeouts.bodyTimeout,
         });
       } catch (err) {
+        // undici reports a proxy refusing the tunnel (407, 403…) as an aborted request; only our
+        // own signal aborts a call, anything else is an upstream we could not reach.
+        if (!signal.aborted && isAbort(err)) throw new RelayError('upstream_unreachable', { cause: err });
         throw toRelayError(err);
       }
     },

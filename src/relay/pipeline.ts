@@ -55,7 +55,7 @@ async function withFailover(base: CallBase, body: Buffer, platforms: readonly Pl
   const { deps, ex, parsed, surface } = base;
   // An account serves the surface if it speaks its format for the operation, or one we can bridge to.
   const serves = (account: Account) => {
-    const format = deps.providers.forAccount(account)?.formatFor(account, surface.op);
+    const format = deps.providers.forAccount(account)?.formatFor(account, surface.op, surface.format);
     return format !== undefined && canBridge(surface.format, format);
   };
   const session = sessionOf(ex.incoming.headers, parsed.json);

@@ -63,7 +63,7 @@ export async function streamBack(call: Call, res: UpstreamResponse, headers: Rec
     if (tap.sawUsage) controller.abort();
   };
   const out = (chunk: Buffer) => (translator ? translator.push(chunk) : chunk);
-  if (translator) headers['content-type'] = 'text/event-stream; charset=utf-8';
+  if (translator) headers['content-type'] = translator.contentType ?? 'text/event-stream; charset=utf-8';
   let held: Buffer[] | null = [];
   let broken = false;
   try {
@@ -162,12 +162,15 @@ export async function upstreamErrorOf(res: UpstreamResponse, headers: Record<str
     // the status is what matters
   }
   let message = `The upstream returned HTTP ${res.statusCode}.`;
+  let parsedBody: unknown;
   try {
     const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-    // Anthropic, OpenAI and Google all put it in error.message; Google's is sometimes an array.
+    parsedBody = parsed;
+    // Anthropic, OpenAI and Google all put it in error.message; Google's is sometimes an array;
+    // the ChatGPT backend says `{"detail": …}`.
     const first = Array.isArray(parsed) ? parsed[0] : parsed;
-    const e = (first as { error?: { message?: unknown } | string; message?: unknown } | null) ?? {};
-    const m = typeof e.error === 'object' ? e.error?.message : (e.error ?? e.message);
+    const e = (first as { error?: { message?: unknown } | string; message?: unknown; detail?: unknown } | null) ?? {};
+    const m = typeof e.error === 'object' ? e.error?.message : (e.error ?? e.message ?? e.detail);
     if (typeof m === 'string' && m) message = `Upstream: ${m}`;
   } catch {
     // not JSON: keep the generic message
@@ -175,7 +178,8 @@ export async function upstreamErrorOf(res: UpstreamResponse, headers: Record<str
   const passOn: Record<string, string> = {};
   if (headers['retry-after']) passOn['retry-after'] = headers['retry-after'];
   if (headers['request-id']) passOn['request-id'] = headers['request-id'];
-  return new RelayError('upstream_error', { status: res.statusCode, message, headers: passOn, kind: kindForStatus(res.statusCode) });
+  // The parsed body rides along as the cause: providers read retry hints in it (Google's RetryInfo).
+  return new RelayError('upstream_error', { status: res.statusCode, message, headers: passOn, kind: kindForStatus(res.statusCode), cause: parsedBody });
 }
 
 function kindForStatus(status: number): RelayError['kind'] {

@@ -1,6 +1,10 @@
 import type { ApiShape } from '../errors/render.js';
 import { keyFromHeaders } from '../keys/service.js';
 import { anthropicCountTokens, anthropicMessages } from './surfaces/anthropic.js';
+import { GEMINI_INFO_ROUTES, GEMINI_RELAY_ROUTES } from './surfaces/gemini-routes.js';
+import { azureChat, azureEmbeddings, azureResponses, azureV1Chat, azureV1Embeddings } from './surfaces/azure.js';
+import { openaiChat, openaiEmbeddings, openaiModels, openaiResponses } from './surfaces/openai.js';
+import { openaiClaudeChat, openaiGeminiChat, openaiModelList } from './surfaces/openai-bridges.js';
 import type { RelayDeps, RouteInfo, Surface } from './types.js';
 
 /**
@@ -15,6 +19,8 @@ export interface RelayRoute {
 
 export interface InfoRoute {
   pattern: string;
+  /** GET by default; POST for calls a client makes that the relay answers itself (Code Assist's set-up). */
+  method?: 'get' | 'post';
   shape: ApiShape;
   credential: Surface['credential'];
   answer(deps: RelayDeps, route: RouteInfo): unknown;
@@ -28,10 +34,29 @@ export const RELAY_ROUTES: RelayRoute[] = [
     { pattern: `${p}/v1/messages`, surface: anthropicMessages },
     { pattern: `${p}/v1/messages/count_tokens`, surface: anthropicCountTokens },
   ]),
+  ...GEMINI_RELAY_ROUTES,
+  { pattern: '/openai/claude/v1/chat/completions', surface: openaiClaudeChat },
+  { pattern: '/openai/gemini/v1/chat/completions', surface: openaiGeminiChat },
+  { pattern: '/openai/v1/chat/completions', surface: openaiChat },
+  // Codex appends `/responses` to its provider's base_url (`…/openai`); SDKs use `…/openai/v1`.
+  { pattern: '/openai/v1/responses', surface: openaiResponses },
+  { pattern: '/openai/responses', surface: openaiResponses },
+  { pattern: '/openai/v1/embeddings', surface: openaiEmbeddings },
+  { pattern: '/azure/openai/deployments/:deployment/chat/completions', surface: azureChat },
+  { pattern: '/azure/openai/deployments/:deployment/embeddings', surface: azureEmbeddings },
+  { pattern: '/azure/openai/responses', surface: azureResponses },
+  { pattern: '/azure/openai/v1/responses', surface: azureResponses },
+  { pattern: '/azure/openai/v1/chat/completions', surface: azureV1Chat },
+  { pattern: '/azure/openai/v1/embeddings', surface: azureV1Embeddings },
 ];
 
 export const INFO_ROUTES: InfoRoute[] = [
   ...ANTHROPIC_PREFIXES.map((p) => ({ pattern: `${p}/v1/models`, shape: 'anthropic' as const, credential: keyFromHeaders, answer: claudeModelList })),
+  ...GEMINI_INFO_ROUTES,
+  { pattern: '/openai/claude/v1/models', shape: 'openai', credential: keyFromHeaders, answer: openaiModelList('claude', 'anthropic') },
+  { pattern: '/openai/gemini/v1/models', shape: 'openai', credential: keyFromHeaders, answer: openaiModelList('gemini', 'google') },
+  { pattern: '/openai/v1/models', shape: 'openai', credential: keyFromHeaders, answer: openaiModels },
+  { pattern: '/openai/models', shape: 'openai', credential: keyFromHeaders, answer: openaiModels },
 ];
 
 /** Anthropic's model list format, from the Claude entries of the pricing table. */

@@ -52,7 +52,7 @@ describe('sessionOf: headers', () => {
   const body = anthropic('You are terse.', { role: 'user', content: 'hello' });
   const only = (name: string, value: string) => hashOf({ [name]: value }, body);
 
-  it.each(['x-claude-code-session-id', 'session_id', 'x-session-affinity'])('%s alone is a header session', (name) => {
+  it.each(['x-claude-code-session-id', 'session_id', 'session-id', 'x-session-affinity'])('%s alone is a header session', (name) => {
     const ref = must(sessionOf({ [name]: SESSION }, body));
     expect(ref.source).toBe('header');
     expect(ref.hash).not.toBe(only(name, OTHER_SESSION));
@@ -84,7 +84,7 @@ describe('sessionOf: headers', () => {
   });
 
   it('other headers are not session headers', () => {
-    const ref = must(sessionOf({ 'x-request-id': SESSION, 'user-agent': 'claude-cli/2.1.0', 'session-id': SESSION }, body));
+    const ref = must(sessionOf({ 'x-request-id': SESSION, 'user-agent': 'claude-cli/2.1.0', 'x-trace-id': SESSION }, body));
     expect(ref.source).toBe('opener');
   });
 });
@@ -283,5 +283,29 @@ describe('sessionOf: the hash', () => {
     const body = { ...anthropic('s', { role: 'user', content: 'u' }), metadata: { user_id: ccUserId(SESSION) } };
     expect(hashOf({}, body)).toBe(hashOf({}, structuredClone(body)));
     expect(hashOf({ session_id: SESSION }, null)).toBe(hashOf({ session_id: SESSION }, null));
+  });
+});
+
+describe('sessionOf: session ids in other clients\' bodies', () => {
+  const codeAssist = (session: unknown, text = 'hello') => ({ model: 'gemini-2.5-pro', project: 'p', request: { contents: [{ role: 'user', parts: [{ text }] }], session_id: session } });
+
+  it('Gemini CLI\'s Code Assist request.session_id names the conversation, whatever the prompt', () => {
+    const ref = must(sessionOf({}, codeAssist(SESSION)));
+    expect(ref.source).toBe('metadata');
+    expect(hashOf({}, codeAssist(SESSION, 'another prompt'))).toBe(ref.hash);
+    expect(hashOf({}, codeAssist(OTHER_SESSION))).not.toBe(ref.hash);
+    // The same id in a session header is the same conversation.
+    expect(hashOf({ 'x-session-affinity': SESSION }, {})).toBe(ref.hash);
+  });
+
+  it('OpenAI\'s prompt_cache_key names the conversation', () => {
+    const body = (key: string, text: string) => ({ model: 'gpt-5', input: text, prompt_cache_key: key });
+    expect(hashOf({}, body('thread-1', 'a'))).toBe(hashOf({}, body('thread-1', 'b')));
+    expect(hashOf({}, body('thread-1', 'a'))).not.toBe(hashOf({}, body('thread-2', 'a')));
+  });
+
+  it('an empty or non-string id falls back to the opener', () => {
+    expect(must(sessionOf({}, codeAssist(''))).source).toBe('opener');
+    expect(must(sessionOf({}, codeAssist(42))).source).toBe('opener');
   });
 });

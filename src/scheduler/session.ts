@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 /**
  * The conversation a request belongs to, so it can stick to one upstream account (and keep that
  * account's prompt cache warm). In order:
- *  1. explicit session headers: `x-claude-code-session-id`, `session_id` (Codex), `x-session-affinity`;
+ *  1. explicit session headers: `x-claude-code-session-id`, `session_id` (older Codex), `session-id`
+ *     (Codex 0.171), `x-session-affinity`;
  *  2. the `session_id` inside `metadata.user_id` (Claude Code sends a JSON string holding
  *     `device_id`, `account_uuid`, `session_id`; older clients `user_<hex>_account_<uuid>_session_<uuid>`);
  *  3. a hash of the system prompt and the first user message (stable across the turns of a
@@ -15,7 +16,7 @@ export interface SessionRef {
   source: 'header' | 'metadata' | 'opener';
 }
 
-const SESSION_HEADERS = ['x-claude-code-session-id', 'session_id', 'x-session-affinity'] as const;
+const SESSION_HEADERS = ['x-claude-code-session-id', 'session_id', 'session-id', 'x-session-affinity'] as const;
 const OPENER_PREFIX = 16_384;
 
 const digest = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 32);
@@ -27,11 +28,19 @@ export function sessionOf(headers: Readonly<Record<string, string>>, body: unkno
     if (v) return { hash: digest(`s:${v}`), source: 'header' };
   }
   const b = body as Record<string, unknown> | null | undefined;
-  const fromMetadata = sessionFromUserId((b?.metadata as { user_id?: unknown } | undefined)?.user_id);
+  const fromMetadata = sessionFromUserId((b?.metadata as { user_id?: unknown } | undefined)?.user_id) ?? bodySessionId(b);
   if (fromMetadata) return { hash: digest(`s:${fromMetadata}`), source: 'metadata' };
   const opener = openerParts(b);
   if (opener) return { hash: digest(`o:${JSON.stringify(opener)}`), source: 'opener' };
   return null;
+}
+
+/** Session ids other clients put in the body: Gemini CLI's Code Assist `request.session_id`, OpenAI's `prompt_cache_key`. */
+function bodySessionId(b: Record<string, unknown> | null | undefined): string | undefined {
+  const codeAssist = (b?.request as { session_id?: unknown } | undefined)?.session_id;
+  if (typeof codeAssist === 'string' && codeAssist) return codeAssist;
+  const cacheKey = b?.prompt_cache_key;
+  return typeof cacheKey === 'string' && cacheKey ? cacheKey : undefined;
 }
 
 /** Claude Code's `metadata.user_id`: a JSON string with `session_id`, or the legacy underscore form. */
@@ -54,7 +63,10 @@ export function sessionFromUserId(userId: unknown): string | undefined {
  * The system prompt and the first user message's text (Anthropic, OpenAI Chat/Responses or Gemini
  * shaped), kept apart so different splits of the same text never hash alike. Null when empty.
  */
-function openerParts(body: Record<string, unknown> | null | undefined): [string, string] | null {
+function openerParts(outer: Record<string, unknown> | null | undefined): [string, string] | null {
+  // Code Assist wraps the Gemini request: `{model, project, request: {contents, systemInstruction}}`.
+  const inner = outer?.request;
+  const body = inner && typeof inner === 'object' && !Array.isArray(inner) ? (inner as Record<string, unknown>) : outer;
   if (!body) return null;
   const system = [textOf(body.system ?? body.instructions ?? (body.systemInstruction as { parts?: unknown } | undefined)?.parts)];
   let first = '';

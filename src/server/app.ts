@@ -72,7 +72,7 @@ export function buildApp(deps: ServerDeps): RelayApp {
       register = jsonRoutes({ app, shape: route.shape, bodyLimitBytes, log, nextRequestId: deps.relay.nextRequestId, track });
       infoJson.set(route.shape, register);
     }
-    register('get', route.pattern, async (ctx) => {
+    register(route.method ?? 'get', route.pattern, async (ctx) => {
       const auth = await deps.relay.keys.authenticate(route.credential(ctx.ex.incoming.headers, ctx.query));
       if (!auth.ok) throw authFailureError(auth.reason);
       return { status: 200, body: route.answer(deps.relay, { params: ctx.params, query: ctx.query, path: ctx.ex.incoming.path }) };

@@ -82,7 +82,7 @@ export async function startInstance(config: Config, opts: { log?: Logger; clock?
     () => clock.now(),
   );
   const tokens = createTokenManager({ store, accounts, health, events, clock, log });
-  const providers = createProviderRegistry({ config, clock, log, tokens, http: upstream });
+  const providers = createProviderRegistry({ config, clock, log, tokens, http: upstream, accounts });
   const load = createLoadView({ store, clock, log });
   const scheduler = createScheduler({
     store,

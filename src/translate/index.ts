@@ -1,4 +1,10 @@
-import type { WireFormat } from '../wire/index.js';
+import type { Operation, WireFormat } from '../wire/index.js';
+import { openaiChatToAnthropic } from './openai-chat-to-anthropic/index.js';
+import { openaiChatToCodeAssist, openaiChatToGemini } from './openai-chat-to-gemini/index.js';
+import { codeAssistToGemini } from './code-assist-to-gemini.js';
+import { codeAssistFraming, geminiFraming } from './gemini-framing.js';
+import { geminiToCodeAssist } from './gemini-to-code-assist.js';
+import { openaiChatToOpenaiChat } from './openai-chat-to-openai-chat.js';
 
 /**
  * Format bridges, each in its own file named by direction (`openai-chat-to-anthropic.ts`): the
@@ -12,6 +18,10 @@ export interface BridgeContext {
   stream: boolean;
   /** The client's query string (e.g. Gemini's `alt=sse`). */
   clientQuery: URLSearchParams;
+  /** The client's parsed body, for what shapes the answer (OpenAI's `stream_options.include_usage`). */
+  clientBody?: Readonly<Record<string, unknown>>;
+  /** What the request asks for, where a format shapes operations differently (Code Assist's countTokens). */
+  op?: Operation;
 }
 
 export interface StreamTranslator {
@@ -19,6 +29,8 @@ export interface StreamTranslator {
   push(chunk: Buffer): Buffer;
   /** The upstream ended (normally or not): whatever closes the client's stream. */
   end(info: { complete: boolean }): Buffer;
+  /** The client's content type, when its stream is not SSE (Gemini's streamed JSON array). */
+  readonly contentType?: string;
 }
 
 export interface Bridge {
@@ -32,7 +44,7 @@ export interface Bridge {
   stream(ctx: BridgeContext): StreamTranslator;
 }
 
-const BRIDGES: Bridge[] = [];
+const BRIDGES: Bridge[] = [geminiFraming, codeAssistFraming, geminiToCodeAssist, codeAssistToGemini, openaiChatToAnthropic, openaiChatToOpenaiChat, openaiChatToGemini, openaiChatToCodeAssist];
 
 export function bridgeFor(from: WireFormat, to: WireFormat): Bridge | undefined {
   return BRIDGES.find((b) => b.from === from && b.to === to);

@@ -50,7 +50,7 @@ describe('model resolution with the shipped table', () => {
     ['gemini-2.5-flash-lite-preview-09-2025', 'gemini-2.5-flash-lite', 'family'],
     ['gemini-2.5-flash-preview-05-20', 'gemini-2.5-flash', 'family'],
     ['gpt-5.2-codex-mini', 'gpt-5.1-codex-mini', 'family'],
-    ['gpt-5.2', 'gpt-5', 'family'],
+    ['gpt-5.3', 'gpt-5', 'family'],
     // 4. fallback
     ['llama-3.1-70b', 'claude-sonnet-4-6', 'fallback'],
     ['', 'claude-sonnet-4-6', 'fallback'],

@@ -161,7 +161,7 @@ export function validateTable(json: unknown): PricingTableJson {
 export function normaliseModelName(model: string): string {
   let m = model.trim().toLowerCase();
   m = m.replace(/^models\//, '');
-  m = m.replace(/^(?:us|eu|apac|global|jp|au)\./, '').replace(/^anthropic\./, '');
+  m = m.replace(/^(?:us-gov|us|eu|apac|global|jp|au)\./, '').replace(/^anthropic\./, '');
   m = m.replace(/-v\d+(?::\d+)?$/, '');
   m = m.replace(/@\d{8}$/, '');
   m = m.replace(/\[1m\]$/, '');

@@ -1,5 +1,7 @@
 import { AnthropicStreamTap, usageFromMessage } from '../providers/anthropic/usage.js';
 import type { TokenUsage } from '../usage/pricing.js';
+import { codeAssistReader, geminiReader } from './gemini.js';
+import { OPENAI_READERS } from './openai.js';
 
 /**
  * The wire formats the relay speaks, on either side. A client surface has one; an upstream account
@@ -55,6 +57,9 @@ const READERS: Partial<Record<WireFormat, UsageReader>> = {
         `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'api_error', message: 'The upstream stream ended before the message was complete.' } })}\n\n`,
       ),
   },
+  gemini: geminiReader,
+  'code-assist': codeAssistReader,
+  ...OPENAI_READERS,
 };
 
 export function usageReader(format: WireFormat): UsageReader {

@@ -17,7 +17,7 @@ export interface FakeUsage {
 
 export type Step =
   /** A normal answer; streamed when the request says `stream: true`. */
-  | { kind: 'message'; text?: string; usage?: Partial<FakeUsage>; model?: string; chunkDelayMs?: number; deltas?: number; headers?: Record<string, string>; /** Wait this long before answering (a slow account). */ delayMs?: number }
+  | { kind: 'message'; text?: string; usage?: Partial<FakeUsage>; model?: string; chunkDelayMs?: number; deltas?: number; headers?: Record<string, string>; /** Wait this long before answering (a slow account). */ delayMs?: number; /** Content blocks instead of `text` (tool calls), and the stop reason. */ content?: FakeBlock[]; stopReason?: string }
   /** An HTTP error with an Anthropic error body (or a raw body). */
   | { kind: 'error'; status: number; type?: string; message?: string; rawBody?: string; headers?: Record<string, string> }
   /** A stream that breaks: the socket is destroyed after `afterEvents` SSE events. */
@@ -59,10 +59,13 @@ function fullUsage(u: Partial<FakeUsage> | undefined): FakeUsage {
   return { ...DEFAULT_USAGE, ...u };
 }
 
+/** A content block of a scripted answer: text, or a tool call (streamed as input_json_delta fragments). */
+export type FakeBlock = { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> };
+
 const sse = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 
 /** The SSE events of one streamed message, exactly as the Messages API sends them. */
-export function messageEvents(model: string, text: string, usage: FakeUsage, deltas = 3): string[] {
+export function messageEvents(model: string, text: string, usage: FakeUsage, deltas = 3, blocks?: FakeBlock[], stopReason = 'end_turn'): string[] {
   const startUsage: Record<string, unknown> = {
     input_tokens: usage.input_tokens,
     cache_creation_input_tokens: usage.cache_creation_input_tokens ?? 0,
@@ -75,15 +78,21 @@ export function messageEvents(model: string, text: string, usage: FakeUsage, del
       type: 'message_start',
       message: { id: 'msg_fake01', type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: startUsage },
     }),
-    sse('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
-    sse('ping', { type: 'ping' }),
   ];
-  const parts = splitText(text, deltas);
-  for (const part of parts) events.push(sse('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: part } }));
-  events.push(sse('content_block_stop', { type: 'content_block_stop', index: 0 }));
+  (blocks ?? [{ type: 'text', text }]).forEach((block, index) => {
+    const start = block.type === 'text' ? { type: 'text', text: '' } : { type: 'tool_use', id: block.id, name: block.name, input: {} };
+    events.push(sse('content_block_start', { type: 'content_block_start', index, content_block: start }));
+    if (index === 0) events.push(sse('ping', { type: 'ping' }));
+    const parts = splitText(block.type === 'text' ? block.text : JSON.stringify(block.input), deltas);
+    for (const part of parts) {
+      const delta = block.type === 'text' ? { type: 'text_delta', text: part } : { type: 'input_json_delta', partial_json: part };
+      events.push(sse('content_block_delta', { type: 'content_block_delta', index, delta }));
+    }
+    events.push(sse('content_block_stop', { type: 'content_block_stop', index }));
+  });
   const deltaUsage: Record<string, unknown> = { output_tokens: usage.output_tokens };
   if (usage.server_tool_use) deltaUsage.server_tool_use = usage.server_tool_use;
-  events.push(sse('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: deltaUsage }));
+  events.push(sse('message_delta', { type: 'message_delta', delta: { stop_reason: stopReason, stop_sequence: null }, usage: deltaUsage }));
   events.push(sse('message_stop', { type: 'message_stop' }));
   return events;
 }
@@ -96,14 +105,14 @@ function splitText(text: string, n: number): string[] {
   return out;
 }
 
-export function messageJson(model: string, text: string, usage: FakeUsage) {
+export function messageJson(model: string, text: string, usage: FakeUsage, blocks?: FakeBlock[], stopReason = 'end_turn') {
   return {
     id: 'msg_fake01',
     type: 'message',
     role: 'assistant',
     model,
-    content: [{ type: 'text', text }],
-    stop_reason: 'end_turn',
+    content: blocks ?? [{ type: 'text', text }],
+    stop_reason: stopReason,
     stop_sequence: null,
     usage,
   };
@@ -120,7 +129,15 @@ const ERROR_TYPES: Record<number, string> = {
   529: 'overloaded_error',
 };
 
-export async function startFakeAnthropic(opts: { port?: number; host?: string; /** Keep requests and reported usage (off for load tests). */ record?: boolean } = {}): Promise<FakeAnthropic> {
+export async function startFakeAnthropic(
+  opts: {
+    port?: number;
+    host?: string;
+    /** Keep requests and reported usage (off for load tests). */ record?: boolean;
+    /** Which credentials the API accepts (e.g. OAuth tokens a fake authorization server issued); others get 401. */
+    authorize?: (apiKey: string) => boolean;
+  } = {},
+): Promise<FakeAnthropic> {
   const record = opts.record ?? true;
   const queues = new Map<string, Step[]>();
   let fallback: Step = { kind: 'message' };
@@ -167,6 +184,7 @@ export async function startFakeAnthropic(opts: { port?: number; host?: string; /
   async function answer(req: http.IncomingMessage, res: http.ServerResponse, path: string, apiKey: string, body: Record<string, unknown> | undefined) {
     const pathname = path.split('?')[0] ?? '';
     if (!apiKey) return sendError(res, 401, { message: 'x-api-key header is required' });
+    if (opts.authorize && !opts.authorize(apiKey)) return sendError(res, 401, { message: 'Invalid bearer token' });
     if (pathname.endsWith('/v1/messages/count_tokens')) {
       res.writeHead(200, { 'content-type': 'application/json', 'request-id': 'req_fake_ct' });
       return res.end(JSON.stringify({ input_tokens: Math.max(1, Math.ceil(JSON.stringify(body?.messages ?? '').length / 4)) }));
@@ -190,13 +208,13 @@ export async function startFakeAnthropic(opts: { port?: number; host?: string; /
         countAnswered(apiKey);
         if (!stream) {
           res.writeHead(200, { 'content-type': 'application/json', 'request-id': 'req_fake_ok', ...step.headers });
-          res.end(JSON.stringify(messageJson(m, text, usage)));
+          res.end(JSON.stringify(messageJson(m, text, usage, step.content, step.stopReason)));
           if (record) reported.push({ apiKey, model: m, usage, complete: true });
           countServed(apiKey);
           return;
         }
         res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'request-id': 'req_fake_ok', ...step.headers });
-        for (const ev of messageEvents(m, text, usage, step.deltas)) {
+        for (const ev of messageEvents(m, text, usage, step.deltas, step.content, step.stopReason)) {
           if (res.destroyed) return;
           if (!res.write(ev)) await new Promise((r) => res.once('drain', r));
           if (step.chunkDelayMs) await new Promise((r) => setTimeout(r, step.chunkDelayMs));

@@ -218,7 +218,7 @@ describe('crs (command-line administration)', () => {
       [['keys', 'show', 'k_0000000000000000'], 1, /No API key with id "k_0000000000000000"/],
       [['keys', 'delete', 'not-an-id'], 1, /No API key with id "not-an-id"/],
       [['accounts', 'create', '--platform', 'nope', '--type', 'api-key', '--name', 'n', '--api-key', UPSTREAM_KEY], 2, /--platform: expected one of claude/],
-      [['accounts', 'create', '--platform', 'claude', '--type', 'oauth', '--name', 'n', '--api-key', UPSTREAM_KEY], 2, /--type: claude accounts can be api-key/],
+      [['accounts', 'create', '--platform', 'claude', '--type', 'cookie', '--name', 'n', '--api-key', UPSTREAM_KEY], 2, /--type: claude accounts can be api-key, oauth/],
       [['accounts', 'create', '--platform', 'claude', '--type', 'api-key', '--name', 'n', '--api-key', 'short'], 2, /--api-key: at least 8 characters/],
       [['accounts', 'create', '--platform', 'claude', '--type', 'api-key', '--name', 'n', '--api-key', UPSTREAM_KEY, '--priority', '0'], 2, /--priority: expected an integer from 1 to 100/],
       [['accounts', 'update', accountId, '--base-url', 'ftp://example.com'], 2, /--base-url: must be http\(s\)/],

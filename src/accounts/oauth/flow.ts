@@ -13,7 +13,8 @@ export interface OAuthFlow {
   /** The account type the flow creates (`oauth`). */
   readonly type: string;
   authorizationUrl(p: { state: string; codeChallenge: string }): string;
-  exchange(p: { code: string; codeVerifier: string; state: string }): Promise<TokenSet>;
+  /** `proxy`: the new account's proxy; the exchange goes through it like the account's later calls. */
+  exchange(p: { code: string; codeVerifier: string; state: string; proxy?: string }): Promise<TokenSet>;
   refresh(refreshToken: string): Promise<TokenSet>;
   /** What the new account should know beyond its tokens (email as a name, project id, ChatGPT account id). */
   describe?(tokens: TokenSet): Promise<{ name?: string; credentials?: Record<string, string>; options?: Record<string, string> }>;

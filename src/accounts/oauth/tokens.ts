@@ -82,7 +82,11 @@ export function createTokenManager(deps: {
   store.redis.defineCommand('crsReleaseLock', { numberOfKeys: 1, lua: RELEASE });
   const release = store.redis as unknown as { crsReleaseLock(key: string, token: string): Promise<number> };
 
-  const fresh = (a: Account) => !!a.credentials.accessToken && Number(a.credentials.expiresAt ?? 0) - skewMs > clock.now();
+  // The last access token the upstream rejected, per account: a caller may still hold an account
+  // read before the recovery (the retry after a 401 does), and must not be handed that token again.
+  const rejected = new Map<string, string>();
+  const fresh = (a: Account) =>
+    !!a.credentials.accessToken && a.credentials.accessToken !== rejected.get(a.id) && Number(a.credentials.expiresAt ?? 0) - skewMs > clock.now();
 
   /**
    * Runs `work` with the account's lock held and the account as stored now. If the lock is taken,
@@ -139,6 +143,7 @@ export function createTokenManager(deps: {
     },
 
     async recover(account, usedToken, refresh) {
+      if (usedToken) rejected.set(account.id, usedToken);
       const current = await underLock(account, async (stored) => {
         // A worker or node already replaced the token we were rejected with: use theirs.
         if (stored.credentials.accessToken && stored.credentials.accessToken !== usedToken) return stored;
