@@ -35,3 +35,18 @@ describe('README', () => {
     expect(block.trim().split('\n')).toHaveLength(2);
   });
 });
+
+describe('README: upstream accounts', () => {
+  it('lists every account type of every platform', async () => {
+    const { ACCOUNT_TYPES } = await import('./providers/registry.js');
+    const start = readme.indexOf('## Upstream accounts');
+    const table = readme.slice(start, readme.indexOf('\n## ', start + 5));
+    for (const [platform, types] of Object.entries(ACCOUNT_TYPES)) {
+      for (const t of types ?? []) {
+        expect(table, `${platform} ${t.type}`).toContain(`| \`${platform}\` | \`${t.type}\` |`);
+        const row = table.split('\n').find((l) => l.startsWith(`| \`${platform}\` | \`${t.type}\` |`)) ?? '';
+        for (const f of t.fields) expect(row, `${platform} ${t.type} ${f.name}`).toContain(`\`${f.name}\``);
+      }
+    }
+  });
+});
