@@ -35,6 +35,12 @@ export class SseParser {
   constructor(
     private readonly onEvent: (e: SseEvent) => void,
     private readonly wants: (event: string) => boolean = () => true,
+    /**
+     * For streams that mix other text into the framing (Google writes error bodies outside it):
+     * sees every line first, decoded, and answers true when it took the line, which then never
+     * counts as SSE.
+     */
+    private readonly outside?: (line: string) => boolean,
   ) {}
 
   push(chunk: Buffer): void {
@@ -71,7 +77,15 @@ export class SseParser {
     this.dispatch();
   }
 
+  /** Ends the event in progress, as a blank line would (for `outside`, before text that is not SSE). */
+  flush(): void {
+    this.dispatch();
+  }
+
   private line(buf: Buffer, start: number, end: number): void {
+    // Decoded only for `outside`; a data line is then cut from this text, not decoded again.
+    const text = this.outside ? buf.toString('utf8', start, end) : undefined;
+    if (text !== undefined && this.outside?.(text)) return;
     if (end === start) return this.dispatch();
     if (buf[start] === COLON) return; // comment
     if (startsWith(buf, start, end, DATA)) {
@@ -82,7 +96,8 @@ export class SseParser {
       if (this.skip) return;
       let from = start + DATA.length;
       if (buf[from] === SPACE) from++;
-      this.data.push(buf.toString('utf8', from, end));
+      // `data:` and the space are one byte a character: the offset is the same in the text.
+      this.data.push(text === undefined ? buf.toString('utf8', from, end) : text.slice(from - start));
       return;
     }
     if (startsWith(buf, start, end, EVENT)) {

@@ -1,4 +1,5 @@
 import type { TokenUsage } from '../usage/pricing.js';
+import { SseParser } from '../util/sse.js';
 import type { FoundUsage, UsageReader, UsageTap } from './index.js';
 
 /**
@@ -74,8 +75,6 @@ function found(response: Record<string, unknown> | undefined): FoundUsage {
   return { usage: usageFromMetadata(metadata), model, sawUsage: true };
 }
 
-const LF = 0x0a;
-const CR = 0x0d;
 /** A payload outside the SSE framing longer than this is not an error body: stop collecting. */
 const MAX_RAW = 256 * 1024;
 
@@ -86,62 +85,46 @@ const MAX_RAW = 256 * 1024;
  * UTF-8 character: lines are decoded only once whole.
  */
 export class GeminiStreamParser {
-  private pending: Buffer[] = [];
-  private data: string[] = [];
+  private readonly sse: SseParser;
   private raw = '';
 
   constructor(
     private readonly onChunk: (json: unknown) => void,
     /** A JSON body that came outside the SSE framing (an error). */
     private readonly onRaw: (json: unknown) => void,
-  ) {}
+  ) {
+    this.sse = new SseParser(
+      (e) => this.onEvent(e.data),
+      undefined,
+      (line) => this.outside(line),
+    );
+  }
 
   push(chunk: Buffer): void {
-    let buf = chunk;
-    if (this.pending.length > 0) {
-      this.pending.push(chunk);
-      if (chunk.indexOf(LF) === -1) return;
-      buf = Buffer.concat(this.pending);
-      this.pending = [];
-    }
-    let start = 0;
-    for (;;) {
-      const nl = buf.indexOf(LF, start);
-      if (nl === -1) break;
-      const end = nl > start && buf[nl - 1] === CR ? nl - 1 : nl;
-      this.line(buf.toString('utf8', start, end));
-      start = nl + 1;
-    }
-    if (start < buf.length) this.pending.push(Buffer.from(buf.subarray(start)));
+    this.sse.push(chunk);
   }
 
   /** The stream ended: a last line without a newline counts, and so does an unterminated event. */
   end(): void {
-    if (this.pending.length > 0) {
-      const buf = Buffer.concat(this.pending);
-      this.pending = [];
-      this.line(buf.toString('utf8', 0, buf.length > 0 && buf[buf.length - 1] === CR ? buf.length - 1 : buf.length));
-    }
-    this.dispatch();
+    this.sse.end();
   }
 
-  private line(text: string): void {
+  /** Takes the lines of a JSON body outside the framing: from a line opening one, until a `data:` line. */
+  private outside(text: string): boolean {
     if (this.raw) {
-      if (!text.startsWith('data:')) return this.rawLine(text);
+      if (!text.startsWith('data:')) {
+        this.rawLine(text);
+        return true;
+      }
       // What looked like a body outside the framing was not one: the events go on.
       this.raw = '';
+      return false;
     }
-    if (text === '') return this.dispatch();
-    if (text.startsWith('data:')) {
-      this.data.push(text.slice(text.startsWith('data: ') ? 6 : 5));
-      return;
-    }
-    if (text.startsWith(':') || /^(event|id|retry):/.test(text)) return;
     const trimmed = text.trimStart();
-    if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
-      this.dispatch();
-      this.rawLine(text);
-    }
+    if (!trimmed.startsWith('{') && !trimmed.startsWith('[')) return false;
+    this.sse.flush();
+    this.rawLine(text);
+    return true;
   }
 
   private rawLine(text: string): void {
@@ -155,12 +138,9 @@ export class GeminiStreamParser {
     }
   }
 
-  private dispatch(): void {
-    if (this.data.length === 0) return;
-    const text = this.data.join('\n');
-    this.data = [];
+  private onEvent(data: string): void {
     try {
-      this.onChunk(JSON.parse(text));
+      this.onChunk(JSON.parse(data));
     } catch {
       // Not JSON: nothing a client or the booking can use.
     }

@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { TokenUsage } from '../usage/pricing.js';
+import { ZERO_USAGE, type TokenUsage } from '../usage/pricing.js';
 import type { UsageTap } from './index.js';
 import { usageReader } from './index.js';
 import { openaiTokenUsage, openaiUsageFromJson } from './openai.js';
 
-const usage = (u: Partial<TokenUsage>): TokenUsage => ({
-  inputTokens: 0,
-  outputTokens: 0,
-  cacheCreate5mTokens: 0,
-  cacheCreate1hTokens: 0,
-  cacheReadTokens: 0,
-  webSearchRequests: 0,
-  ...u,
-});
+const usage = (u: Partial<TokenUsage>): TokenUsage => ({ ...ZERO_USAGE, ...u });
 
 const data = (v: unknown) => `data: ${typeof v === 'string' ? v : JSON.stringify(v)}\n\n`;
 const named = (type: string, v: Record<string, unknown>) => `event: ${type}\ndata: ${JSON.stringify({ type, ...v })}\n\n`;

@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic, type FakeUsage } from '../fakes/anthropic.js';
+import { runCli, tempHomes, type CliRun } from '../support/client-cli.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 import { REPO_ROOT } from './process.js';
 
@@ -25,12 +23,6 @@ const USAGE: FakeUsage = {
   cache_creation: { ephemeral_5m_input_tokens: 1000, ephemeral_1h_input_tokens: 500 },
 };
 
-interface ClaudeRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 interface ClaudeJsonResult {
   type: string;
   subtype: string;
@@ -41,42 +33,12 @@ interface ClaudeJsonResult {
   api_error_type?: string;
 }
 
-/** Runs `claude` in a process group of its own, in an empty HOME/working directory. */
-function runClaude(home: string, env: Record<string, string>, args: string[], timeoutMs = 45_000): Promise<ClaudeRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(CLAUDE, args, {
-      cwd: home,
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: home,
-        DISABLE_TELEMETRY: '1',
-        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-        DISABLE_AUTOUPDATER: '1',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-(child.pid ?? 0), 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }, timeoutMs);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** Runs `claude` in an empty HOME/working directory, without telemetry, updates or other traffic. */
+function runClaude(home: string, env: Record<string, string>, args: string[], timeoutMs = 45_000): Promise<CliRun> {
+  return runCli(CLAUDE, args, { home, timeoutMs, env: { DISABLE_TELEMETRY: '1', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1', DISABLE_AUTOUPDATER: '1', ...env } });
 }
 
-function parseResult(run: ClaudeRun): ClaudeJsonResult {
+function parseResult(run: CliRun): ClaudeJsonResult {
   try {
     return JSON.parse(run.stdout) as ClaudeJsonResult;
   } catch (err) {
@@ -88,13 +50,7 @@ describe('Claude Code through the relay', () => {
   let fake: FakeAnthropic;
   let relay: TestRelay;
   let accountId: string;
-  const homes: string[] = [];
-
-  const newHome = () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'crs-claude-'));
-    homes.push(dir);
-    return dir;
-  };
+  const homes = tempHomes('crs-claude-');
 
   beforeAll(async () => {
     fake = await startFakeAnthropic();
@@ -109,7 +65,7 @@ describe('Claude Code through the relay', () => {
   afterAll(async () => {
     await relay?.close();
     await fake?.close();
-    for (const dir of homes) rmSync(dir, { recursive: true, force: true });
+    homes.removeAll();
   });
 
   // Claude Code sends ANTHROPIC_API_KEY as x-api-key and ANTHROPIC_AUTH_TOKEN as a Bearer token.
@@ -117,7 +73,7 @@ describe('Claude Code through the relay', () => {
     fake.setDefault({ kind: 'message', text: ANSWER, usage: USAGE });
     const key = await relay.admin.createKey({ name: `claude code ${variable}` });
 
-    const run = await runClaude(newHome(), { ANTHROPIC_BASE_URL: `${relay.url}/api`, [variable]: key.key }, ['-p', 'say hi', '--output-format', 'json']);
+    const run = await runClaude(homes.make(), { ANTHROPIC_BASE_URL: `${relay.url}/api`, [variable]: key.key }, ['-p', 'say hi', '--output-format', 'json']);
     const result = parseResult(run);
     expect(run.code, run.stderr).toBe(0);
     expect(result).toMatchObject({ type: 'result', subtype: 'success', is_error: false, result: ANSWER });
@@ -171,7 +127,7 @@ describe('Claude Code through the relay', () => {
     const accountBefore = (await relay.admin.accountUsage(accountId)).total;
 
     // One attempt: Claude Code's own retries are the subject of the next test.
-    const run = await runClaude(newHome(), { ANTHROPIC_BASE_URL: `${relay.url}/api`, ANTHROPIC_API_KEY: wrongKeyFor(key.key), CLAUDE_CODE_MAX_RETRIES: '0' }, [
+    const run = await runClaude(homes.make(), { ANTHROPIC_BASE_URL: `${relay.url}/api`, ANTHROPIC_API_KEY: wrongKeyFor(key.key), CLAUDE_CODE_MAX_RETRIES: '0' }, [
       '-p',
       'say hi',
       '--output-format',
@@ -203,7 +159,7 @@ describe('Claude Code through the relay', () => {
   it('tells Claude Code not to retry a wrong relay key, so it fails at once', async () => {
     const key = await relay.admin.createKey({ name: 'claude code, retries' });
     const startedAt = Date.now();
-    const run = await runClaude(newHome(), { ANTHROPIC_BASE_URL: `${relay.url}/api`, ANTHROPIC_AUTH_TOKEN: wrongKeyFor(key.key) }, ['-p', 'say hi', '--output-format', 'json'], 15_000);
+    const run = await runClaude(homes.make(), { ANTHROPIC_BASE_URL: `${relay.url}/api`, ANTHROPIC_AUTH_TOKEN: wrongKeyFor(key.key) }, ['-p', 'say hi', '--output-format', 'json'], 15_000);
     const elapsedMs = Date.now() - startedAt;
     expect(run.code, `claude was still retrying after ${elapsedMs}ms and was killed`).not.toBeNull();
     expect(parseResult(run)).toMatchObject({ is_error: true, api_error_status: 401 });

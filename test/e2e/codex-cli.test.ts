@@ -1,14 +1,12 @@
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeOAuthServer } from '../fakes/oauth-server.js';
 import { startFakeOpenAI, type FakeOpenAI, type FakeOpenAIUsage } from '../fakes/openai.js';
+import { runCli, tempHomes, type CliRun } from '../support/client-cli.js';
 import { CHATGPT_ACCOUNT_ID, importChatGPTAccount, openaiBooking, openaiOAuthEnv, startOpenAIOAuthServer } from '../support/openai.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
-import { booked, sumBooked } from '../support/usage-math.js';
-import { waitFor } from '../support/wait.js';
+import { booked, sumBooked, untilBooked } from '../support/usage-math.js';
 import { REPO_ROOT } from './process.js';
 
 /**
@@ -23,12 +21,6 @@ const CODEX = path.join(REPO_ROOT, 'node_modules', '.bin', 'codex');
 const UPSTREAM_KEY = 'sk-proj-e2e-codex-cli-00000000000000000';
 const MODEL = 'gpt-6.2-sol';
 const USAGE: FakeOpenAIUsage = { input: 9100, cached: 8192, output: 57, reasoning: 30 };
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 function writeCodexHome(home: string, relayUrl: string): string {
   const codexHome = path.join(home, '.codex');
@@ -50,45 +42,16 @@ function writeCodexHome(home: string, relayUrl: string): string {
   return codexHome;
 }
 
-/** Runs `codex exec` in a process group of its own, with an empty HOME and only the relay key. */
-function runCodex(home: string, codexHome: string, relayKey: string, prompt: string, timeoutMs = 60_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(CODEX, ['exec', '--skip-git-repo-check', prompt], {
-      cwd: home,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, CODEX_HOME: codexHome, CRS_API_KEY: relayKey },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-(child.pid ?? 0), 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }, timeoutMs);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** Runs `codex exec` in an empty HOME, with only the relay key. */
+function runCodex(home: string, codexHome: string, relayKey: string, prompt: string, timeoutMs = 60_000): Promise<CliRun> {
+  return runCli(CODEX, ['exec', '--skip-git-repo-check', prompt], { home, timeoutMs, env: { CODEX_HOME: codexHome, CRS_API_KEY: relayKey } });
 }
 
 describe('Codex CLI through the relay', () => {
   let fake: FakeOpenAI;
   let oauth: FakeOAuthServer;
   let relay: TestRelay;
-  const homes: string[] = [];
-
-  const newHome = () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'crs-codex-'));
-    homes.push(dir);
-    return dir;
-  };
+  const homes = tempHomes('crs-codex-');
 
   beforeAll(async () => {
     oauth = await startOpenAIOAuthServer();
@@ -104,7 +67,7 @@ describe('Codex CLI through the relay', () => {
     await relay?.close();
     await fake?.close();
     await oauth?.close();
-    for (const dir of homes) rmSync(dir, { recursive: true, force: true });
+    homes.removeAll();
   });
 
   const expectBookedAsReported = async (keyId: string, upstream: 'openai' | 'chatgpt') => {
@@ -112,13 +75,7 @@ describe('Codex CLI through the relay', () => {
     expect(sent.length).toBeGreaterThanOrEqual(1);
     expect(sent.every((r) => r.complete && r.model === MODEL)).toBe(true);
     const want = sumBooked(sent.map((r) => openaiBooking(MODEL, r.usage)));
-    const report = await waitFor(
-      async () => {
-        const r = await relay.admin.keyUsage(keyId);
-        return r.total.requests >= sent.length && r;
-      },
-      { what: 'the booking' },
-    );
+    const report = await untilBooked(() => relay.admin.keyUsage(keyId), sent.length);
     expect(booked(report.total)).toEqual(want);
     expect(report.models.map((m) => m.model)).toEqual([MODEL]);
   };
@@ -127,7 +84,7 @@ describe('Codex CLI through the relay', () => {
     const account = await relay.admin.createAccount({ platform: 'openai', type: 'api-key', name: 'codex api key', apiKey: UPSTREAM_KEY, baseUrl: fake.url });
     const key = await relay.admin.createKey({ name: 'codex, api key', accountIds: [account.id] });
     fake.setDefault({ kind: 'answer', text: 'Hi from the relay (API key).', usage: USAGE });
-    const home = newHome();
+    const home = homes.make();
 
     const run = await runCodex(home, writeCodexHome(home, relay.url), key.key, 'say hi');
     expect(run.code, run.stderr).toBe(0);
@@ -152,7 +109,7 @@ describe('Codex CLI through the relay', () => {
     const account = await importChatGPTAccount(relay.admin, oauth, { name: 'codex chatgpt' });
     const key = await relay.admin.createKey({ name: 'codex, chatgpt', accountIds: [account.id] });
     fake.setDefault({ kind: 'answer', text: 'Hi from the relay (ChatGPT).', usage: USAGE });
-    const home = newHome();
+    const home = homes.make();
 
     const run = await runCodex(home, writeCodexHome(home, relay.url), key.key, 'say hi');
     expect(run.code, run.stderr).toBe(0);

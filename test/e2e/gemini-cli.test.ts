@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeGemini, type FakeGemini, type GeminiUsage } from '../fakes/gemini.js';
 import { expectedTokens } from '../fakes/gemini-wire.js';
+import { runCli, tempHomes, type CliRun } from '../support/client-cli.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 import { REPO_ROOT } from './process.js';
 
@@ -26,16 +25,10 @@ const USAGE: GeminiUsage = { promptTokenCount: 7_654, cachedContentTokenCount: 6
 const SCORE_ANSWER = JSON.stringify({ complexity_reasoning: 'A greeting.', complexity_score: 5 });
 const CHOICE_ANSWER = JSON.stringify({ reasoning: 'A greeting.', model_choice: 'flash' });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 describe('Gemini CLI through the relay', () => {
   let fake: FakeGemini;
   let relay: TestRelay;
-  const homes: string[] = [];
+  const homes = tempHomes('crs-gemini-');
   const apiKey = 'AIzaSy-fake-gemini-cli-e2e-00001';
   let nativeAccount: string;
   let oauthAccount: string;
@@ -54,39 +47,15 @@ describe('Gemini CLI through the relay', () => {
   afterAll(async () => {
     await relay?.close();
     await fake?.close();
-    for (const dir of homes) rmSync(dir, { recursive: true, force: true });
+    homes.removeAll();
   });
 
-  /** Runs `gemini` in a process group of its own, in an empty HOME with the given settings. */
-  function runGemini(env: Record<string, string>, settings: unknown, args: string[], timeoutMs = 60_000): Promise<Run> {
-    const home = mkdtempSync(path.join(os.tmpdir(), 'crs-gemini-'));
-    homes.push(home);
+  /** Runs `gemini` in an empty HOME with the given settings. */
+  function runGemini(env: Record<string, string>, settings: unknown, args: string[], timeoutMs = 60_000): Promise<CliRun> {
+    const home = homes.make();
     mkdirSync(path.join(home, '.gemini'));
     writeFileSync(path.join(home, '.gemini', 'settings.json'), JSON.stringify(settings));
-    return new Promise((resolve, reject) => {
-      const child = spawn(GEMINI, args, {
-        cwd: home,
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, GEMINI_CLI_TRUST_WORKSPACE: 'true', NO_COLOR: '1', ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true,
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      const timer = setTimeout(() => {
-        try {
-          process.kill(-(child.pid ?? 0), 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }, timeoutMs);
-      child.once('error', reject);
-      child.once('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-    });
+    return runCli(GEMINI, args, { home, timeoutMs, env: { GEMINI_CLI_TRUST_WORKSPACE: 'true', NO_COLOR: '1', ...env } });
   }
 
   /** Booked for the key = the sum of what the fake reported for the account, kind by kind. */

@@ -6,8 +6,7 @@ import { startFakeAnthropic, type FakeAnthropic, type FakeUsage } from '../fakes
 import { startFakeBedrock, type FakeBedrock } from '../fakes/bedrock.js';
 import { startFakeGemini, type FakeGemini, type GeminiUsage } from '../fakes/gemini.js';
 import { startTestRelay, type TestRelay, type UsageReport } from '../support/relay.js';
-import { booked, expectedBooking, sumBooked } from '../support/usage-math.js';
-import { waitFor } from '../support/wait.js';
+import { booked, expectedBooking, sumBooked, untilBooked } from '../support/usage-math.js';
 
 /**
  * The real `openai` SDK pointed at the relay's format bridges: `/openai/claude/v1` served by a
@@ -30,14 +29,7 @@ const WEATHER_TOOL: ChatCompletionTool = {
   },
 };
 
-const waitForRequests = (read: () => Promise<UsageReport>, requests: number) =>
-  waitFor(
-    async () => {
-      const r = await read();
-      return r.total.requests >= requests && r;
-    },
-    { what: `${requests} booked requests`, timeoutMs: 10_000 },
-  );
+const waitForRequests = (read: () => Promise<UsageReport>, requests: number) => untilBooked(read, requests, 10_000);
 
 /** gemini-2.5-flash by hand, in picodollars per token: $0.30 in, $2.50 out (thinking too), $0.03 cached. */
 function geminiFlashCost(u: GeminiUsage): bigint {

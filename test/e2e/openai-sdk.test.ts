@@ -3,8 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI, type FakeOpenAIUsage } from '../fakes/openai.js';
 import { openaiBooking, type OpenAIPricedModel } from '../support/openai.js';
 import { startTestRelay, type TestRelay, type UsageReport } from '../support/relay.js';
-import { booked, byModel, sumBooked, type Booked } from '../support/usage-math.js';
-import { waitFor } from '../support/wait.js';
+import { booked, byModel, sumBooked, untilBooked, type Booked } from '../support/usage-math.js';
 
 /**
  * The official `openai` SDK (a real client) against the relay: `OpenAI` through `/openai/v1` to an
@@ -26,13 +25,7 @@ const outputText = (r: OpenAI.Responses.Response) =>
 
 async function expectBooked(read: () => Promise<UsageReport>, want: Record<string, Booked>): Promise<void> {
   const total = sumBooked(Object.values(want));
-  const report = await waitFor(
-    async () => {
-      const r = await read();
-      return r.total.requests >= total.requests && r;
-    },
-    { what: `${total.requests} booked requests` },
-  );
+  const report = await untilBooked(read, total.requests);
   expect(booked(report.total)).toEqual(total);
   expect(byModel(report)).toEqual(want);
 }

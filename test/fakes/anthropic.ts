@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { stepScript } from './script.js';
 
 /**
  * A fake Anthropic API that speaks the real wire format (Messages JSON and SSE, count_tokens,
@@ -139,15 +140,13 @@ export async function startFakeAnthropic(
   } = {},
 ): Promise<FakeAnthropic> {
   const record = opts.record ?? true;
-  const queues = new Map<string, Step[]>();
-  let fallback: Step = { kind: 'message' };
+  const steps = stepScript<Step>({ kind: 'message' });
   const requests: RecordedRequest[] = [];
   const reported: FakeAnthropic['reported'] = [];
   const served = new Map<string, number>();
   const answered = new Map<string, number>();
   const sockets = new Set<Socket>();
 
-  const next = (apiKey: string): Step => queues.get(apiKey)?.shift() ?? queues.get('*')?.shift() ?? fallback;
   const countServed = (apiKey: string) => served.set(apiKey, (served.get(apiKey) ?? 0) + 1);
   const countAnswered = (apiKey: string) => answered.set(apiKey, (answered.get(apiKey) ?? 0) + 1);
   const total = (m: Map<string, number>, apiKey?: string) => (apiKey ? (m.get(apiKey) ?? 0) : [...m.values()].reduce((a, b) => a + b, 0));
@@ -193,7 +192,7 @@ export async function startFakeAnthropic(
     if (!body || typeof body.model !== 'string') return sendError(res, 400, { message: 'model: field required' });
     const model = body.model;
     const stream = body.stream === true;
-    const step = next(apiKey);
+    const step = steps.next(apiKey);
     switch (step.kind) {
       case 'hang':
         return; // leave it hanging
@@ -259,21 +258,14 @@ export async function startFakeAnthropic(
     reported,
     served: (apiKey) => total(served, apiKey),
     answered: (apiKey) => total(answered, apiKey),
-    script(apiKey, ...steps) {
-      const q = queues.get(apiKey) ?? [];
-      q.push(...steps);
-      queues.set(apiKey, q);
-    },
-    setDefault(step) {
-      fallback = step;
-    },
+    script: (apiKey, ...scripted) => steps.add(apiKey, scripted),
+    setDefault: steps.setDefault,
     reset() {
-      queues.clear();
+      steps.reset();
       requests.length = 0;
       reported.length = 0;
       served.clear();
       answered.clear();
-      fallback = { kind: 'message' };
     },
     async close() {
       for (const s of sockets) s.destroy();

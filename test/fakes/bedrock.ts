@@ -5,6 +5,7 @@ import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+import { stepScript } from './script.js';
 
 /**
  * A fake AWS Bedrock Runtime for Claude, speaking the real wire format: InvokeModel (Claude message
@@ -139,7 +140,7 @@ const INVALID_TOKEN = 'The security token included in the request is invalid.';
 export async function startFakeBedrock(): Promise<FakeBedrock> {
   const accessKeys = new Map<string, { secretAccessKey: string; sessionToken?: string; region?: string }>();
   const apiKeys = new Set<string>();
-  const queues = new Map<string, BedrockStep[]>();
+  const steps = stepScript<BedrockStep>({ kind: 'message' });
   const requests: BedrockRequest[] = [];
   const reported: FakeBedrock['reported'] = [];
   const served = new Map<string, number>();
@@ -246,7 +247,7 @@ export async function startFakeBedrock(): Promise<FakeBedrock> {
 
   async function answer(req: http.IncomingMessage, res: http.ServerResponse, record: BedrockRequest) {
     const { identity } = record;
-    const step = queues.get(identity)?.shift() ?? queues.get('*')?.shift() ?? { kind: 'message' };
+    const step = steps.next(identity);
     const model = claudeName(record.modelId);
     const stream = record.action === 'invoke-with-response-stream';
     if (step.kind === 'hang') return;
@@ -310,12 +311,10 @@ export async function startFakeBedrock(): Promise<FakeBedrock> {
     reported,
     addAccessKey: ({ accessKeyId, ...rest }) => accessKeys.set(accessKeyId, rest),
     addApiKey: (key) => apiKeys.add(key),
-    script(identity, ...steps) {
-      queues.set(identity, [...(queues.get(identity) ?? []), ...steps]);
-    },
+    script: (identity, ...scripted) => steps.add(identity, scripted),
     served: (identity) => (identity ? (served.get(identity) ?? 0) : [...served.values()].reduce((a, b) => a + b, 0)),
     reset() {
-      queues.clear();
+      steps.reset();
       requests.length = 0;
       reported.length = 0;
       served.clear();

@@ -11,6 +11,7 @@ import {
   type GeminiUsage,
   type Part,
 } from './gemini-wire.js';
+import { stepScript } from './script.js';
 
 export { DEFAULT_GEMINI_USAGE, expectedTokens, googleError, retryInfo, type GeminiUsage, type Part } from './gemini-wire.js';
 
@@ -111,8 +112,7 @@ export interface FakeGemini {
 const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 
 export async function startFakeGemini(opts: { port?: number } = {}): Promise<FakeGemini> {
-  const queues = new Map<string, Step[]>();
-  let fallback: Step = { kind: 'message' };
+  const steps = stepScript<Step>({ kind: 'message' });
   const requests: RecordedRequest[] = [];
   const tokenCalls: TokenCall[] = [];
   const reported: FakeGemini['reported'] = [];
@@ -125,7 +125,6 @@ export async function startFakeGemini(opts: { port?: number } = {}): Promise<Fak
   let tokenDelayMs = 0;
   let counter = 0;
 
-  const next = (account: string): Step => queues.get(account)?.shift() ?? queues.get('*')?.shift() ?? fallback;
   const json = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', ...headers });
     res.end(JSON.stringify(body));
@@ -252,7 +251,7 @@ export async function startFakeGemini(opts: { port?: number } = {}): Promise<Fak
   }
 
   async function generate(res: http.ServerResponse, account: string, model: string, stream: boolean, sse: boolean, wrap: (r: Record<string, unknown>) => Record<string, unknown>) {
-    const step = next(account);
+    const step = steps.next(account);
     const usageOf = (u: Partial<GeminiUsage> | undefined): GeminiUsage => ({ ...DEFAULT_GEMINI_USAGE, ...u });
     if (step.kind === 'hang') return;
     if (step.kind === 'error') return json(res, step.status, googleError(step.status, step.message, step.details), step.headers);
@@ -312,12 +311,8 @@ export async function startFakeGemini(opts: { port?: number } = {}): Promise<Fak
     tokenCalls,
     reported,
     served: (account) => (account ? (served.get(account) ?? 0) : [...served.values()].reduce((a, b) => a + b, 0)),
-    script(account, ...steps) {
-      queues.set(account, [...(queues.get(account) ?? []), ...steps]);
-    },
-    setDefault(step) {
-      fallback = step;
-    },
+    script: (account, ...scripted) => steps.add(account, scripted),
+    setDefault: steps.setDefault,
     addUser(u) {
       const user: GoogleUser = { id: u.id, email: u.email ?? `${u.id}@example.com`, refreshToken: u.refreshToken, project: u.onboarded === false ? undefined : (u.project ?? `fake-project-${u.id}`), onboarded: u.onboarded ?? true, rotate: u.rotate ?? false };
       users.set(u.id, user);
@@ -337,12 +332,11 @@ export async function startFakeGemini(opts: { port?: number } = {}): Promise<Fak
       tokenDelayMs = ms;
     },
     reset() {
-      queues.clear();
+      steps.reset();
       requests.length = 0;
       tokenCalls.length = 0;
       reported.length = 0;
       served.clear();
-      fallback = { kind: 'message' };
       tokenDelayMs = 0;
     },
     async close() {

@@ -10,6 +10,7 @@ import {
   responseJson,
   type FakeOpenAIUsage,
 } from './openai-wire.js';
+import { stepScript } from './script.js';
 
 export { DEFAULT_OPENAI_USAGE, type FakeOpenAIUsage } from './openai-wire.js';
 
@@ -106,12 +107,10 @@ function route(method: string, path: string, query: URLSearchParams): Route | { 
 const formatOf = (p: string | undefined): Format => (p === 'responses' ? 'responses' : p === 'embeddings' ? 'embeddings' : 'chat');
 
 export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
-  const queues = new Map<string, Step[]>();
-  let fallback: Step = { kind: 'answer' };
+  const steps = stepScript<Step>({ kind: 'answer' });
   const requests: RecordedRequest[] = [];
   const reported: Reported[] = [];
   const sockets = new Set<Socket>();
-  const next = (key: string): Step => queues.get(key)?.shift() ?? queues.get('*')?.shift() ?? fallback;
 
   const json = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     res.writeHead(status, { 'content-type': 'application/json', 'x-request-id': 'req_fake', ...headers });
@@ -171,7 +170,7 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
     const refused = refusal(r, key, bearer, body);
     if (refused) return json(res, refused.status, refused.body);
     const b = body ?? {};
-    const step = next(key);
+    const step = steps.next(key);
     const deployment = r.deployment ?? (r.upstream === 'azure' ? String(b.model) : undefined);
     const servedModel = deployment !== undefined ? (opts.azureDeployments?.[deployment] ?? deployment) : String(b.model);
     const stream = r.upstream === 'chatgpt' || b.stream === true;
@@ -255,19 +254,12 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
     chatgptUrl: url + CHATGPT_PREFIX,
     requests,
     reported,
-    script(key, ...steps) {
-      const q = queues.get(key) ?? [];
-      q.push(...steps);
-      queues.set(key, q);
-    },
-    setDefault(step) {
-      fallback = step;
-    },
+    script: (key, ...scripted) => steps.add(key, scripted),
+    setDefault: steps.setDefault,
     reset() {
-      queues.clear();
+      steps.reset();
       requests.length = 0;
       reported.length = 0;
-      fallback = { kind: 'answer' };
     },
     async close() {
       for (const s of sockets) s.destroy();

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic, type FakeUsage } from '../fakes/anthropic.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
-import { booked, expectedBooking, NOTHING, type Booked } from '../support/usage-math.js';
-import { waitFor } from '../support/wait.js';
+import { readReply, type Reply } from '../support/reply.js';
+import { booked, expectedBooking, NOTHING, untilBooked, type Booked } from '../support/usage-math.js';
 
 /**
  * The OpenAI Chat → Anthropic bridge on the wire (`/openai/claude/v1/...`): exactly what goes
@@ -13,40 +13,19 @@ import { waitFor } from '../support/wait.js';
 const MODEL = 'claude-sonnet-5-5';
 const CHAT = '/openai/claude/v1/chat/completions';
 
-interface Reply {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: Record<string, unknown>;
-}
-
 describe('OpenAI chat → Claude bridge', () => {
   let fake: FakeAnthropic;
   let relay: TestRelay;
   let upstreamKey: string;
   let key: { id: string; key: string };
 
-  const post = async (body: unknown, headers: Record<string, string> = { authorization: `Bearer ${key.key}` }, path = CHAT): Promise<Reply> => {
+  const post = async (body: unknown, headers: Record<string, string> = { authorization: `Bearer ${key.key}` }, path = CHAT): Promise<Reply<Record<string, unknown>>> => {
     const res = await fetch(relay.url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
-    const text = await res.text();
-    let json: Record<string, unknown> = {};
-    try {
-      json = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      // SSE or asserted by the caller
-    }
-    return { status: res.status, headers: res.headers, text, json };
+    return readReply(res, {});
   };
 
   /** Each test's key starts from zero; returns its report once `requests` are booked. */
-  const usageOf = (id: string, requests: number) =>
-    waitFor(
-      async () => {
-        const r = await relay.admin.keyUsage(id);
-        return r.total.requests >= requests && r;
-      },
-      { what: `${requests} booked requests` },
-    );
+  const usageOf = (id: string, requests: number) => untilBooked(() => relay.admin.keyUsage(id), requests);
 
   const freshKey = async () => (key = await relay.admin.createKey({ name: `bridge ${randomBytes(3).toString('hex')}` }));
 

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeGemini, type FakeGemini, type GeminiUsage } from '../fakes/gemini.js';
 import { sseEvent, usageMetadata } from '../fakes/gemini-wire.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
-import { waitFor } from '../support/wait.js';
+import { readReply, type Reply } from '../support/reply.js';
+import { untilBooked } from '../support/usage-math.js';
 
 /**
  * The OpenAI Chat → Gemini bridge on the wire (`/openai/gemini/v1/...`): cut and failed streams,
@@ -13,13 +14,6 @@ import { waitFor } from '../support/wait.js';
  */
 const MODEL = 'gemini-2.5-flash';
 const CHAT = '/openai/gemini/v1/chat/completions';
-
-interface Reply {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: Record<string, unknown>;
-}
 
 /** The data payloads of an SSE answer, in order. */
 const events = (text: string) =>
@@ -70,26 +64,12 @@ describe('OpenAI chat → Gemini bridge', () => {
   const apiKey = `AIza-bridge-${randomBytes(6).toString('hex')}`;
   let accountId: string;
 
-  const post = async (body: unknown, key: string, path = CHAT): Promise<Reply> => {
+  const post = async (body: unknown, key: string, path = CHAT): Promise<Reply<Record<string, unknown>>> => {
     const res = await fetch(relay.url + path, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify(body) });
-    const text = await res.text();
-    let json: Record<string, unknown> = {};
-    try {
-      json = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      // SSE
-    }
-    return { status: res.status, headers: res.headers, text, json };
+    return readReply(res, {});
   };
   const freshKey = (accountIds = [accountId]) => relay.admin.createKey({ name: `gemini bridge ${randomBytes(3).toString('hex')}`, accountIds });
-  const usageOf = (id: string, requests: number) =>
-    waitFor(
-      async () => {
-        const r = await relay.admin.keyUsage(id);
-        return r.total.requests >= requests && r;
-      },
-      { what: `${requests} booked requests` },
-    );
+  const usageOf = (id: string, requests: number) => untilBooked(() => relay.admin.keyUsage(id), requests);
 
   beforeAll(async () => {
     fake = await startFakeGemini();

@@ -3,7 +3,8 @@ import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.js';
 import { startFakeOAuthServer, type FakeOAuthServer } from '../fakes/oauth-server.js';
 import { CLAUDE_TOKEN_FIELDS, claudeOAuthEnv, importOAuthAccount, storedCredentials } from '../support/claude-oauth.js';
 import { ask, patch, servedKeys } from '../support/pool.js';
-import { startTestRelay, uniquePrefix, type TestRelay } from '../support/relay.js';
+import { resetOAuthTest, startTwoInstances } from '../support/oauth.js';
+import type { TestRelay } from '../support/relay.js';
 
 /**
  * The classic rotating-refresh-token bug: two relay instances (one deployment: one Redis prefix)
@@ -25,19 +26,10 @@ describe('two relay instances refreshing one Claude OAuth account', () => {
   beforeAll(async () => {
     oauth = await startFakeOAuthServer({ accessPrefix: 'sk-ant-oat01-', refreshPrefix: 'sk-ant-ort01-', responseFields: CLAUDE_TOKEN_FIELDS });
     fake = await startFakeAnthropic({ authorize: (token) => oauth.isValidAccessToken(token) });
-    const prefix = uniquePrefix();
-    a = await startTestRelay({ prefix, env: claudeOAuthEnv(oauth) });
-    b = await startTestRelay({ prefix, env: claudeOAuthEnv(oauth) });
-    relayKey = (await a.admin.createKey({ name: 'race' })).key;
+    ({ a, b, relayKey } = await startTwoInstances(claudeOAuthEnv(oauth)));
   });
 
-  afterEach(async () => {
-    fake.reset();
-    oauth.requests.length = 0;
-    oauth.setDelay(0);
-    const list = await a.admin.request<{ items: { id: string }[] }>('GET', '/admin/accounts');
-    for (const x of list.body.items) await a.admin.request('DELETE', `/admin/accounts/${x.id}`);
-  });
+  afterEach(() => resetOAuthTest(a, oauth, fake));
 
   afterAll(async () => {
     await a?.close();

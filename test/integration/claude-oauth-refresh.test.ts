@@ -3,6 +3,7 @@ import type { AccountId } from '../../src/ids.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.js';
 import { startFakeOAuthServer, type FakeOAuthServer } from '../fakes/oauth-server.js';
 import { CLAUDE_TOKEN_FIELDS, claudeOAuthEnv, importOAuthAccount, storedCredentials } from '../support/claude-oauth.js';
+import { resetOAuthTest } from '../support/oauth.js';
 import { addAccount, ask, health, resetAccount, servedKeys, type PoolAccount } from '../support/pool.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 
@@ -31,13 +32,7 @@ describe('Claude OAuth token refresh', () => {
     ({ key: relayKey, id: keyId } = await relay.admin.createKey({ name: 'refresh tests' }));
   });
 
-  afterEach(async () => {
-    fake.reset();
-    oauth.requests.length = 0;
-    oauth.setDelay(0);
-    const list = await relay.admin.request<{ items: { id: string }[] }>('GET', '/admin/accounts');
-    for (const a of list.body.items) await relay.admin.request('DELETE', `/admin/accounts/${a.id}`);
-  });
+  afterEach(() => resetOAuthTest(relay, oauth, fake));
 
   afterAll(async () => {
     await relay?.close();

@@ -36,8 +36,7 @@ describe('Claude OAuth accounts', () => {
   afterEach(async () => {
     fake.reset();
     // Each test starts with no accounts, so the relay's pick is the account the test made.
-    const list = await relay.admin.request<{ items: { id: string }[] }>('GET', '/admin/accounts');
-    for (const a of list.body.items) await relay.admin.request('DELETE', `/admin/accounts/${a.id}`);
+    await relay.admin.deleteAllAccounts();
   });
 
   afterAll(async () => {

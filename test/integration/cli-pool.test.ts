@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,41 +5,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ACCOUNT_FIELDS, GROUP_FIELDS, KEY_FIELDS } from '../../src/admin/inputs.js';
 import { ACCOUNT_FLAGS, GROUP_FLAGS, KEY_FLAGS } from '../../src/cli/flags.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.js';
+import { crs, type CrsRun } from '../support/crs.js';
 import { startTestRelay, testEnv, uniquePrefix, type TestRelay } from '../support/relay.js';
-
-/**
- * `crs` for the account pool: every key and account setting, groups, a key's limit usage, account
- * health and reset. Each setting goes in through the CLI (a child process on the test Redis) and
- * must be honoured by a relay of the same deployment running in this process.
- */
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const CLI = path.join(ROOT, 'src/cli/index.ts');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function crs(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 interface KeyJson {
   id: string;
@@ -55,11 +21,16 @@ interface HealthJson {
   blockers: { reason: string; scope: string; until: string | null; detail?: string }[];
 }
 
+/**
+ * `crs` for the account pool: every key and account setting, groups, a key's limit usage, account
+ * health and reset. Each setting goes in through the CLI (a child process on the test Redis) and
+ * must be honoured by a relay of the same deployment running in this process.
+ */
 describe('crs: account pool settings, groups, limits and health', () => {
   const prefix = uniquePrefix();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'crs-pool-'));
   const env: Record<string, string> = { ...testEnv(prefix), DATA_DIR: dataDir };
-  const run = (...args: string[]) => crs(args, env);
+  const run = (...args: string[]) => crs(args, { env });
   const runJson = async <T = Record<string, unknown>>(...args: string[]): Promise<T> => {
     const r = await run(...args, '--json');
     expect(r.stderr, args.join(' ')).toBe('');
@@ -304,7 +275,7 @@ describe('crs: account pool settings, groups, limits and health', () => {
     ];
     const runs = await Promise.all(cases.map(([args]) => run(...args)));
     for (const [i, [args, message]] of cases.entries()) {
-      const r = runs[i] as Run;
+      const r = runs[i] as CrsRun;
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr, args.join(' ')).toMatch(message);
       expect(r.stderr).not.toMatch(/\n\s+at /);

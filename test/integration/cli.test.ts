@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -6,46 +5,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.js';
+import { crs, type CrsRun } from '../support/crs.js';
 import { ADMIN_PASSWORD, ADMIN_USER, startTestRelay, testEnv, uniquePrefix, type TestRelay, type UsageReport } from '../support/relay.js';
+
+const KEY_PATTERN = /cr_[0-9a-f]{64}/g;
+const UPSTREAM_KEY = 'sk-ant-cli-test-000000000000000000000000';
 
 /**
  * `crs` as its users run it: a child process with the relay's environment, against the test
  * Redis, while a relay of the same deployment (same key prefix) runs in this process and must see
  * every change at once (pub/sub invalidation).
  */
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const CLI = path.join(ROOT, 'src/cli/index.ts');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function crs(args: string[], opts: { env: Record<string, string>; input?: string }): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), ...opts.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(opts.input ?? '');
-  });
-}
-
-const KEY_PATTERN = /cr_[0-9a-f]{64}/g;
-const UPSTREAM_KEY = 'sk-ant-cli-test-000000000000000000000000';
-
 describe('crs (command-line administration)', () => {
   const prefix = uniquePrefix();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'crs-cli-'));
@@ -228,7 +198,7 @@ describe('crs (command-line administration)', () => {
     ];
     const runs = await Promise.all(cases.map(([args]) => run(...args)));
     for (const [i, [args, code, message]] of cases.entries()) {
-      const r = runs[i] as Run;
+      const r = runs[i] as CrsRun;
       expect(r.code, args.join(' ')).toBe(code);
       expect(r.stderr, args.join(' ')).toMatch(message);
       expect(r.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace

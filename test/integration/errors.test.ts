@@ -4,31 +4,21 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic, type Step } from '../fakes/anthropic.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
+import { readReply, type Reply } from '../support/reply.js';
 import { waitFor } from '../support/wait.js';
 
 const MODEL = 'claude-sonnet-5-5';
 const GOOD = { model: MODEL, max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] };
 
-interface Reply {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: { type?: string; error?: { type?: string; message?: string }; request_id?: string };
-}
+/** An answer in Anthropic's error shape, when it is one. */
+type AnthropicReply = Reply<{ type?: string; error?: { type?: string; message?: string }; request_id?: string }>;
 
-async function post(url: string, body: string | undefined, headers: Record<string, string> = {}): Promise<Reply> {
+async function post(url: string, body: string | undefined, headers: Record<string, string> = {}): Promise<AnthropicReply> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
-  const text = await res.text();
-  let json: Reply['json'] = {};
-  try {
-    json = JSON.parse(text) as Reply['json'];
-  } catch {
-    // asserted by the caller
-  }
-  return { status: res.status, headers: res.headers, text, json };
+  return readReply<AnthropicReply['json']>(res, {});
 }
 
-function expectAnthropicError(r: Reply, status: number, type: string, message?: RegExp | string): void {
+function expectAnthropicError(r: AnthropicReply, status: number, type: string, message?: RegExp | string): void {
   expect(r.status, r.text).toBe(status);
   expect(r.headers.get('content-type')).toMatch(/^application\/json/);
   expect(r.json).toMatchObject({ type: 'error', error: { type, message: expect.any(String) } });

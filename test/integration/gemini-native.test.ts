@@ -4,6 +4,7 @@ import { retryInfo, startFakeGemini, type FakeGemini, type GeminiUsage } from '.
 import { expectedTokens, flashCostPico } from '../fakes/gemini-wire.js';
 import { health, iso, resetAccount } from '../support/pool.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
+import { readReply, type Reply } from '../support/reply.js';
 
 /**
  * The native Gemini surface (`/gemini/v1beta/models/{model}:{method}`) served by Gemini API-key
@@ -19,13 +20,6 @@ const KEY_B = 'AIzaSy-fake-native-account-b-0002';
 const CONTENTS = [{ role: 'user', parts: [{ text: 'Say hi.' }] }];
 /** Every kind of token at once, so a dropped or double-counted kind shows. */
 const USAGE: GeminiUsage = { promptTokenCount: 9_000, cachedContentTokenCount: 8_192, candidatesTokenCount: 40, thoughtsTokenCount: 260, toolUsePromptTokenCount: 15 };
-
-interface Reply {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: unknown;
-}
 
 describe('Gemini API-key accounts through /gemini', () => {
   const clock = manualClock();
@@ -52,21 +46,14 @@ describe('Gemini API-key accounts through /gemini', () => {
     key = await relay.admin.createKey({ name: `gemini ${Date.now()}` });
   });
 
-  async function call(method: string, opts: { query?: string; headers?: Record<string, string>; body?: unknown; version?: string; model?: string } = {}): Promise<Reply> {
+  async function call(method: string, opts: { query?: string; headers?: Record<string, string>; body?: unknown; version?: string; model?: string } = {}): Promise<Reply<unknown>> {
     const headers: Record<string, string> = { 'content-type': 'application/json', ...(opts.query?.includes('key=') ? {} : { 'x-goog-api-key': key.key }), ...opts.headers };
     const res = await fetch(`${relay.url}/gemini/${opts.version ?? 'v1beta'}/models/${opts.model ?? MODEL}:${method}${opts.query ? `?${opts.query}` : ''}`, {
       method: 'POST',
       headers,
       body: JSON.stringify(opts.body ?? { contents: CONTENTS }),
     });
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, headers: res.headers, text, json };
+    return readReply<unknown>(res, undefined);
   }
 
   const booked = async () => (await relay.admin.keyUsage(key.id)).total;

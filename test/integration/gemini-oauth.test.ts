@@ -3,6 +3,7 @@ import { startFakeGemini, type FakeGemini, type GeminiUsage } from '../fakes/gem
 import { expectedTokens } from '../fakes/gemini-wire.js';
 import { health } from '../support/pool.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
+import { readReply, type Reply } from '../support/reply.js';
 
 /**
  * Google OAuth accounts (Code Assist, as Gemini CLI uses it with a Google login): the admin's
@@ -16,13 +17,6 @@ const MODEL = 'gemini-2.5-pro';
 const CONTENTS = [{ role: 'user', parts: [{ text: 'Say hi.' }] }];
 const USAGE: GeminiUsage = { promptTokenCount: 3_000, cachedContentTokenCount: 2_048, candidatesTokenCount: 25, thoughtsTokenCount: 75 };
 let seq = 0;
-
-interface Reply {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: unknown;
-}
 
 describe('Google OAuth (Code Assist) accounts', () => {
   let fake: FakeGemini;
@@ -50,16 +44,9 @@ describe('Google OAuth (Code Assist) accounts', () => {
     return { userId, user, id, key, refreshToken };
   }
 
-  async function post(path: string, key: string, body: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+  async function post(path: string, key: string, body: unknown, headers: Record<string, string> = {}): Promise<Reply<unknown>> {
     const res = await fetch(`${relay.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers, ...(key ? { authorization: `Bearer ${key}` } : {}) }, body: JSON.stringify(body) });
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, headers: res.headers, text, json };
+    return readReply<unknown>(res, undefined);
   }
   const native = (key: string, method: string, body: unknown = { contents: CONTENTS }, query = '') => post(`/gemini/v1beta/models/${MODEL}:${method}${query}`, '', body, { 'x-goog-api-key': key });
   const generateCalls = () => fake.requests.filter((r) => r.pathname.startsWith('/v1internal:') && /Content$/.test(r.pathname));

@@ -3,7 +3,8 @@ import type { AccountId } from '../../src/ids.js';
 import type { FakeOAuthServer } from '../fakes/oauth-server.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { importChatGPTAccount, openaiOAuthEnv, startOpenAIOAuthServer } from '../support/openai.js';
-import { startTestRelay, uniquePrefix, type TestRelay } from '../support/relay.js';
+import { resetOAuthTest, startTwoInstances } from '../support/oauth.js';
+import type { TestRelay } from '../support/relay.js';
 
 /**
  * Two relay instances (one deployment: one Redis prefix) find one ChatGPT account's token expired,
@@ -25,19 +26,10 @@ describe('two relay instances refreshing one ChatGPT account', () => {
   beforeAll(async () => {
     oauth = await startOpenAIOAuthServer();
     fake = await startFakeOpenAI({ chatgptToken: (t) => oauth.isValidAccessToken(t) });
-    const prefix = uniquePrefix();
-    a = await startTestRelay({ prefix, env: openaiOAuthEnv(oauth, fake) });
-    b = await startTestRelay({ prefix, env: openaiOAuthEnv(oauth, fake) });
-    relayKey = (await a.admin.createKey({ name: 'race' })).key;
+    ({ a, b, relayKey } = await startTwoInstances(openaiOAuthEnv(oauth, fake)));
   });
 
-  afterEach(async () => {
-    fake.reset();
-    oauth.requests.length = 0;
-    oauth.setDelay(0);
-    const list = await a.admin.request<{ items: { id: string }[] }>('GET', '/admin/accounts');
-    for (const x of list.body.items) await a.admin.request('DELETE', `/admin/accounts/${x.id}`);
-  });
+  afterEach(() => resetOAuthTest(a, oauth, fake));
 
   afterAll(async () => {
     await a?.close();

@@ -45,8 +45,7 @@ describe('per-account proxies', () => {
 
   afterEach(async () => {
     fake.reset();
-    const list = await relay.admin.request<{ items: { id: string }[] }>('GET', '/admin/accounts');
-    for (const a of list.body.items) await relay.admin.request('DELETE', `/admin/accounts/${a.id}`);
+    await relay.admin.deleteAllAccounts();
   });
 
   afterAll(async () => {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_USAGE, messageEvents, startFakeAnthropic, type FakeAnthropic, type FakeUsage } from '../fakes/anthropic.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 import { startTcpProxy, type ProxiedConnection, type TcpProxy } from '../support/tcp-proxy.js';
+import { untilBooked } from '../support/usage-math.js';
 import { waitFor } from '../support/wait.js';
 
 const MODEL = 'claude-sonnet-5-5';
@@ -49,14 +50,7 @@ describe('SSE streams through the relay', () => {
         body: JSON.stringify({ model: MODEL, max_tokens: 100, stream: true, messages: [{ role: 'user', content: 'hi' }], ...body }),
         signal,
       });
-    const bookedOnce = () =>
-      waitFor(
-        async () => {
-          const u = await relay.admin.keyUsage(key.id);
-          return u.total.requests >= 1 && u;
-        },
-        { what: 'the request to be booked' },
-      );
+    const bookedOnce = () => untilBooked(() => relay.admin.keyUsage(key.id), 1);
     const lastRecord = async () =>
       (await relay.admin.request<{ items: Record<string, unknown>[] }>('GET', `/admin/api-keys/${key.id}/records?limit=5`)).body.items;
     return { upstreamKey, account, key, proxy, send, bookedOnce, lastRecord };

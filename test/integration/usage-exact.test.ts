@@ -5,8 +5,7 @@ import { DEFAULT_USAGE, startFakeAnthropic, type FakeAnthropic, type FakeUsage }
 import type { AccountId, ApiKeyId } from '../../src/ids.js';
 import { createLogger, type Logger } from '../../src/util/log.js';
 import { startTestRelay, type TestRelay, type UsageReport } from '../support/relay.js';
-import { booked, byModel, dailySum, expectedBooking, sumBooked, type Booked, type PricedModel } from '../support/usage-math.js';
-import { waitFor } from '../support/wait.js';
+import { booked, byModel, dailySum, expectedBooking, sumBooked, untilBooked, type Booked, type PricedModel } from '../support/usage-math.js';
 
 const SONNET: PricedModel = 'claude-sonnet-5-5';
 const OPUS: PricedModel = 'claude-opus-5-5';
@@ -36,13 +35,7 @@ async function deploy(fake: FakeAnthropic, accounts: number, keys: number, opts:
 /** Waits until `read` shows `byModelWanted`'s requests, then checks every counter of it exactly. */
 async function expectReport(read: () => Promise<UsageReport>, byModelWanted: Record<string, Booked>, timeoutMs = 5_000): Promise<void> {
   const total = sumBooked(Object.values(byModelWanted));
-  const report = await waitFor(
-    async () => {
-      const r = await read();
-      return r.total.requests >= total.requests && r;
-    },
-    { what: `${total.requests} booked requests`, timeoutMs },
-  );
+  const report = await untilBooked(read, total.requests, timeoutMs);
   expect(booked(report.total)).toEqual(total);
   expect(report.total.cost).toBeCloseTo(Number(total.costPico) / 1e12, 12);
   expect(dailySum(report)).toEqual(total);

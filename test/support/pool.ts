@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FakeAnthropic } from '../fakes/anthropic.js';
 import type { AdminClient } from './relay.js';
+import { readReply } from './reply.js';
 
 /**
  * Helpers for the account-pool and key-limit tests: accounts on one fake upstream told apart by
@@ -70,15 +71,9 @@ export async function ask(url: string, key: string, opts: AskOptions = {}): Prom
     headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': key, ...opts.headers },
     body: JSON.stringify(body),
   });
-  const text = await res.text();
-  let json: Record<string, unknown> | null = null;
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    json = null;
-  }
-  const error = (json?.error ?? {}) as { message?: unknown; type?: unknown };
-  return { status: res.status, headers: res.headers, text, json, message: typeof error.message === 'string' ? error.message : '', type: typeof error.type === 'string' ? error.type : '' };
+  const reply = await readReply<Record<string, unknown> | null>(res, null);
+  const error = (reply.json?.error ?? {}) as { message?: unknown; type?: unknown };
+  return { ...reply, message: typeof error.message === 'string' ? error.message : '', type: typeof error.type === 'string' ? error.type : '' };
 }
 
 /** The upstream keys of the requests the fake received from index `from` on, in order. */

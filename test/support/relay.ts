@@ -3,9 +3,12 @@ import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { ensureAdmin } from '../../src/primary/bootstrap.js';
 import { startInstance, type RelayInstance } from '../../src/server/instance.js';
+import type { UsageReport } from '../../src/usage/queries.js';
 import type { Clock } from '../../src/util/clock.js';
 import { silentLogger, type Logger } from '../../src/util/log.js';
 import './provided.js';
+
+export type { UsageReport };
 
 export const TEST_ENCRYPTION_KEY = 'test-encryption-key-0123456789abcdef0123456789abcdef';
 export const ADMIN_USER = 'admin';
@@ -72,6 +75,12 @@ export class AdminClient {
     return res.body;
   }
 
+  /** Deletes every account, so the next test's pick is the account it makes. */
+  async deleteAllAccounts(): Promise<void> {
+    const list = await this.request<{ items: { id: string }[] }>('GET', '/admin/accounts');
+    for (const a of list.body.items) await this.request('DELETE', `/admin/accounts/${a.id}`);
+  }
+
   async keyUsage(id: string, days = 2) {
     return (await this.request<UsageReport>('GET', `/admin/api-keys/${id}/usage?days=${days}`)).body;
   }
@@ -79,25 +88,6 @@ export class AdminClient {
   async accountUsage(id: string, days = 2) {
     return (await this.request<UsageReport>('GET', `/admin/accounts/${id}/usage?days=${days}`)).body;
   }
-}
-
-export interface UsageFiguresJson {
-  requests: number;
-  errors: number;
-  inputTokens: number;
-  outputTokens: number;
-  cacheCreateTokens: number;
-  cacheCreate5mTokens: number;
-  cacheCreate1hTokens: number;
-  cacheReadTokens: number;
-  webSearchRequests: number;
-  cost: number;
-  costPico: string;
-}
-export interface UsageReport {
-  total: UsageFiguresJson;
-  daily: (UsageFiguresJson & { date: string })[];
-  models: (UsageFiguresJson & { model: string })[];
 }
 
 export interface TestRelay {

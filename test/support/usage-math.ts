@@ -1,5 +1,6 @@
 import type { FakeUsage } from '../fakes/anthropic.js';
-import type { UsageFiguresJson, UsageReport } from './relay.js';
+import type { UsageFigures, UsageReport } from '../../src/usage/queries.js';
+import { waitFor } from './wait.js';
 
 /**
  * Prices worked out by hand from the published per-million rates, in picodollars (1e-12 USD) per
@@ -14,19 +15,8 @@ export const PRICES = {
 } as const;
 export type PricedModel = keyof typeof PRICES;
 
-/** The counters a usage report carries, cost as its exact decimal string. */
-export interface Booked {
-  requests: number;
-  errors: number;
-  inputTokens: number;
-  outputTokens: number;
-  cacheCreateTokens: number;
-  cacheCreate5mTokens: number;
-  cacheCreate1hTokens: number;
-  cacheReadTokens: number;
-  webSearchRequests: number;
-  costPico: string;
-}
+/** The counters a usage report carries, cost as its exact decimal string (`cost` is a float for display). */
+export type Booked = Omit<UsageFigures, 'cost' | 'fallbackPriced'>;
 
 export const NOTHING: Booked = {
   requests: 0,
@@ -82,7 +72,7 @@ export function sumBooked(list: readonly Booked[]): Booked {
 }
 
 /** The counters of a report row (drops `cost`, the float for display, and any extra fields). */
-export function booked(f: UsageFiguresJson): Booked {
+export function booked(f: UsageFigures): Booked {
   const out = { ...NOTHING };
   for (const k of Object.keys(NOTHING) as (keyof Booked)[]) (out as Record<string, unknown>)[k] = f[k];
   return out;
@@ -94,4 +84,15 @@ export const dailySum = (r: UsageReport): Booked => sumBooked(r.daily.map(booked
 /** The report's per-model rows, as counters by model name. */
 export function byModel(r: UsageReport): Record<string, Booked> {
   return Object.fromEntries(r.models.map((m) => [m.model, booked(m)]));
+}
+
+/** Waits until `read` (a usage report) counts at least `requests`, booked after the answers went out, and returns it. */
+export function untilBooked(read: () => Promise<UsageReport>, requests: number, timeoutMs?: number): Promise<UsageReport> {
+  return waitFor(
+    async () => {
+      const r = await read();
+      return r.total.requests >= requests && r;
+    },
+    { what: `${requests} booked requests`, timeoutMs },
+  );
 }

@@ -1,15 +1,11 @@
 import type { OAuthFlow } from '../../accounts/oauth/flow.js';
-import { CredentialsRejected, type Refresher, type TokenSet } from '../../accounts/oauth/tokens.js';
+import { tokenEndpoint } from '../../accounts/oauth/token-endpoint.js';
+import type { Refresher, TokenSet } from '../../accounts/oauth/tokens.js';
 import type { ClaudeOAuthConfig } from '../../config/index.js';
 import type { ProviderDeps } from '../types.js';
 
-/** What Claude's token endpoint answers, for a code exchange and a refresh alike. */
-interface TokenResponse {
-  access_token: string;
-  refresh_token?: string;
-  /** Seconds. */
-  expires_in: number;
-  scope?: string;
+/** What Claude's token endpoint answers a code exchange besides the tokens: who signed in. */
+interface SignedIn {
   account?: { uuid?: string; email_address?: string };
   organization?: { uuid?: string; name?: string };
 }
@@ -36,38 +32,10 @@ export function createClaudeOAuth(deps: ProviderDeps): { flow: OAuthFlow; refres
   // Who signed in, from the exchange's answer, for naming the account (never stored with the tokens).
   const signedIn = new WeakMap<TokenSet, { email?: string; organization?: string }>();
 
-  const tokenCall = async (body: Record<string, string>, proxy: string | undefined): Promise<TokenResponse> => {
-    const res = await deps.http.send(
-      {
-        url: cfg.tokenUrl,
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', 'user-agent': USER_AGENT },
-        body: JSON.stringify(body),
-        ...(proxy ? { proxy } : {}),
-      },
-      AbortSignal.timeout(TOKEN_TIMEOUT_MS),
-    );
-    const text = await res.body.text();
-    const json = parseJson(text);
-    if (res.statusCode !== 200) {
-      const code = typeof json?.error === 'string' ? json.error : undefined;
-      if (code === 'invalid_grant') throw new CredentialsRejected(`the token endpoint answered ${res.statusCode} invalid_grant`);
-      throw new Error(`the token endpoint answered ${res.statusCode}${code ? ` ${code}` : ''}`);
-    }
-    if (typeof json?.access_token !== 'string' || !json.access_token || typeof json.expires_in !== 'number' || !(json.expires_in > 0)) {
-      throw new Error('the token endpoint answered without an access token and its lifetime');
-    }
-    return json as unknown as TokenResponse;
-  };
-
-  const tokenSet = (r: TokenResponse): TokenSet => ({
-    accessToken: r.access_token,
-    ...(typeof r.refresh_token === 'string' && r.refresh_token ? { refreshToken: r.refresh_token } : {}),
-    expiresAt: deps.clock.now() + Math.round(r.expires_in * 1000),
-  });
+  const tokenCall = tokenEndpoint(deps, { url: cfg.tokenUrl, timeoutMs: TOKEN_TIMEOUT_MS, headers: { 'user-agent': USER_AGENT } });
 
   const refresh = async (refreshToken: string, proxy: string | undefined): Promise<TokenSet> =>
-    tokenSet(await tokenCall({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: cfg.clientId, scope: refreshScope }, proxy));
+    (await tokenCall('json', { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: cfg.clientId, scope: refreshScope }, proxy)).tokens;
 
   const flow: OAuthFlow = {
     platform: 'claude',
@@ -88,9 +56,9 @@ export function createClaudeOAuth(deps: ProviderDeps): { flow: OAuthFlow; refres
     },
 
     async exchange({ code, codeVerifier, state, proxy }) {
-      const r = await tokenCall({ grant_type: 'authorization_code', code, redirect_uri: cfg.redirectUri, client_id: cfg.clientId, code_verifier: codeVerifier, state }, proxy);
-      const tokens = tokenSet(r);
-      signedIn.set(tokens, { email: r.account?.email_address, organization: r.organization?.name });
+      const { tokens, body } = await tokenCall('json', { grant_type: 'authorization_code', code, redirect_uri: cfg.redirectUri, client_id: cfg.clientId, code_verifier: codeVerifier, state }, proxy);
+      const who = body as SignedIn;
+      signedIn.set(tokens, { email: who.account?.email_address, organization: who.organization?.name });
       return tokens;
     },
 
@@ -104,13 +72,4 @@ export function createClaudeOAuth(deps: ProviderDeps): { flow: OAuthFlow; refres
   };
 
   return { flow, refresh: (refreshToken, account) => refresh(refreshToken, account.credentials.proxy) };
-}
-
-function parseJson(text: string): Record<string, unknown> | undefined {
-  try {
-    const v: unknown = JSON.parse(text);
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { TokenUsage } from '../../usage/pricing.js';
+import { ZERO_USAGE, type TokenUsage } from '../../usage/pricing.js';
 import { AnthropicStreamTap, AnthropicUsageAccumulator, usageFromMessage, type AnthropicUsage } from './usage.js';
 
-const ZERO: TokenUsage = {
-  inputTokens: 0,
-  outputTokens: 0,
-  cacheCreate5mTokens: 0,
-  cacheCreate1hTokens: 0,
-  cacheReadTokens: 0,
-  webSearchRequests: 0,
-};
+const ZERO: TokenUsage = { ...ZERO_USAGE };
 
 function accumulate(...usages: (AnthropicUsage | undefined)[]): TokenUsage {
   const acc = new AnthropicUsageAccumulator();

@@ -1,19 +1,11 @@
 import type { OAuthFlow } from '../../accounts/oauth/flow.js';
-import { CredentialsRejected, type Refresher, type TokenSet } from '../../accounts/oauth/tokens.js';
+import { tokenEndpoint } from '../../accounts/oauth/token-endpoint.js';
+import type { Refresher, TokenSet } from '../../accounts/oauth/tokens.js';
 import type { GoogleConfig } from '../../config/index.js';
 import type { ProviderDeps } from '../types.js';
 
 /** Gemini CLI's scopes: Code Assist needs cloud-platform; the email names the account. */
 export const GOOGLE_SCOPES = ['https://www.googleapis.com/auth/cloud-platform', 'https://www.googleapis.com/auth/userinfo.email', 'https://www.googleapis.com/auth/userinfo.profile'];
-
-/** What Google's token endpoint answers, for a code exchange and a refresh alike. */
-interface TokenResponse {
-  access_token: string;
-  /** Only on the first grant (with `access_type=offline`); refreshes keep the same one. */
-  refresh_token?: string;
-  expires_in: number;
-  id_token?: string;
-}
 
 /** The token endpoint can be slow; a refresh holds the account's lock meanwhile. */
 const TOKEN_TIMEOUT_MS = 30_000;
@@ -30,37 +22,12 @@ export function createGoogleOAuth(deps: ProviderDeps, describeProject: (accessTo
   // Who signed in (from the exchange's id token), for naming the account; never stored.
   const signedIn = new WeakMap<TokenSet, string>();
 
-  const tokenCall = async (form: Record<string, string>, proxy: string | undefined): Promise<TokenResponse> => {
-    const res = await deps.http.send(
-      {
-        url: cfg.tokenUrl,
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body: new URLSearchParams({ ...form, client_id: cfg.clientId, client_secret: cfg.clientSecret }).toString(),
-        ...(proxy ? { proxy } : {}),
-      },
-      AbortSignal.timeout(TOKEN_TIMEOUT_MS),
-    );
-    const json = parseJson(await res.body.text());
-    if (res.statusCode !== 200) {
-      const code = typeof json?.error === 'string' ? json.error : undefined;
-      if (code === 'invalid_grant') throw new CredentialsRejected(`the token endpoint answered ${res.statusCode} invalid_grant`);
-      throw new Error(`the token endpoint answered ${res.statusCode}${code ? ` ${code}` : ''}`);
-    }
-    if (typeof json?.access_token !== 'string' || !json.access_token || typeof json.expires_in !== 'number' || !(json.expires_in > 0)) {
-      throw new Error('the token endpoint answered without an access token and its lifetime');
-    }
-    return json as unknown as TokenResponse;
-  };
-
-  const tokenSet = (r: TokenResponse): TokenSet => ({
-    accessToken: r.access_token,
-    ...(typeof r.refresh_token === 'string' && r.refresh_token ? { refreshToken: r.refresh_token } : {}),
-    expiresAt: deps.clock.now() + Math.round(r.expires_in * 1000),
-  });
+  const tokenCall = tokenEndpoint(deps, { url: cfg.tokenUrl, timeoutMs: TOKEN_TIMEOUT_MS });
+  // Every grant carries the installed-app client's id and secret.
+  const grant = (fields: Record<string, string>) => ({ ...fields, client_id: cfg.clientId, client_secret: cfg.clientSecret });
 
   const refresh = async (refreshToken: string, proxy: string | undefined): Promise<TokenSet> =>
-    tokenSet(await tokenCall({ grant_type: 'refresh_token', refresh_token: refreshToken }, proxy));
+    (await tokenCall('form', grant({ grant_type: 'refresh_token', refresh_token: refreshToken }), proxy)).tokens;
 
   const flow: OAuthFlow = {
     platform: 'gemini',
@@ -81,9 +48,8 @@ export function createGoogleOAuth(deps: ProviderDeps, describeProject: (accessTo
     },
 
     async exchange({ code, codeVerifier }) {
-      const r = await tokenCall({ grant_type: 'authorization_code', code, code_verifier: codeVerifier, redirect_uri: cfg.redirectUri }, undefined);
-      const tokens = tokenSet(r);
-      const email = emailOf(r.id_token);
+      const { tokens, idToken } = await tokenCall('form', grant({ grant_type: 'authorization_code', code, code_verifier: codeVerifier, redirect_uri: cfg.redirectUri }), undefined);
+      const email = emailOf(idToken);
       if (email) signedIn.set(tokens, email);
       return tokens;
     },
@@ -111,15 +77,6 @@ function emailOf(idToken: string | undefined): string | undefined {
   try {
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { email?: unknown };
     return typeof claims.email === 'string' ? claims.email : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function parseJson(text: string): Record<string, unknown> | undefined {
-  try {
-    const v: unknown = JSON.parse(text);
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }

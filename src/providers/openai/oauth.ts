@@ -1,17 +1,9 @@
 import type { OAuthFlow } from '../../accounts/oauth/flow.js';
-import { CredentialsRejected, type Refresher, type TokenSet } from '../../accounts/oauth/tokens.js';
+import { tokenEndpoint, type TokenAnswer } from '../../accounts/oauth/token-endpoint.js';
+import type { Refresher, TokenSet } from '../../accounts/oauth/tokens.js';
 import type { OpenAIConfig } from '../../config/index.js';
 import type { ProviderDeps } from '../types.js';
 import { chatgptClaims } from './claims.js';
-
-/** What OpenAI's token endpoint answers, for a code exchange and a refresh alike. */
-interface TokenResponse {
-  access_token: string;
-  refresh_token?: string;
-  id_token?: string;
-  /** Seconds; absent in some answers, when the access token's own `exp` says it. */
-  expires_in?: number;
-}
 
 /** Codex CLI 0.171's scopes (the ChatGPT login it performs). */
 export const OPENAI_SCOPES = 'openid profile email offline_access api.connectors.read api.connectors.invoke';
@@ -32,40 +24,20 @@ const FINAL_CODES = new Set(['invalid_grant', 'refresh_token_expired', 'refresh_
 export function createOpenAIOAuth(deps: ProviderDeps): { flow: OAuthFlow; refresh: Refresher } {
   const cfg: OpenAIConfig['oauth'] = deps.config.openai.oauth;
 
-  const tokenCall = async (body: string, contentType: string, proxy: string | undefined): Promise<TokenResponse> => {
-    const res = await deps.http.send(
-      { url: cfg.tokenUrl, method: 'POST', headers: { 'content-type': contentType, accept: 'application/json' }, body, ...(proxy ? { proxy } : {}) },
-      AbortSignal.timeout(TOKEN_TIMEOUT_MS),
-    );
-    const json = parseJson(await res.body.text());
-    if (res.statusCode !== 200) {
-      const code = errorCode(json);
-      // A 401 from the token endpoint is final too: Codex treats it so.
-      if (res.statusCode === 401 || (code !== undefined && FINAL_CODES.has(code))) {
-        throw new CredentialsRejected(`the token endpoint answered ${res.statusCode}${code ? ` ${code}` : ''}`);
-      }
-      throw new Error(`the token endpoint answered ${res.statusCode}${code ? ` ${code}` : ''}`);
-    }
-    if (typeof json?.access_token !== 'string' || !json.access_token) throw new Error('the token endpoint answered without an access token');
-    return json as unknown as TokenResponse;
-  };
-
-  const tokenSet = (r: TokenResponse): TokenSet => {
-    const now = deps.clock.now();
-    const lifetime = typeof r.expires_in === 'number' && r.expires_in > 0 ? r.expires_in * 1000 : undefined;
-    const fromJwt = chatgptClaims(r.access_token).expiresAt;
-    return {
-      accessToken: r.access_token,
-      ...(typeof r.refresh_token === 'string' && r.refresh_token ? { refreshToken: r.refresh_token } : {}),
-      ...(typeof r.id_token === 'string' && r.id_token ? { idToken: r.id_token } : {}),
-      expiresAt: lifetime !== undefined ? now + Math.round(lifetime) : (fromJwt ?? now + DEFAULT_LIFETIME_MS),
-    };
-  };
+  const tokenCall = tokenEndpoint(deps, {
+    url: cfg.tokenUrl,
+    timeoutMs: TOKEN_TIMEOUT_MS,
+    errorCode,
+    // A 401 from the token endpoint is final too: Codex treats it so.
+    isFinal: (status, code) => status === 401 || (code !== undefined && FINAL_CODES.has(code)),
+    // `expires_in` is absent in some answers, when the access token's own `exp` says it.
+    expiresAtWithoutLifetime: (accessToken, now) => chatgptClaims(accessToken).expiresAt ?? now + DEFAULT_LIFETIME_MS,
+  });
+  // The id token names the ChatGPT account (`describe`): kept with the tokens.
+  const tokenSet = ({ tokens, idToken }: TokenAnswer): TokenSet => ({ ...tokens, ...(idToken ? { idToken } : {}) });
 
   const refresh = async (refreshToken: string, proxy: string | undefined): Promise<TokenSet> =>
-    tokenSet(
-      await tokenCall(JSON.stringify({ client_id: cfg.clientId, grant_type: 'refresh_token', refresh_token: refreshToken, scope: REFRESH_SCOPE }), 'application/json', proxy),
-    );
+    tokenSet(await tokenCall('json', { client_id: cfg.clientId, grant_type: 'refresh_token', refresh_token: refreshToken, scope: REFRESH_SCOPE }, proxy));
 
   const flow: OAuthFlow = {
     platform: 'openai',
@@ -86,8 +58,7 @@ export function createOpenAIOAuth(deps: ProviderDeps): { flow: OAuthFlow; refres
     },
 
     async exchange({ code, codeVerifier }) {
-      const form = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: cfg.redirectUri, client_id: cfg.clientId, code_verifier: codeVerifier });
-      return tokenSet(await tokenCall(form.toString(), 'application/x-www-form-urlencoded', undefined));
+      return tokenSet(await tokenCall('form', { grant_type: 'authorization_code', code, redirect_uri: cfg.redirectUri, client_id: cfg.clientId, code_verifier: codeVerifier }, undefined));
     },
 
     refresh: (refreshToken) => refresh(refreshToken, undefined),
@@ -103,15 +74,6 @@ export function createOpenAIOAuth(deps: ProviderDeps): { flow: OAuthFlow; refres
   };
 
   return { flow, refresh: (refreshToken, account) => refresh(refreshToken, account.credentials.proxy) };
-}
-
-function parseJson(text: string): Record<string, unknown> | undefined {
-  try {
-    const v: unknown = JSON.parse(text);
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** `{"error": "invalid_grant"}` (OAuth) or `{"error": {"code": "refresh_token_reused", …}}` (OpenAI). */

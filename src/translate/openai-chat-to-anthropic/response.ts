@@ -1,44 +1,16 @@
+import { AnthropicUsageAccumulator, type AnthropicUsage } from '../../providers/anthropic/usage.js';
+import type { TokenUsage } from '../../usage/pricing.js';
 import type { BridgeContext } from '../index.js';
 import { chatCompletion, type ChatToolCall, type ChatUsage, type FinishReason } from '../openai-chat/response.js';
 
-/** Anthropic's `usage` as it appears in a message, `message_start` and `message_delta`. */
-export interface AnthropicUsage {
-  input_tokens?: number;
-  output_tokens?: number;
-  cache_creation_input_tokens?: number;
-  cache_read_input_tokens?: number;
-  cache_creation?: { ephemeral_5m_input_tokens?: number; ephemeral_1h_input_tokens?: number };
-}
-
-const n = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
-
-/** Anthropic's token counts, folded last-value-wins (a stream's `message_delta` overrides `message_start`). */
-export class AnthropicTokens {
-  input = 0;
-  output = 0;
-  cacheWrite = 0;
-  cacheRead = 0;
-  seen = false;
-
-  add(u: AnthropicUsage | undefined): void {
-    if (!u || typeof u !== 'object') return;
-    this.seen = true;
-    this.input = n(u.input_tokens) ?? this.input;
-    this.output = n(u.output_tokens) ?? this.output;
-    const breakdown = (n(u.cache_creation?.ephemeral_5m_input_tokens) ?? 0) + (n(u.cache_creation?.ephemeral_1h_input_tokens) ?? 0);
-    const written = n(u.cache_creation_input_tokens);
-    if (written !== undefined || breakdown > 0) this.cacheWrite = Math.max(written ?? 0, breakdown);
-    this.cacheRead = n(u.cache_read_input_tokens) ?? this.cacheRead;
-  }
-
-  /**
-   * OpenAI counts every prompt token in `prompt_tokens`, cached or not; Anthropic splits them into
-   * uncached input, cache writes and cache reads. Cache reads are OpenAI's `cached_tokens`.
-   */
-  chatUsage(): ChatUsage {
-    const prompt = this.input + this.cacheWrite + this.cacheRead;
-    return { prompt_tokens: prompt, completion_tokens: this.output, total_tokens: prompt + this.output, prompt_tokens_details: { cached_tokens: this.cacheRead } };
-  }
+/**
+ * Anthropic's counts (folded as the relay books them) as OpenAI reports them: OpenAI counts every
+ * prompt token in `prompt_tokens`, cached or not; Anthropic splits them into uncached input, cache
+ * writes and cache reads. Cache reads are OpenAI's `cached_tokens`.
+ */
+export function chatUsageOf(u: TokenUsage): ChatUsage {
+  const prompt = u.inputTokens + u.cacheCreate5mTokens + u.cacheCreate1hTokens + u.cacheReadTokens;
+  return { prompt_tokens: prompt, completion_tokens: u.outputTokens, total_tokens: prompt + u.outputTokens, prompt_tokens_details: { cached_tokens: u.cacheReadTokens } };
 }
 
 /**
@@ -81,7 +53,7 @@ export function fromAnthropicMessage(body: unknown, ctx: BridgeContext): unknown
     }
     // thinking, redacted_thinking and server tool blocks have no Chat Completions counterpart.
   }
-  const tokens = new AnthropicTokens();
+  const tokens = new AnthropicUsageAccumulator();
   tokens.add(msg.usage);
   return chatCompletion({
     id: typeof msg.id === 'string' ? `chatcmpl-${msg.id}` : 'chatcmpl-unknown',
@@ -89,6 +61,6 @@ export function fromAnthropicMessage(body: unknown, ctx: BridgeContext): unknown
     content: text === '' && toolCalls.length > 0 ? null : text,
     toolCalls,
     finishReason: finishReasonOf(msg.stop_reason),
-    usage: tokens.seen ? tokens.chatUsage() : undefined,
+    usage: tokens.seen ? chatUsageOf(tokens.result()) : undefined,
   });
 }

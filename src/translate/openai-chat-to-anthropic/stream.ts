@@ -1,7 +1,8 @@
+import { AnthropicUsageAccumulator, type AnthropicUsage } from '../../providers/anthropic/usage.js';
 import { SseParser } from '../../util/sse.js';
 import type { BridgeContext, StreamTranslator } from '../index.js';
 import { ChatChunkWriter, CUT_MESSAGE, streamError, type FinishReason } from '../openai-chat/response.js';
-import { AnthropicTokens, finishReasonOf, type AnthropicUsage } from './response.js';
+import { chatUsageOf, finishReasonOf } from './response.js';
 
 const includeUsageOf = (ctx: BridgeContext): boolean => {
   const opts = ctx.clientBody?.stream_options as { include_usage?: unknown } | undefined;
@@ -22,7 +23,7 @@ const includeUsageOf = (ctx: BridgeContext): boolean => {
 export class AnthropicToChatStream implements StreamTranslator {
   private readonly parser = new SseParser((e) => this.onEvent(e.event, e.data));
   private readonly writer: ChatChunkWriter;
-  private readonly tokens = new AnthropicTokens();
+  private readonly tokens = new AnthropicUsageAccumulator();
   private out: string[] = [];
   /** Anthropic content block index → OpenAI tool call index. */
   private readonly toolIndex = new Map<number, number>();
@@ -43,7 +44,7 @@ export class AnthropicToChatStream implements StreamTranslator {
     this.parser.end();
     if (!this.closed) {
       this.closed = true;
-      if (this.tokens.seen) this.out.push(this.writer.usage(this.tokens.chatUsage()));
+      if (this.tokens.seen) this.out.push(this.writer.usage(chatUsageOf(this.tokens.result())));
       if (info.complete && this.finishReason) this.out.push(this.writer.done());
       else this.out.push(streamError(CUT_MESSAGE));
     }
@@ -89,13 +90,13 @@ export class AnthropicToChatStream implements StreamTranslator {
       case 'message_stop':
         this.finishReason ??= 'stop';
         this.closed = true;
-        if (this.tokens.seen) this.out.push(this.writer.usage(this.tokens.chatUsage()));
+        if (this.tokens.seen) this.out.push(this.writer.usage(chatUsageOf(this.tokens.result())));
         this.out.push(this.writer.done());
         return;
       case 'error': {
         const err = payload.error as { type?: unknown; message?: unknown } | undefined;
         this.closed = true;
-        if (this.tokens.seen) this.out.push(this.writer.usage(this.tokens.chatUsage()));
+        if (this.tokens.seen) this.out.push(this.writer.usage(chatUsageOf(this.tokens.result())));
         this.out.push(streamError(`Upstream: ${typeof err?.message === 'string' && err.message ? err.message : 'stream error'}`, errorType(err?.type)));
         return;
       }
