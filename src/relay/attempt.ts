@@ -54,12 +54,11 @@ export async function attempt(base: CallBase, pick: Pick, body: Buffer): Promise
     requestedModel: parsed.model,
     upstreamModel: pick.upstreamModel,
     stream: parsed.stream,
-    clientQuery: new URLSearchParams(ex.incoming.query),
+    clientQuery: base.query,
     clientBody: parsed.json,
     op: surface.op,
   };
   const call: Call = { ...base, account, provider, format, bridge, bridgeContext, ttfbMs: null, onClientGone: () => {} };
-  const controller = new AbortController();
   ex.onAbort(() => call.onClientGone());
 
   const upstreamBody = bridge
@@ -82,7 +81,9 @@ export async function attempt(base: CallBase, pick: Pick, body: Buffer): Promise
       res = await deps.breakers.run(account.id, async () => {
         let r: UpstreamResponse;
         try {
-          r = await deps.upstream.send(sent, controller.signal);
+          // No abort signal: a call, once sent, is never abandoned before it answers; a stream is
+          // stopped later by destroying its body.
+          r = await deps.upstream.send(sent);
         } catch (e) {
           // An upstream that cannot be reached or does not answer is a sick account too.
           if (isNetworkFailure(e)) throw new BreakerFailure(undefined, e);
@@ -147,7 +148,7 @@ export async function attempt(base: CallBase, pick: Pick, body: Buffer): Promise
   const contentType = headers['content-type'] ?? '';
   if (contentType.startsWith('text/event-stream')) {
     try {
-      await streamBack(call, res, headers, controller);
+      await streamBack(call, res, headers);
     } catch (err) {
       if (!(err instanceof StreamFailedBeforeFirstByte)) throw err;
       // An error event before anything else: classified by its type, like the status it stands for.

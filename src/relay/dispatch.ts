@@ -6,7 +6,7 @@ export type UpstreamResponse = Dispatcher.ResponseData;
 
 export interface Upstream {
   /** Sends a request (through the account's proxy, if any); connection problems and timeouts become RelayErrors. */
-  send(req: UpstreamRequest, signal: AbortSignal): Promise<UpstreamResponse>;
+  send(req: UpstreamRequest, signal?: AbortSignal): Promise<UpstreamResponse>;
   close(): Promise<void>;
 }
 
@@ -44,14 +44,14 @@ export function createUpstream(opts: { connectTimeoutMs: number; timeoutMs: numb
           method: req.method,
           headers: req.headers,
           body: req.body ?? null,
-          signal,
+          ...(signal ? { signal } : {}),
           headersTimeout: timeouts.headersTimeout,
           bodyTimeout: timeouts.bodyTimeout,
         });
       } catch (err) {
         // undici reports a proxy refusing the tunnel (407, 403…) as an aborted request; only our
         // own signal aborts a call, anything else is an upstream we could not reach.
-        if (!signal.aborted && isAbort(err)) throw new RelayError('upstream_unreachable', { cause: err });
+        if (!signal?.aborted && isAbort(err)) throw new RelayError('upstream_unreachable', { cause: err });
         throw toRelayError(err);
       }
     },

@@ -42,7 +42,7 @@ export async function relay(ex: Exchange, body: Promise<Buffer>, surface: Surfac
     const parsed = surface.parse(bytes, { path: ex.incoming.path, params: ex.incoming.params, query });
     const platforms = deps.limits.authorize(key, { platforms: surface.platforms, model: parsed.model, client: detectClient(ex.incoming.headers, parsed.json) });
     keyLease = await deps.limits.admit(key, { model: parsed.model, requestId, gone: () => ex.aborted });
-    await withFailover({ ex, deps, surface, requestId, startedAt, key, parsed }, bytes, platforms);
+    await withFailover({ ex, deps, surface, requestId, startedAt, key, parsed, query }, bytes, platforms);
   } catch (err) {
     respondError(ex, surface.shape, err, requestId, deps);
   } finally {

@@ -19,6 +19,8 @@ export interface Call {
   readonly startedAt: number;
   readonly key: ApiKeyRecord;
   readonly parsed: ParsedRequest;
+  /** The client's query string, parsed once. */
+  readonly query: URLSearchParams;
   readonly account: Account;
   readonly provider: Provider;
   /** The format the upstream answers in (usage is read in it). */
@@ -53,14 +55,16 @@ export function responseHeaders(call: Call, res: UpstreamResponse): Record<strin
  * event: a stream that breaks or opens with an error event before that throws
  * StreamFailedBeforeFirstByte, and the request fails over.
  */
-export async function streamBack(call: Call, res: UpstreamResponse, headers: Record<string, string>, controller: AbortController): Promise<void> {
+export async function streamBack(call: Call, res: UpstreamResponse, headers: Record<string, string>): Promise<void> {
   const { ex } = call;
   const reader = usageReader(call.format);
   const tap = reader.tap();
   const translator: StreamTranslator | undefined = call.bridge?.stream(call.bridgeContext);
-  // The client left: stop the upstream generating, but not before it has told us its usage.
+  // Closing the body closes the upstream connection: the upstream stops generating.
+  const stopUpstream = () => res.body.destroy();
+  // The client left: stop the upstream, but not before it has told us its usage.
   call.onClientGone = () => {
-    if (tap.sawUsage) controller.abort();
+    if (tap.sawUsage) stopUpstream();
   };
   const out = (chunk: Buffer) => (translator ? translator.push(chunk) : chunk);
   if (translator) headers['content-type'] = translator.contentType ?? 'text/event-stream; charset=utf-8';
@@ -99,11 +103,11 @@ export async function streamBack(call: Call, res: UpstreamResponse, headers: Rec
   }
   if (held) {
     // Nothing reached the client: let the next account try.
-    controller.abort();
+    stopUpstream();
     tap.end();
     if (!ex.aborted) throw new StreamFailedBeforeFirstByte(tap.streamError);
   }
-  if (ex.aborted) controller.abort();
+  if (ex.aborted) stopUpstream();
   tap.end();
   const outcome: UsageEvent['outcome'] = ex.aborted ? 'client_abort' : broken || !tap.complete ? 'cut' : 'ok';
   if (call.surface.booked) await book(call, res.statusCode, outcome, tap);
