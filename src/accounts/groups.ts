@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AccountId } from '../ids.js';
-import type { Store } from '../store/index.js';
+import { createSnapshot, type Store } from '../store/index.js';
 import { decodeFields, encodeFields, field } from '../store/codec.js';
 import type { Clock } from '../util/clock.js';
 import type { Platform } from './service.js';
@@ -63,9 +63,6 @@ export function createGroupService(deps: { store: Store; clock: Clock; cacheTtlM
     return (await Promise.all(ids.sort().map(load))).filter((g): g is Group => g !== null);
   };
 
-  let cached: { at: number; groups: Promise<ReadonlyMap<string, Group>> } | null = null;
-  bus.on('group', () => (cached = null));
-  bus.onReset(() => (cached = null));
 
   const save = async (g: Group) => {
     await redis.hset(keys.group(g.id), encodeFields(g));
@@ -106,16 +103,6 @@ export function createGroupService(deps: { store: Store; clock: Clock; cacheTtlM
       await bus.publish('group', id);
       return removed > 0;
     },
-    snapshot() {
-      const now = clock.now();
-      if (!cached || now - cached.at > deps.cacheTtlMs) {
-        const entry = { at: now, groups: list().then((gs) => new Map(gs.map((g) => [g.id, g] as const))) };
-        entry.groups.catch(() => {
-          if (cached === entry) cached = null;
-        });
-        cached = entry;
-      }
-      return cached.groups;
-    },
+    snapshot: createSnapshot({ bus, kind: 'group', ttlMs: deps.cacheTtlMs, now: () => clock.now(), load: async () => new Map((await list()).map((g) => [g.id, g] as const)) }),
   };
 }

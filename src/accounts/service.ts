@@ -1,5 +1,5 @@
 import { newAccountId, type AccountId } from '../ids.js';
-import type { Store } from '../store/index.js';
+import { createSnapshot, type Store } from '../store/index.js';
 import { decodeFields, encodeFields, field } from '../store/codec.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
@@ -152,13 +152,6 @@ export function createAccountService(deps: { store: Store; secrets: Secrets; clo
   const encode = (a: Account) => encodeFields({ ...a, credentials: secrets.encrypt(JSON.stringify(a.credentials)) });
   const load = async (id: AccountId) => decode(await redis.hgetall(keys.account(id)));
 
-  let cached: { at: number; accounts: Promise<readonly Account[]> } | null = null;
-  const drop = () => {
-    cached = null;
-  };
-  bus.on('account', drop);
-  bus.onReset(drop);
-
   const list = async (): Promise<Account[]> => {
     const ids = await redis.smembers(keys.accountIndex());
     const all = await Promise.all(ids.sort().map((id) => load(id as AccountId)));
@@ -219,16 +212,6 @@ export function createAccountService(deps: { store: Store; secrets: Secrets; clo
       await bus.publish('account', id);
       return removed > 0;
     },
-    snapshot() {
-      const now = clock.now();
-      if (!cached || now - cached.at > deps.cacheTtlMs) {
-        const entry = { at: now, accounts: list() as Promise<readonly Account[]> };
-        entry.accounts.catch(() => {
-          if (cached === entry) cached = null;
-        });
-        cached = entry;
-      }
-      return cached.accounts;
-    },
+    snapshot: createSnapshot({ bus, kind: 'account', ttlMs: deps.cacheTtlMs, now: () => clock.now(), load: list }),
   };
 }

@@ -149,3 +149,28 @@ export async function createInvalidationBus(opts: {
     },
   };
 }
+
+/**
+ * A whole collection cached as one value (all accounts, all groups: small, read on every pick):
+ * loaded on first use and after `ttlMs`, dropped at once when the bus says `kind` changed. A load
+ * that fails is not kept.
+ */
+export function createSnapshot<T>(opts: { bus: InvalidationBus; kind: string; ttlMs: number; now: () => number; load: () => Promise<T> }): () => Promise<T> {
+  let cached: { at: number; value: Promise<T> } | null = null;
+  const drop = () => {
+    cached = null;
+  };
+  opts.bus.on(opts.kind, drop);
+  opts.bus.onReset(drop);
+  return () => {
+    const now = opts.now();
+    if (!cached || now - cached.at > opts.ttlMs) {
+      const entry = { at: now, value: opts.load() };
+      entry.value.catch(() => {
+        if (cached === entry) cached = null;
+      });
+      cached = entry;
+    }
+    return cached.value;
+  };
+}

@@ -8,7 +8,7 @@ import { defineScripts, type Scripts } from './scripts.js';
 export type { RedisClient } from './redis.js';
 export type { KeySpace } from './keys.js';
 export type { InvalidationBus, RecordCache } from './cache.js';
-export { createRecordCache } from './cache.js';
+export { createRecordCache, createSnapshot } from './cache.js';
 export { USAGE_TTL } from './keys.js';
 export { pingLatency } from './redis.js';
 export type { SlotBatch } from './scripts.js';
