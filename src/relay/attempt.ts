@@ -27,9 +27,13 @@ const statusHeaders = (res: UpstreamResponse): Record<string, string> => {
   return out;
 };
 
-/** An upstream account's credentials were refused: a 502 for the client, whose own key is fine. */
-const accountRefused = (status: number, detail: string) =>
-  new RelayError('upstream_error', { status: 502, kind: 'api', message: `The upstream account was refused (HTTP ${status}): ${detail.replace(/^Upstream: /, '')}` });
+/**
+ * An upstream account's credentials were refused: a 502 for the client, whose own key is fine. The
+ * upstream's words (which may quote part of the account's key) go to the account's health for the
+ * admin, not to the client.
+ */
+const accountRefused = (status: number) =>
+  new RelayError('upstream_error', { status: 502, kind: 'api', message: `The upstream account was refused (HTTP ${status}); the relay's admin can see why in the account's health.` });
 
 const isNetworkFailure = (e: unknown): e is RelayError => e instanceof RelayError && (e.code === 'upstream_unreachable' || e.code === 'upstream_timeout');
 
@@ -105,7 +109,7 @@ export async function attempt(base: CallBase, pick: Pick, body: Buffer): Promise
         return { done: true };
       } else if (err instanceof CredentialsRejected) {
         // The token manager has already marked the account unauthorized.
-        const error = accountRefused(401, err.message);
+        const error = accountRefused(401);
         return { done: false, retryable: true, error, call };
       } else if (!request) {
         // Preparing failed (a token endpoint or metadata service is down): a short cooldown, next account.
@@ -138,7 +142,7 @@ export async function attempt(base: CallBase, pick: Pick, body: Buffer): Promise
         return fail({ kind: 'server_error', status: res.statusCode, resetAt: provider.resetTime(statusHeaders(res), now, error.cause) }, error);
       case 'unauthorized':
         // The account was refused, not the client: say so (a 401 would read as "your relay key is wrong").
-        return fail({ kind: 'unauthorized', status: res.statusCode, message: error.message }, accountRefused(res.statusCode, error.message));
+        return fail({ kind: 'unauthorized', status: res.statusCode, message: error.message }, accountRefused(res.statusCode));
       case 'client_error':
         // The request itself is wrong: no other account would answer differently.
         return { done: false, retryable: false, error, call };
