@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, withOverrides, type Env } from './index.js';
+import { ConfigError, loadConfig, type Env } from './index.js';
 
 const KEY32 = '0123456789abcdef0123456789abcdef';
 
@@ -184,14 +184,5 @@ describe('the config is frozen', () => {
     expect(() => {
       (config as { port: number }).port = 1;
     }).toThrow(TypeError);
-  });
-
-  it('withOverrides returns a new frozen config and leaves the original alone', () => {
-    const config = loadConfig({});
-    const next = withOverrides(config, { encryptionKey: KEY32 });
-    expect(Object.isFrozen(next)).toBe(true);
-    expect(next.encryptionKey).toBe(KEY32);
-    expect(config.encryptionKey).toBeUndefined();
-    expect(next.port).toBe(config.port);
   });
 });

@@ -165,6 +165,9 @@ export function loadConfig(env: Env = process.env): Config {
     return v === undefined || v.trim() === '' ? undefined : v.trim();
   };
   const or = (name: SettingName, fallback: string): string => get(name) ?? fallback;
+  /** The variable, or the default the settings table documents. */
+  const setting = (name: SettingName): string => get(name) ?? SETTINGS[name].default;
+  const url = (name: SettingName): string => httpUrl(name, setting(name));
 
   const encryptionKey = get('ENCRYPTION_KEY');
   if (encryptionKey !== undefined && encryptionKey.length < 32) {
@@ -184,66 +187,66 @@ export function loadConfig(env: Env = process.env): Config {
 
   const cores = os.availableParallelism();
   const config: Config = {
-    port: parseInteger('PORT', or('PORT', '3000'), 0, 65535),
-    host: or('HOST', '0.0.0.0'),
+    port: parseInteger('PORT', setting('PORT'), 0, 65535),
+    host: setting('HOST'),
     workers: parseInteger('WORKERS', or('WORKERS', String(cores)), 1, 256),
     redis,
-    redisKeyPrefix: or('REDIS_KEY_PREFIX', ''),
-    redisServerBin: or('REDIS_SERVER_BIN', 'redis-server'),
-    dataDir: path.resolve(or('DATA_DIR', './data')),
+    redisKeyPrefix: setting('REDIS_KEY_PREFIX'),
+    redisServerBin: setting('REDIS_SERVER_BIN'),
+    dataDir: path.resolve(setting('DATA_DIR')),
     encryptionKey,
-    adminUsername: or('ADMIN_USERNAME', 'admin'),
+    adminUsername: setting('ADMIN_USERNAME'),
     adminPassword: get('ADMIN_PASSWORD'),
-    logLevel: parseEnum('LOG_LEVEL', or('LOG_LEVEL', 'info'), ['debug', 'info', 'warn', 'error'] as const),
-    bodyLimitBytes: parseSize('BODY_LIMIT', or('BODY_LIMIT', '32mb')),
-    drainTimeoutMs: parseDuration('DRAIN_TIMEOUT', or('DRAIN_TIMEOUT', '30s')),
-    upstreamConnectTimeoutMs: parseDuration('UPSTREAM_CONNECT_TIMEOUT', or('UPSTREAM_CONNECT_TIMEOUT', '10s'), 100),
-    upstreamTimeoutMs: parseDuration('UPSTREAM_TIMEOUT', or('UPSTREAM_TIMEOUT', '10m'), 1000),
-    statsTimezone: parseTimezone('STATS_TIMEZONE', or('STATS_TIMEZONE', 'UTC')),
-    usageRecordsKept: parseInteger('USAGE_RECORDS_KEPT', or('USAGE_RECORDS_KEPT', '200'), 0, 100_000),
-    adminSessionTtlMs: parseDuration('ADMIN_SESSION_TTL', or('ADMIN_SESSION_TTL', '24h'), 60_000),
-    trustProxy: parseBoolean('TRUST_PROXY', or('TRUST_PROXY', 'false')),
-    cacheTtlMs: parseDuration('CACHE_TTL', or('CACHE_TTL', '60s'), 1000),
-    schedulerStrategy: parseEnum('SCHEDULER_STRATEGY', or('SCHEDULER_STRATEGY', 'least-recently-used'), STRATEGY_NAMES),
-    stickyTtlMs: parseDuration('STICKY_TTL', or('STICKY_TTL', '1h'), 1000),
-    stickyRenewBelowMs: parseDuration('STICKY_RENEW_BELOW', or('STICKY_RENEW_BELOW', '15m')),
-    lightLoadInFlight: parseInteger('LIGHT_LOAD_IN_FLIGHT', or('LIGHT_LOAD_IN_FLIGHT', '8'), 1, 100_000),
-    maxAttempts: parseInteger('UPSTREAM_MAX_ATTEMPTS', or('UPSTREAM_MAX_ATTEMPTS', '3'), 1, 20),
-    rateLimitCooldownMs: parseDuration('COOLDOWN_RATE_LIMIT', or('COOLDOWN_RATE_LIMIT', '60s'), 100),
-    overloadedCooldownMs: parseDuration('COOLDOWN_OVERLOADED', or('COOLDOWN_OVERLOADED', '30s'), 100),
-    serverErrorCooldownMs: parseDuration('COOLDOWN_SERVER_ERROR', or('COOLDOWN_SERVER_ERROR', '15s'), 100),
-    maxCooldownMs: parseDuration('COOLDOWN_MAX', or('COOLDOWN_MAX', '24h'), 1000),
-    breakerErrorPercent: parseInteger('BREAKER_ERROR_PERCENT', or('BREAKER_ERROR_PERCENT', '50'), 1, 100),
-    breakerVolume: parseInteger('BREAKER_VOLUME', or('BREAKER_VOLUME', '10'), 1, 100_000),
-    breakerResetMs: parseDuration('BREAKER_RESET', or('BREAKER_RESET', '30s'), 100),
-    breakerWindowMs: parseDuration('BREAKER_WINDOW', or('BREAKER_WINDOW', '60s'), 1000),
-    leaseTtlMs: parseDuration('LEASE_TTL', or('LEASE_TTL', '30s'), 1000),
+    logLevel: parseEnum('LOG_LEVEL', setting('LOG_LEVEL'), ['debug', 'info', 'warn', 'error'] as const),
+    bodyLimitBytes: parseSize('BODY_LIMIT', setting('BODY_LIMIT')),
+    drainTimeoutMs: parseDuration('DRAIN_TIMEOUT', setting('DRAIN_TIMEOUT')),
+    upstreamConnectTimeoutMs: parseDuration('UPSTREAM_CONNECT_TIMEOUT', setting('UPSTREAM_CONNECT_TIMEOUT'), 100),
+    upstreamTimeoutMs: parseDuration('UPSTREAM_TIMEOUT', setting('UPSTREAM_TIMEOUT'), 1000),
+    statsTimezone: parseTimezone('STATS_TIMEZONE', setting('STATS_TIMEZONE')),
+    usageRecordsKept: parseInteger('USAGE_RECORDS_KEPT', setting('USAGE_RECORDS_KEPT'), 0, 100_000),
+    adminSessionTtlMs: parseDuration('ADMIN_SESSION_TTL', setting('ADMIN_SESSION_TTL'), 60_000),
+    trustProxy: parseBoolean('TRUST_PROXY', setting('TRUST_PROXY')),
+    cacheTtlMs: parseDuration('CACHE_TTL', setting('CACHE_TTL'), 1000),
+    schedulerStrategy: parseEnum('SCHEDULER_STRATEGY', setting('SCHEDULER_STRATEGY'), STRATEGY_NAMES),
+    stickyTtlMs: parseDuration('STICKY_TTL', setting('STICKY_TTL'), 1000),
+    stickyRenewBelowMs: parseDuration('STICKY_RENEW_BELOW', setting('STICKY_RENEW_BELOW')),
+    lightLoadInFlight: parseInteger('LIGHT_LOAD_IN_FLIGHT', setting('LIGHT_LOAD_IN_FLIGHT'), 1, 100_000),
+    maxAttempts: parseInteger('UPSTREAM_MAX_ATTEMPTS', setting('UPSTREAM_MAX_ATTEMPTS'), 1, 20),
+    rateLimitCooldownMs: parseDuration('COOLDOWN_RATE_LIMIT', setting('COOLDOWN_RATE_LIMIT'), 100),
+    overloadedCooldownMs: parseDuration('COOLDOWN_OVERLOADED', setting('COOLDOWN_OVERLOADED'), 100),
+    serverErrorCooldownMs: parseDuration('COOLDOWN_SERVER_ERROR', setting('COOLDOWN_SERVER_ERROR'), 100),
+    maxCooldownMs: parseDuration('COOLDOWN_MAX', setting('COOLDOWN_MAX'), 1000),
+    breakerErrorPercent: parseInteger('BREAKER_ERROR_PERCENT', setting('BREAKER_ERROR_PERCENT'), 1, 100),
+    breakerVolume: parseInteger('BREAKER_VOLUME', setting('BREAKER_VOLUME'), 1, 100_000),
+    breakerResetMs: parseDuration('BREAKER_RESET', setting('BREAKER_RESET'), 100),
+    breakerWindowMs: parseDuration('BREAKER_WINDOW', setting('BREAKER_WINDOW'), 1000),
+    leaseTtlMs: parseDuration('LEASE_TTL', setting('LEASE_TTL'), 1000),
     claudeOAuth: {
-      authorizeUrl: httpUrl('CLAUDE_OAUTH_AUTHORIZE_URL', or('CLAUDE_OAUTH_AUTHORIZE_URL', SETTINGS.CLAUDE_OAUTH_AUTHORIZE_URL.default)),
-      tokenUrl: httpUrl('CLAUDE_OAUTH_TOKEN_URL', or('CLAUDE_OAUTH_TOKEN_URL', SETTINGS.CLAUDE_OAUTH_TOKEN_URL.default)),
-      clientId: or('CLAUDE_OAUTH_CLIENT_ID', SETTINGS.CLAUDE_OAUTH_CLIENT_ID.default),
-      redirectUri: httpUrl('CLAUDE_OAUTH_REDIRECT_URI', or('CLAUDE_OAUTH_REDIRECT_URI', SETTINGS.CLAUDE_OAUTH_REDIRECT_URI.default)),
-      scopes: or('CLAUDE_OAUTH_SCOPES', SETTINGS.CLAUDE_OAUTH_SCOPES.default).split(/\s+/).filter(Boolean),
+      authorizeUrl: url('CLAUDE_OAUTH_AUTHORIZE_URL'),
+      tokenUrl: url('CLAUDE_OAUTH_TOKEN_URL'),
+      clientId: setting('CLAUDE_OAUTH_CLIENT_ID'),
+      redirectUri: url('CLAUDE_OAUTH_REDIRECT_URI'),
+      scopes: setting('CLAUDE_OAUTH_SCOPES').split(/\s+/).filter(Boolean),
     },
     openai: {
-      apiUrl: httpUrl('OPENAI_API_URL', or('OPENAI_API_URL', SETTINGS.OPENAI_API_URL.default)),
-      chatgptBackendUrl: httpUrl('CHATGPT_BACKEND_URL', or('CHATGPT_BACKEND_URL', SETTINGS.CHATGPT_BACKEND_URL.default)),
+      apiUrl: url('OPENAI_API_URL'),
+      chatgptBackendUrl: url('CHATGPT_BACKEND_URL'),
       oauth: {
-        authorizeUrl: httpUrl('OPENAI_OAUTH_AUTHORIZE_URL', or('OPENAI_OAUTH_AUTHORIZE_URL', SETTINGS.OPENAI_OAUTH_AUTHORIZE_URL.default)),
-        tokenUrl: httpUrl('OPENAI_OAUTH_TOKEN_URL', or('OPENAI_OAUTH_TOKEN_URL', SETTINGS.OPENAI_OAUTH_TOKEN_URL.default)),
-        clientId: or('OPENAI_OAUTH_CLIENT_ID', SETTINGS.OPENAI_OAUTH_CLIENT_ID.default),
-        redirectUri: httpUrl('OPENAI_OAUTH_REDIRECT_URI', or('OPENAI_OAUTH_REDIRECT_URI', SETTINGS.OPENAI_OAUTH_REDIRECT_URI.default)),
+        authorizeUrl: url('OPENAI_OAUTH_AUTHORIZE_URL'),
+        tokenUrl: url('OPENAI_OAUTH_TOKEN_URL'),
+        clientId: setting('OPENAI_OAUTH_CLIENT_ID'),
+        redirectUri: url('OPENAI_OAUTH_REDIRECT_URI'),
       },
     },
     google: {
-      geminiApiUrl: httpUrl('GEMINI_API_URL', or('GEMINI_API_URL', SETTINGS.GEMINI_API_URL.default)),
-      codeAssistUrl: httpUrl('CODE_ASSIST_URL', or('CODE_ASSIST_URL', SETTINGS.CODE_ASSIST_URL.default)),
+      geminiApiUrl: url('GEMINI_API_URL'),
+      codeAssistUrl: url('CODE_ASSIST_URL'),
       oauth: {
-        authorizeUrl: httpUrl('GOOGLE_OAUTH_AUTHORIZE_URL', or('GOOGLE_OAUTH_AUTHORIZE_URL', SETTINGS.GOOGLE_OAUTH_AUTHORIZE_URL.default)),
-        tokenUrl: httpUrl('GOOGLE_OAUTH_TOKEN_URL', or('GOOGLE_OAUTH_TOKEN_URL', SETTINGS.GOOGLE_OAUTH_TOKEN_URL.default)),
-        clientId: or('GOOGLE_OAUTH_CLIENT_ID', SETTINGS.GOOGLE_OAUTH_CLIENT_ID.default),
-        clientSecret: or('GOOGLE_OAUTH_CLIENT_SECRET', SETTINGS.GOOGLE_OAUTH_CLIENT_SECRET.default),
-        redirectUri: httpUrl('GOOGLE_OAUTH_REDIRECT_URI', or('GOOGLE_OAUTH_REDIRECT_URI', SETTINGS.GOOGLE_OAUTH_REDIRECT_URI.default)),
+        authorizeUrl: url('GOOGLE_OAUTH_AUTHORIZE_URL'),
+        tokenUrl: url('GOOGLE_OAUTH_TOKEN_URL'),
+        clientId: setting('GOOGLE_OAUTH_CLIENT_ID'),
+        clientSecret: setting('GOOGLE_OAUTH_CLIENT_SECRET'),
+        redirectUri: url('GOOGLE_OAUTH_REDIRECT_URI'),
       },
     },
   };
@@ -260,9 +263,4 @@ function httpUrl(name: SettingName, raw: string): string {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(name, `expected an http(s) URL, got "${raw}"`);
   return raw;
-}
-
-/** A copy of `config` with some fields replaced, still frozen (the primary fills in resolved values). */
-export function withOverrides(config: Config, overrides: Partial<Config>): Config {
-  return Object.freeze({ ...config, ...overrides });
 }
