@@ -8,10 +8,6 @@ type Brand<T, B extends string> = T & { readonly [brand]: B };
 export type ApiKeyId = Brand<string, 'ApiKeyId'>;
 /** An upstream account's id (`a_…`). */
 export type AccountId = Brand<string, 'AccountId'>;
-/** The model the client asked for. */
-export type RequestedModel = Brand<string, 'RequestedModel'>;
-/** The model sent upstream (after mapping) and reported back. */
-export type UpstreamModel = Brand<string, 'UpstreamModel'>;
 /** Our per-request id, echoed as `x-request-id`. */
 export type RequestId = Brand<string, 'RequestId'>;
 
@@ -28,8 +24,13 @@ function randomId(): string {
 export const newApiKeyId = (): ApiKeyId => `k_${randomId()}` as ApiKeyId;
 export const newAccountId = (): AccountId => `a_${randomId()}` as AccountId;
 
+export const ACCOUNT_ID_PATTERN = /^a_[0-9a-z]{16}$/;
+/** An account group's id (`g_` and 16 hex digits). */
+export const GROUP_ID_PATTERN = /^g_[0-9a-f]{16}$/;
+
 export const isApiKeyId = (s: string): s is ApiKeyId => /^k_[0-9a-z]{16}$/.test(s);
-export const isAccountId = (s: string): s is AccountId => /^a_[0-9a-z]{16}$/.test(s);
+export const isAccountId = (s: string): s is AccountId => ACCOUNT_ID_PATTERN.test(s);
+export const isGroupId = (s: string): boolean => GROUP_ID_PATTERN.test(s);
 
 /**
  * Request ids: a random per-process prefix plus a counter, so they are unique across workers and

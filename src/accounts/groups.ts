@@ -36,8 +36,6 @@ export interface GroupService {
   snapshot(): Promise<ReadonlyMap<string, Group>>;
 }
 
-export const isGroupId = (s: string): boolean => /^g_[0-9a-f]{16}$/.test(s);
-
 export function createGroupService(deps: { store: Store; clock: Clock; cacheTtlMs: number }): GroupService {
   const { store, clock } = deps;
   const { redis, keys, bus } = store;

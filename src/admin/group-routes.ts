@@ -1,6 +1,6 @@
-import type { JsonContext, JsonHandler } from '../server/json-route.js';
+import type { JsonHandler } from '../server/json-route.js';
 import { groupCreateInput, groupPatchInput } from './inputs.js';
-import { created, noContent, notFound, ok, type Route } from './route-kit.js';
+import { created, groupIdParam, noContent, notFound, ok, type Route } from './route-kit.js';
 import type { AdminDeps } from './routes.js';
 import { checkGroupMembers, forgetGroup } from './references.js';
 import { asObject } from './validate.js';
@@ -8,11 +8,6 @@ import { groupView } from './views.js';
 
 /** Account groups: named sets of accounts of one platform, bindable to keys, with their own strategy. */
 export function registerGroupRoutes(route: Route, authed: (h: JsonHandler) => JsonHandler, deps: AdminDeps): void {
-  const groupId = (ctx: JsonContext) => {
-    const id = ctx.params[0] ?? '';
-    if (!/^g_[0-9a-f]{16}$/.test(id)) throw notFound();
-    return id;
-  };
   route('get', '/admin/groups', authed(async () => ok({ items: (await deps.groups.list()).map(groupView) })));
 
   route(
@@ -29,7 +24,7 @@ export function registerGroupRoutes(route: Route, authed: (h: JsonHandler) => Js
     'get',
     '/admin/groups/:id',
     authed(async (ctx) => {
-      const g = await deps.groups.get(groupId(ctx));
+      const g = await deps.groups.get(groupIdParam(ctx));
       if (!g) throw notFound();
       return ok(groupView(g));
     }),
@@ -39,7 +34,7 @@ export function registerGroupRoutes(route: Route, authed: (h: JsonHandler) => Js
     'patch',
     '/admin/groups/:id',
     authed(async (ctx) => {
-      const current = await deps.groups.get(groupId(ctx));
+      const current = await deps.groups.get(groupIdParam(ctx));
       if (!current) throw notFound();
       const input = await checkGroupMembers(deps, groupPatchInput(asObject(ctx.body)), current.platform);
       return ok(groupView((await deps.groups.update(current.id, input)) ?? current));
@@ -50,7 +45,7 @@ export function registerGroupRoutes(route: Route, authed: (h: JsonHandler) => Js
     'del',
     '/admin/groups/:id',
     authed(async (ctx) => {
-      const id = groupId(ctx);
+      const id = groupIdParam(ctx);
       if (!(await deps.groups.remove(id))) throw notFound();
       await forgetGroup(deps, id);
       return noContent();

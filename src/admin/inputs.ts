@@ -1,4 +1,5 @@
 import { STRATEGIES, type GroupInput, type Strategy } from '../accounts/groups.js';
+import { ACCOUNT_ID_PATTERN, GROUP_ID_PATTERN } from '../ids.js';
 import { PLATFORMS, type AccountInput, type Credentials, type Platform } from '../accounts/service.js';
 import type { ApiKeyInput } from '../keys/service.js';
 import { CLIENTS } from '../limits/clients.js';
@@ -26,8 +27,6 @@ import {
  * cannot differ between them. Each failure is an `admin_invalid` RelayError naming the field.
  */
 
-const ACCOUNT_ID = /^a_[0-9a-z]{16}$/;
-const GROUP_ID = /^g_[0-9a-f]{16}$/;
 const USD_MAX = 1_000_000_000;
 
 export const KEY_FIELDS = [
@@ -82,8 +81,8 @@ function keySettings(body: Json): ApiKeyInput {
     modelAllow: optStringList(body, 'modelAllow'),
     modelDeny: optStringList(body, 'modelDeny'),
     allowedClients: optStringList(body, 'allowedClients', { allowed: CLIENTS }),
-    accountIds: optStringList(body, 'accountIds', { pattern: ACCOUNT_ID }),
-    groupIds: optStringList(body, 'groupIds', { pattern: GROUP_ID }),
+    accountIds: optStringList(body, 'accountIds', { pattern: ACCOUNT_ID_PATTERN }),
+    groupIds: optStringList(body, 'groupIds', { pattern: GROUP_ID_PATTERN }),
     poolFallback: optBool(body, 'poolFallback'),
     concurrencyLimit: optInt(body, 'concurrencyLimit', 0, 100_000),
     concurrencyWaitSeconds: optInt(body, 'concurrencyWaitSeconds', 0, 600),
@@ -218,7 +217,7 @@ function groupSettings(body: Json): GroupInput {
   return {
     description: optString(body, 'description', { max: 500 }),
     strategy,
-    accountIds: optStringList(body, 'accountIds', { pattern: ACCOUNT_ID, max: 10_000 }) as GroupInput['accountIds'],
+    accountIds: optStringList(body, 'accountIds', { pattern: ACCOUNT_ID_PATTERN, max: 10_000 }) as GroupInput['accountIds'],
   };
 }
 

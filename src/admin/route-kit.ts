@@ -1,5 +1,5 @@
 import { RelayError } from '../errors/catalogue.js';
-import { isAccountId, isApiKeyId, type AccountId, type ApiKeyId } from '../ids.js';
+import { isAccountId, isApiKeyId, isGroupId, type AccountId, type ApiKeyId } from '../ids.js';
 import type { JsonContext, JsonHandler, Method } from '../server/json-route.js';
 import type { AdminAuth } from './auth.js';
 
@@ -31,6 +31,12 @@ export function keyIdParam(ctx: JsonContext): ApiKeyId {
 export function accountIdParam(ctx: JsonContext): AccountId {
   const id = ctx.params[0] ?? '';
   if (!isAccountId(id)) throw notFound();
+  return id;
+}
+
+export function groupIdParam(ctx: JsonContext): string {
+  const id = ctx.params[0] ?? '';
+  if (!isGroupId(id)) throw notFound();
   return id;
 }
 

@@ -1,4 +1,5 @@
-import { isGroupId, STRATEGIES, type Group as AccountGroup } from '../accounts/groups.js';
+import { STRATEGIES, type Group as AccountGroup } from '../accounts/groups.js';
+import { isGroupId } from '../ids.js';
 import { groupCreateInput, groupPatchInput } from '../admin/inputs.js';
 import { checkGroupMembers, forgetGroup } from '../admin/references.js';
 import { groupView } from '../admin/views.js';
