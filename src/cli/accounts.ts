@@ -101,10 +101,8 @@ const commands: Command[] = [
       const id = accountId(args[0]);
       const body = await accountBody(values, UPDATE_FLAGS);
       if (Object.keys(body).length === 0) throw usageError('Nothing to update: give at least one setting (crs accounts --help lists them).');
-      const accounts = await ctx.accounts();
-      const current = await accounts.get(id);
-      if (!current) throw notFound(id);
-      const account = await accounts.update(id, accountPatchInput(body, current));
+      const current = await load(ctx, id);
+      const account = await (await ctx.accounts()).update(id, accountPatchInput(body, current));
       if (!account) throw notFound(id);
       if (out.json) return out.data(accountView(account));
       out.line(`Updated account ${account.id}.`);
@@ -160,8 +158,7 @@ const commands: Command[] = [
     async run(ctx, { args, values, out }) {
       const id = accountId(args[0]);
       const days = usageDays(str(values, 'days'));
-      const account = await (await ctx.accounts()).get(id);
-      if (!account) throw notFound(id);
+      const account = await load(ctx, id);
       const report = await (await ctx.usage()).forAccount(id, days);
       if (out.json) return out.data(report);
       printUsage(out, `Usage of account ${id} (${account.name})`, report, days, ctx.config.statsTimezone);

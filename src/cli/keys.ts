@@ -2,7 +2,7 @@ import { keyCreateInput, keyPatchInput, usageDays } from '../admin/inputs.js';
 import { checkKeyBindings } from '../admin/references.js';
 import { keyView } from '../admin/views.js';
 import { isApiKeyId, type ApiKeyId } from '../ids.js';
-import type { ApiKeyInput } from '../keys/service.js';
+import type { ApiKeyInput, ApiKeyRecord } from '../keys/service.js';
 import { bodyOf, optionsOf, str } from './args.js';
 import type { Command, Group } from './command.js';
 import type { CliContext } from './context.js';
@@ -18,6 +18,13 @@ function keyId(raw: string | undefined): ApiKeyId {
   return id;
 }
 const notFound = (id: string) => new CliError(`No API key with id "${id}".`);
+
+async function load(ctx: CliContext, raw: string | undefined): Promise<ApiKeyRecord> {
+  const id = keyId(raw);
+  const key = await (await ctx.keys()).get(id);
+  if (!key) throw notFound(id);
+  return key;
+}
 
 /** Bound accounts and groups must exist (the admin API's rule). */
 const checked = async <T extends ApiKeyInput>(ctx: CliContext, input: T) =>
@@ -61,9 +68,7 @@ const commands: Command[] = [
     summary: 'Show one key and all its settings (never its secret).',
     args: ['ID'],
     async run(ctx, { args, out }) {
-      const id = keyId(args[0]);
-      const key = await (await ctx.keys()).get(id);
-      if (!key) throw notFound(id);
+      const key = await load(ctx, args[0]);
       if (out.json) return out.data(keyView(key));
       printKey(out, keyView(key));
     },
@@ -103,12 +108,10 @@ const commands: Command[] = [
     summary: 'Current use of each of a key\'s limits, and when each resets.',
     args: ['ID'],
     async run(ctx, { args, out }) {
-      const id = keyId(args[0]);
-      const key = await (await ctx.keys()).get(id);
-      if (!key) throw notFound(id);
+      const key = await load(ctx, args[0]);
       const usage = await (await ctx.limits()).usage(key);
       if (out.json) return out.data(usage);
-      printLimits(out, `Limits of API key ${id} (${key.name})`, usage, ctx.config.statsTimezone);
+      printLimits(out, `Limits of API key ${key.id} (${key.name})`, usage, ctx.config.statsTimezone);
     },
   },
   {
@@ -120,8 +123,7 @@ const commands: Command[] = [
     async run(ctx, { args, values, out }) {
       const id = keyId(args[0]);
       const days = usageDays(str(values, 'days'));
-      const key = await (await ctx.keys()).get(id);
-      if (!key) throw notFound(id);
+      const key = await load(ctx, id);
       const report = await (await ctx.usage()).forKey(id, days);
       if (out.json) return out.data(report);
       printUsage(out, `Usage of API key ${id} (${key.name})`, report, days, ctx.config.statsTimezone);
