@@ -1,3 +1,4 @@
+import type { Account } from '../accounts/service.js';
 import type { AccountId } from '../ids.js';
 import type { JsonHandler } from '../server/json-route.js';
 import { accountCreateInput, accountPatchInput, usageDays } from './inputs.js';
@@ -9,18 +10,20 @@ import { accountView, healthView } from './views.js';
 
 /** Upstream accounts: CRUD, usage, health (routable now? why not, until when?) and reset. */
 export function registerAccountRoutes(route: Route, authed: (h: JsonHandler) => JsonHandler, deps: AdminDeps): void {
-  const withHealth = async (id: AccountId, model?: string) => {
+  const load = async (id: AccountId): Promise<Account> => {
     const account = await deps.accounts.get(id);
     if (!account) throw notFound();
-    return { account, health: healthView(await deps.scheduler.explain(account, model)) };
+    return account;
   };
+  /** Whether the account is routable now (for `model`, if given), and if not why and until when. */
+  const healthOf = async (account: Account, model?: string) => healthView(await deps.scheduler.explain(account, model));
 
   route(
     'get',
     '/admin/accounts',
     authed(async () => {
       const accounts = await deps.accounts.list();
-      const items = await Promise.all(accounts.map(async (a) => accountView(a, healthView(await deps.scheduler.explain(a)))));
+      const items = await Promise.all(accounts.map(async (a) => accountView(a, await healthOf(a))));
       return ok({ items });
     }),
   );
@@ -35,8 +38,8 @@ export function registerAccountRoutes(route: Route, authed: (h: JsonHandler) => 
     'get',
     '/admin/accounts/:id',
     authed(async (ctx) => {
-      const { account, health } = await withHealth(accountIdParam(ctx));
-      return ok(accountView(account, health));
+      const account = await load(accountIdParam(ctx));
+      return ok(accountView(account, await healthOf(account)));
     }),
   );
 
@@ -44,8 +47,7 @@ export function registerAccountRoutes(route: Route, authed: (h: JsonHandler) => 
     'patch',
     '/admin/accounts/:id',
     authed(async (ctx) => {
-      const current = await deps.accounts.get(accountIdParam(ctx));
-      if (!current) throw notFound();
+      const current = await load(accountIdParam(ctx));
       const account = await deps.accounts.update(current.id, accountPatchInput(asObject(ctx.body), current));
       if (!account) throw notFound();
       return ok(accountView(account));
@@ -69,7 +71,7 @@ export function registerAccountRoutes(route: Route, authed: (h: JsonHandler) => 
     authed(async (ctx) => {
       const id = accountIdParam(ctx);
       const days = usageDays(ctx.query.get('days'));
-      if (!(await deps.accounts.get(id))) throw notFound();
+      await load(id);
       return ok(await deps.usage.forAccount(id, days));
     }),
   );
@@ -79,8 +81,8 @@ export function registerAccountRoutes(route: Route, authed: (h: JsonHandler) => 
     '/admin/accounts/:id/health',
     authed(async (ctx) => {
       const model = ctx.query.get('model') ?? undefined;
-      const { account, health } = await withHealth(accountIdParam(ctx), model);
-      return ok({ id: account.id, name: account.name, model: model ?? null, ...health });
+      const account = await load(accountIdParam(ctx));
+      return ok({ id: account.id, name: account.name, model: model ?? null, ...(await healthOf(account, model)) });
     }),
   );
 
@@ -88,11 +90,9 @@ export function registerAccountRoutes(route: Route, authed: (h: JsonHandler) => 
     'post',
     '/admin/accounts/:id/reset',
     authed(async (ctx) => {
-      const id = accountIdParam(ctx);
-      if (!(await deps.accounts.get(id))) throw notFound();
-      await deps.health.reset(id);
-      const { account, health } = await withHealth(id);
-      return ok(accountView(account, health));
+      const account = await load(accountIdParam(ctx));
+      await deps.health.reset(account.id);
+      return ok(accountView(account, await healthOf(account)));
     }),
   );
 }
