@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
 import type { Config, RedisTarget } from '../config/index.js';
-import { resolveEncryptionKey } from '../primary/bootstrap.js';
-import type { Logger } from '../util/log.js';
+import { encryptionKeyFile, readEncryptionKey } from '../primary/bootstrap.js';
+import { embeddedSocketPath } from '../store/embedded.js';
 import { CliError } from './errors.js';
 
 type ConcreteTarget = Exclude<RedisTarget, { kind: 'embedded' }>;
@@ -15,7 +14,7 @@ type ConcreteTarget = Exclude<RedisTarget, { kind: 'embedded' }>;
  */
 export function resolveRedisTarget(config: Config): ConcreteTarget {
   if (config.redis.kind !== 'embedded') return config.redis;
-  const socket = embeddedSocket(config);
+  const socket = embeddedSocketPath(config.dataDir);
   if (existsSync(socket)) return { kind: 'url', url: `unix://${encodeURI(socket)}` };
   throw new CliError(
     [
@@ -24,8 +23,6 @@ export function resolveRedisTarget(config: Config): ConcreteTarget {
     ].join('\n'),
   );
 }
-
-export const embeddedSocket = (config: Config): string => path.join(config.dataDir, 'redis', 'redis.sock');
 
 /** Where a target points, without credentials, for messages. */
 export function describeTarget(target: ConcreteTarget): string {
@@ -80,17 +77,15 @@ export async function checkReachable(target: ConcreteTarget, timeoutMs = 2_000):
  * the CLI never generates one: a key the relay does not share would make every relay key it
  * creates unusable and every credential it stores unreadable.
  */
-export function cliEncryptionKey(config: Config, log: Logger): string {
-  if (config.encryptionKey) return config.encryptionKey;
-  const file = path.join(config.dataDir, 'encryption.key');
-  if (!existsSync(file)) {
-    throw new CliError(
-      `No encryption key: ENCRYPTION_KEY is unset and ${file} does not exist. Run crs with the relay's ENCRYPTION_KEY (or its DATA_DIR), or start the relay first.`,
-    );
-  }
+export function cliEncryptionKey(config: Config): string {
+  let key: string | undefined;
   try {
-    return resolveEncryptionKey(config, log);
+    key = readEncryptionKey(config);
   } catch (err) {
     throw new CliError((err as Error).message, 1, { cause: err });
   }
+  if (key) return key;
+  throw new CliError(
+    `No encryption key: ENCRYPTION_KEY is unset and ${encryptionKeyFile(config)} does not exist. Run crs with the relay's ENCRYPTION_KEY (or its DATA_DIR), or start the relay first.`,
+  );
 }

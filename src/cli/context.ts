@@ -62,7 +62,7 @@ export function createCliContext(config: Config, log: Logger): CliContext {
     })();
     return opening;
   };
-  const getSecrets = () => (secrets ??= createSecrets(cliEncryptionKey(config, log)));
+  const getSecrets = () => (secrets ??= createSecrets(cliEncryptionKey(config)));
   // Redis first: without a relay running there is neither Redis nor key, and "start the relay
   // first" is the message that helps.
   const deps = async () => {

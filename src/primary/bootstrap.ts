@@ -8,18 +8,26 @@ import { systemClock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { createSecrets, randomSecret } from '../util/secrets.js';
 
+export const encryptionKeyFile = (config: Config): string => path.join(config.dataDir, 'encryption.key');
+
+/** ENCRYPTION_KEY when set, else the key kept in DATA_DIR/encryption.key; undefined when there is neither. */
+export function readEncryptionKey(config: Config): string | undefined {
+  if (config.encryptionKey) return config.encryptionKey;
+  const file = encryptionKeyFile(config);
+  if (!existsSync(file)) return undefined;
+  const key = readFileSync(file, 'utf8').trim();
+  if (key.length >= 32) return key;
+  throw new Error(`${file} holds no usable key (needs 32+ characters); restore it or set ENCRYPTION_KEY`);
+}
+
 /**
- * ENCRYPTION_KEY when set, else the key kept in DATA_DIR/encryption.key (created on first start,
- * readable only by its owner). Losing it orphans every stored credential and relay key.
+ * The encryption key (see readEncryptionKey), created in DATA_DIR/encryption.key on first start,
+ * readable only by its owner. Losing it orphans every stored credential and relay key.
  */
 export function resolveEncryptionKey(config: Config, log: Logger): string {
-  if (config.encryptionKey) return config.encryptionKey;
-  const file = path.join(config.dataDir, 'encryption.key');
-  if (existsSync(file)) {
-    const key = readFileSync(file, 'utf8').trim();
-    if (key.length >= 32) return key;
-    throw new Error(`${file} holds no usable key (needs 32+ characters); restore it or set ENCRYPTION_KEY`);
-  }
+  const existing = readEncryptionKey(config);
+  if (existing) return existing;
+  const file = encryptionKeyFile(config);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const key = randomBytes(32).toString('hex');
   writeFileSync(file, key + '\n', { mode: 0o600, flag: 'wx' });

@@ -75,13 +75,16 @@ async function stopLeftover(pidFile: string, log: Logger): Promise<void> {
   for (let i = 0; i < 100 && alive(pid); i++) await sleep(100);
 }
 
+/** Where the embedded Redis listens, when DATA_DIR is short enough for a unix socket. */
+export const embeddedSocketPath = (dataDir: string): string => path.join(dataDir, 'redis', 'redis.sock');
+
 export async function startEmbeddedRedis(opts: { dataDir: string; bin: string; log: Logger }): Promise<EmbeddedRedis> {
   const dir = path.join(opts.dataDir, 'redis');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const pidFile = path.join(dir, 'redis.pid');
   await stopLeftover(pidFile, opts.log);
 
-  const socketPath = path.join(dir, 'redis.sock');
+  const socketPath = embeddedSocketPath(opts.dataDir);
   const useSocket = socketPath.length <= MAX_SOCKET_PATH;
   const port = useSocket ? 0 : await freePort();
   if (useSocket) rmSync(socketPath, { force: true });
