@@ -1,6 +1,6 @@
 import { RelayError } from '../errors/catalogue.js';
 import { PricingTableError } from '../usage/pricing.js';
-import { FLAG_OF_FIELD } from './flags.js';
+import { FLAG_OF_FIELD, kebab } from './flags.js';
 
 /** Exit codes: 1 = the command failed, 2 = the command line or its input is wrong. */
 export const EXIT_FAILED = 1;
@@ -27,7 +27,7 @@ const FLAG_FOR_FIELD: Record<string, string> = {
 };
 
 export function flagFor(field: string): string {
-  return FLAG_FOR_FIELD[field] ?? `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  return FLAG_FOR_FIELD[field] ?? `--${kebab(field)}`;
 }
 
 /**

@@ -82,7 +82,7 @@ const ACCOUNT_COMMON_FLAGS: readonly FieldFlag[] = [
   { flag: 'proxy', field: 'proxy', kind: 'text', value: 'URL', help: "http://, https:// or socks5://[user:pass@]host:port for this account's upstream calls; '' removes it." },
 ];
 
-const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+export const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 /** Common account flags, then one flag per field some account type takes (from the provider registry). */
 export const ACCOUNT_FLAGS: readonly FieldFlag[] = [
