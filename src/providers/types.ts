@@ -30,6 +30,9 @@ export interface UpstreamCall {
   /** The model to ask the upstream for (after the account's mapping). */
   model: string;
   stream: boolean;
+  /** The body in `format`, with the model mapped: what a provider that reshapes it starts from. */
+  json: Readonly<Record<string, unknown>>;
+  /** The same body as bytes (the client's own bytes when nothing had to change). */
   body: Buffer;
   /** Raw query string of the client's request, without `?` (e.g. Anthropic's `beta=true`). */
   query: string;

@@ -1,6 +1,6 @@
 import { CredentialsRejected } from '../accounts/oauth/tokens.js';
 import { RelayError } from '../errors/catalogue.js';
-import type { UpstreamRequest } from '../providers/types.js';
+import type { UpstreamCall, UpstreamRequest } from '../providers/types.js';
 import { BreakerFailure } from '../scheduler/breakers.js';
 import type { Pick } from '../scheduler/index.js';
 import { bridgeFor, type BridgeContext } from '../translate/index.js';
@@ -65,10 +65,22 @@ export async function attempt(base: CallBase, pick: Pick, body: Buffer): Promise
   const call: Call = { ...base, account, provider, format, bridge, bridgeContext, ttfbMs: null, onClientGone: () => {} };
   ex.onAbort(() => call.onClientGone());
 
-  const upstreamBody = bridge
-    ? Buffer.from(JSON.stringify(bridge.request(parsed.json, bridgeContext)))
-    : withModel(parsed.json, parsed.model, pick.upstreamModel, body);
-  const upstreamCall = { account, op: surface.op, format, model: pick.upstreamModel, stream: parsed.stream, body: upstreamBody, query: ex.incoming.query, clientHeaders: ex.incoming.headers };
+  const upstreamJson = bridge ? bridge.request(parsed.json, bridgeContext) : withModel(parsed.json, parsed.model, pick.upstreamModel);
+  let upstreamBytes: Buffer | undefined;
+  const upstreamCall: UpstreamCall = {
+    account,
+    op: surface.op,
+    format,
+    model: pick.upstreamModel,
+    stream: parsed.stream,
+    json: upstreamJson,
+    // Serialized only for a provider that sends the body as it is; the others build their own from `json`.
+    get body() {
+      return (upstreamBytes ??= upstreamJson === parsed.json ? body : Buffer.from(JSON.stringify(upstreamJson)));
+    },
+    query: ex.incoming.query,
+    clientHeaders: ex.incoming.headers,
+  };
 
   const fail = async (outcome: AttemptOutcome, error: RelayError): Promise<AttemptResult> => {
     await reportOutcome(deps, account, parsed.model, outcome);
@@ -173,8 +185,8 @@ export async function attempt(base: CallBase, pick: Pick, body: Buffer): Promise
   return { done: true };
 }
 
-/** The body to send: the client's bytes as they are, unless the account maps the model to another name. */
-function withModel(json: Record<string, unknown>, requested: string, upstreamModel: string, original: Buffer): Buffer {
-  if (upstreamModel === requested || json.model === undefined) return original;
-  return Buffer.from(JSON.stringify({ ...json, model: upstreamModel }));
+/** The body to send: the client's as it is, unless the account maps the model to another name. */
+function withModel(json: Record<string, unknown>, requested: string, upstreamModel: string): Record<string, unknown> {
+  if (upstreamModel === requested || json.model === undefined) return json;
+  return { ...json, model: upstreamModel };
 }

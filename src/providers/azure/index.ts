@@ -47,7 +47,7 @@ export function createAzureProvider(_deps: ProviderDeps): Provider {
       const headers = forwardClientHeaders(call.clientHeaders);
       headers['api-key'] = account.credentials.apiKey ?? '';
       const deployment = deploymentFor(account, call.model);
-      const body = deployment === call.model ? call.body : withModel(call.body, deployment);
+      const body = deployment === call.model ? call.body : Buffer.from(JSON.stringify({ ...call.json, model: deployment }));
       const url = azureUrl(account.baseUrl, call.format, deployment, account.options.apiVersion || DEFAULT_AZURE_API_VERSION);
       return { url, method: 'POST', headers, body, proxy: account.credentials.proxy };
     },
@@ -68,11 +68,3 @@ export function deploymentFor(account: Pick<Account, 'modelMapping' | 'options'>
   return mapped || !account.options.deployment ? model : account.options.deployment;
 }
 
-function withModel(body: Buffer, model: string): Buffer {
-  try {
-    const json = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
-    return Buffer.from(JSON.stringify({ ...json, model }));
-  } catch {
-    return body;
-  }
-}

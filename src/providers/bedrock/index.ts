@@ -71,12 +71,11 @@ export function createBedrockProvider(_deps: ProviderDeps): Provider {
     async prepare(call: UpstreamCall): Promise<UpstreamRequest> {
       const { account } = call;
       const region = regionOf(account);
-      const json = JSON.parse(call.body.toString('utf8')) as Record<string, unknown>;
       const betas = bedrockBetas(call.clientHeaders['anthropic-beta'], account.options.betas);
       const modelId = bedrockModelId(call.model, region, account.options.inferenceProfile);
       const counting = call.op === 'count_tokens';
       const action = counting ? 'count-tokens' : call.stream ? 'invoke-with-response-stream' : 'invoke';
-      const body = JSON.stringify(counting ? countTokensBody(json, betas) : invokeBody(json, betas));
+      const body = JSON.stringify(counting ? countTokensBody(call.json, betas) : invokeBody(call.json, betas));
       const base = account.baseUrl.replace('{region}', region).replace(/\/+$/, '');
       // The AWS SDK percent-encodes the model id in the path (`:` → %3A, `/` of an ARN → %2F).
       const url = new URL(`${base}/model/${encodeURIComponent(counting ? foundationModelId(modelId) : modelId)}/${action}`);

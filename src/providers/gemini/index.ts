@@ -53,7 +53,7 @@ export function createGeminiProvider(deps: ProviderDeps): Provider {
     if (call.op === 'generate') {
       // Always the account's project: the client's (if any) belongs to some other login.
       const project = await projects.projectOf(call.account, token);
-      body = Buffer.from(JSON.stringify({ ...(JSON.parse(call.body.toString('utf8')) as Record<string, unknown>), project }));
+      body = Buffer.from(JSON.stringify({ ...call.json, project }));
     }
     const headers = forwardClientHeaders(call.clientHeaders);
     if (!/^GeminiCLI\b/.test(headers['user-agent'] ?? '')) headers['user-agent'] = CODE_ASSIST_USER_AGENT;

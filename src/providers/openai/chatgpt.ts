@@ -14,13 +14,7 @@ import { chatgptClaims } from './claims.js';
  * A client that asked for a whole JSON answer gets one: the relay reads the stream and answers
  * with the terminal event's `response` object (see `collectResponse`).
  */
-export function chatgptBody(body: Buffer): Buffer {
-  let json: Record<string, unknown>;
-  try {
-    json = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
-  } catch {
-    return body;
-  }
+export function chatgptBody(json: Readonly<Record<string, unknown>>): Buffer {
   const { max_output_tokens: _dropped, ...rest } = json;
   const out: Record<string, unknown> = { ...rest, stream: true, store: false };
   if (typeof out.input === 'string') out.input = [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: out.input }] }];

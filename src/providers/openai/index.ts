@@ -73,7 +73,7 @@ export function createOpenAIProvider(deps: ProviderDeps): Provider {
       if (account.type === 'oauth') {
         const token = await deps.tokens.accessToken(account, refresh);
         chatgptHeaders(headers, token, chatgptAccountId(account.options, account.credentials));
-        return { url: `${base}/responses`, method: 'POST', headers, body: chatgptBody(call.body), proxy: account.credentials.proxy, authToken: token };
+        return { url: `${base}/responses`, method: 'POST', headers, body: chatgptBody(call.json), proxy: account.credentials.proxy, authToken: token };
       }
       headers.authorization = `Bearer ${account.credentials.apiKey ?? ''}`;
       // A base URL given with its `/v1` (as OpenAI documents it) gets no second one.
