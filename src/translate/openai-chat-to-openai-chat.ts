@@ -1,4 +1,5 @@
 import { chatCutNotice } from '../wire/openai.js';
+import { wantsUsage } from './openai-chat/request.js';
 import type { Bridge, BridgeContext, StreamTranslator } from './index.js';
 
 /**
@@ -10,10 +11,7 @@ import type { Bridge, BridgeContext, StreamTranslator } from './index.js';
  * passes byte for byte.
  */
 
-const clientAsked = (ctx: BridgeContext): boolean => {
-  const opts = ctx.clientBody?.stream_options as { include_usage?: unknown } | null | undefined;
-  return opts?.include_usage === true;
-};
+const clientAsked = (ctx: BridgeContext): boolean => wantsUsage(ctx.clientBody);
 
 function request(body: Record<string, unknown>, ctx: BridgeContext): Record<string, unknown> {
   const out: Record<string, unknown> = { ...body, model: ctx.upstreamModel };

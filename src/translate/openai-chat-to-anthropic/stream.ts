@@ -1,13 +1,9 @@
 import { AnthropicUsageAccumulator, type AnthropicUsage } from '../../providers/anthropic/usage.js';
 import { SseParser } from '../../util/sse.js';
 import type { BridgeContext, StreamTranslator } from '../index.js';
+import { wantsUsage } from '../openai-chat/request.js';
 import { ChatChunkWriter, CUT_MESSAGE, streamError, type FinishReason } from '../openai-chat/response.js';
 import { chatUsageOf, finishReasonOf } from './response.js';
-
-const includeUsageOf = (ctx: BridgeContext): boolean => {
-  const opts = ctx.clientBody?.stream_options as { include_usage?: unknown } | undefined;
-  return opts?.include_usage === true;
-};
 
 /**
  * Messages SSE → `chat.completion.chunk` SSE, event by event: `message_start` opens with the role,
@@ -32,7 +28,7 @@ export class AnthropicToChatStream implements StreamTranslator {
   private closed = false;
 
   constructor(ctx: BridgeContext) {
-    this.writer = new ChatChunkWriter(ctx.requestedModel, includeUsageOf(ctx));
+    this.writer = new ChatChunkWriter(ctx.requestedModel, wantsUsage(ctx.clientBody));
   }
 
   push(chunk: Buffer): Buffer {
@@ -42,13 +38,15 @@ export class AnthropicToChatStream implements StreamTranslator {
 
   end(info: { complete: boolean }): Buffer {
     this.parser.end();
-    if (!this.closed) {
-      this.closed = true;
-      if (this.tokens.seen) this.out.push(this.writer.usage(chatUsageOf(this.tokens.result())));
-      if (info.complete && this.finishReason) this.out.push(this.writer.done());
-      else this.out.push(streamError(CUT_MESSAGE));
-    }
+    if (!this.closed) this.close(info.complete && this.finishReason ? this.writer.done() : streamError(CUT_MESSAGE));
     return this.flush();
+  }
+
+  /** The last of the stream: the usage chunk (if the client asked), then `[DONE]` or an error. */
+  private close(last: string): void {
+    this.closed = true;
+    if (this.tokens.seen) this.out.push(this.writer.usage(chatUsageOf(this.tokens.result())));
+    this.out.push(last);
   }
 
   private flush(): Buffer {
@@ -89,15 +87,11 @@ export class AnthropicToChatStream implements StreamTranslator {
       }
       case 'message_stop':
         this.finishReason ??= 'stop';
-        this.closed = true;
-        if (this.tokens.seen) this.out.push(this.writer.usage(chatUsageOf(this.tokens.result())));
-        this.out.push(this.writer.done());
+        this.close(this.writer.done());
         return;
       case 'error': {
         const err = payload.error as { type?: unknown; message?: unknown } | undefined;
-        this.closed = true;
-        if (this.tokens.seen) this.out.push(this.writer.usage(chatUsageOf(this.tokens.result())));
-        this.out.push(streamError(`Upstream: ${typeof err?.message === 'string' && err.message ? err.message : 'stream error'}`, errorType(err?.type)));
+        this.close(streamError(`Upstream: ${typeof err?.message === 'string' && err.message ? err.message : 'stream error'}`, errorType(err?.type)));
         return;
       }
     }

@@ -1,5 +1,6 @@
 import { GeminiStreamParser, googleErrorOf, type GeminiUsageMetadata, type GoogleError, type Unwrap } from '../../wire/gemini.js';
 import type { BridgeContext, StreamTranslator } from '../index.js';
+import { wantsUsage } from '../openai-chat/request.js';
 import { ChatChunkWriter, CUT_MESSAGE, streamError } from '../openai-chat/response.js';
 import { candidateOf, chatUsageOf, finishReasonOf } from './response.js';
 
@@ -32,8 +33,7 @@ export class GeminiToChatStream implements StreamTranslator {
     ctx: BridgeContext,
     private readonly unwrap: Unwrap,
   ) {
-    const opts = ctx.clientBody?.stream_options as { include_usage?: unknown } | undefined;
-    this.writer = new ChatChunkWriter(ctx.requestedModel, opts?.include_usage === true);
+    this.writer = new ChatChunkWriter(ctx.requestedModel, wantsUsage(ctx.clientBody));
   }
 
   push(chunk: Buffer): Buffer {
@@ -43,12 +43,15 @@ export class GeminiToChatStream implements StreamTranslator {
 
   end(_info: { complete: boolean }): Buffer {
     this.parser.end();
-    if (!this.closed) {
-      this.closed = true;
-      if (this.usage) this.out.push(this.writer.usage(chatUsageOf(this.usage)));
-      this.out.push(this.finished ? this.writer.done() : streamError(CUT_MESSAGE));
-    }
+    if (!this.closed) this.close(this.finished ? this.writer.done() : streamError(CUT_MESSAGE));
     return this.flush();
+  }
+
+  /** The last of the stream: the usage chunk (if the client asked), then `[DONE]` or an error. */
+  private close(last: string): void {
+    this.closed = true;
+    if (this.usage) this.out.push(this.writer.usage(chatUsageOf(this.usage)));
+    this.out.push(last);
   }
 
   private flush(): Buffer {
@@ -84,10 +87,8 @@ export class GeminiToChatStream implements StreamTranslator {
 
   private onError(error: GoogleError | undefined): void {
     if (this.closed) return;
-    this.closed = true;
-    if (this.usage) this.out.push(this.writer.usage(chatUsageOf(this.usage)));
     const e = error ?? { code: 500, message: 'stream error', status: 'UNKNOWN' };
-    this.out.push(streamError(`Upstream: ${e.message || e.status}`, errorType(e.status)));
+    this.close(streamError(`Upstream: ${e.message || e.status}`, errorType(e.status)));
   }
 }
 

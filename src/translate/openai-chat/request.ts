@@ -24,8 +24,6 @@ export interface ChatRequest {
   presencePenalty: number | undefined;
   frequencyPenalty: number | undefined;
   user: string | undefined;
-  /** `stream_options.include_usage`: the client wants the usage chunk at the end of a stream. */
-  includeUsage: boolean;
 }
 
 export type ChatTurn =
@@ -75,8 +73,29 @@ function optionalInteger(body: Record<string, unknown>, field: string): number |
   return v;
 }
 
-/** Reads and checks a Chat Completions body; throws InvalidChatRequest naming the bad field. */
+/** `stream_options.include_usage`: the client wants the usage chunk at the end of a stream. */
+export function wantsUsage(body: Readonly<Record<string, unknown>> | undefined): boolean {
+  const opts = body?.stream_options;
+  return isObject(opts) && opts.include_usage === true;
+}
+
+/** Each body's reading: the surface checks a body while parsing it, and every attempt translates it again. */
+const READINGS = new WeakMap<object, ChatRequest>();
+
+/**
+ * Reads and checks a Chat Completions body once (later calls with the same body get the same,
+ * never modified, reading); throws InvalidChatRequest naming the bad field.
+ */
 export function readChatRequest(body: Record<string, unknown>): ChatRequest {
+  let chat = READINGS.get(body);
+  if (!chat) {
+    chat = read(body);
+    READINGS.set(body, chat);
+  }
+  return chat;
+}
+
+function read(body: Record<string, unknown>): ChatRequest {
   refuseUnsupported(body);
   if (!Array.isArray(body.messages) || body.messages.length === 0) throw new InvalidChatRequest('messages: a non-empty array is required.');
   const system: string[] = [];
@@ -105,7 +124,6 @@ export function readChatRequest(body: Record<string, unknown>): ChatRequest {
     presencePenalty: optionalNumber(body, 'presence_penalty', -2, 2),
     frequencyPenalty: optionalNumber(body, 'frequency_penalty', -2, 2),
     user: typeof body.user === 'string' && body.user !== '' ? body.user : undefined,
-    includeUsage: isObject(body.stream_options) && body.stream_options.include_usage === true,
   };
 }
 
