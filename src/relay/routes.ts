@@ -3,8 +3,8 @@ import { keyFromHeaders } from '../keys/service.js';
 import { anthropicCountTokens, anthropicMessages } from './surfaces/anthropic.js';
 import { GEMINI_INFO_ROUTES, GEMINI_RELAY_ROUTES } from './surfaces/gemini-routes.js';
 import { azureChat, azureEmbeddings, azureResponses, azureV1Chat, azureV1Embeddings } from './surfaces/azure.js';
-import { openaiChat, openaiEmbeddings, openaiModels, openaiResponses } from './surfaces/openai.js';
-import { openaiClaudeChat, openaiGeminiChat, openaiModelList } from './surfaces/openai-bridges.js';
+import { openaiChat, openaiEmbeddings, openaiModelList, openaiResponses } from './surfaces/openai.js';
+import { openaiClaudeChat, openaiGeminiChat } from './surfaces/openai-bridges.js';
 import type { RelayDeps, RouteInfo, Surface } from './types.js';
 
 /**
@@ -55,8 +55,8 @@ export const INFO_ROUTES: InfoRoute[] = [
   ...GEMINI_INFO_ROUTES,
   { pattern: '/openai/claude/v1/models', shape: 'openai', credential: keyFromHeaders, answer: openaiModelList('claude', 'anthropic') },
   { pattern: '/openai/gemini/v1/models', shape: 'openai', credential: keyFromHeaders, answer: openaiModelList('gemini', 'google') },
-  { pattern: '/openai/v1/models', shape: 'openai', credential: keyFromHeaders, answer: openaiModels },
-  { pattern: '/openai/models', shape: 'openai', credential: keyFromHeaders, answer: openaiModels },
+  { pattern: '/openai/v1/models', shape: 'openai', credential: keyFromHeaders, answer: openaiModelList('openai', 'openai') },
+  { pattern: '/openai/models', shape: 'openai', credential: keyFromHeaders, answer: openaiModelList('openai', 'openai') },
 ];
 
 /** Anthropic's model list format, from the Claude entries of the pricing table. */

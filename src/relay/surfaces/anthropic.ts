@@ -26,9 +26,6 @@ function parseCountTokens(body: Buffer): ParsedRequest {
   return { model, stream: false, json };
 }
 
-/** Anthropic's clients send the key in `x-api-key` or `Authorization: Bearer`. */
-const anthropicCredential = (headers: Readonly<Record<string, string>>) => keyFromHeaders(headers);
-
 /** Anthropic Messages: `POST /v1/messages`, served by Claude accounts (API key or OAuth) and Bedrock. */
 export const anthropicMessages: Surface = {
   name: 'anthropic.messages',
@@ -37,7 +34,7 @@ export const anthropicMessages: Surface = {
   op: 'generate',
   platforms: ['claude', 'bedrock'],
   booked: true,
-  credential: anthropicCredential,
+  credential: keyFromHeaders,
   parse: parseMessages,
 };
 
@@ -49,6 +46,6 @@ export const anthropicCountTokens: Surface = {
   op: 'count_tokens',
   platforms: ['claude', 'bedrock'],
   booked: false,
-  credential: anthropicCredential,
+  credential: keyFromHeaders,
   parse: parseCountTokens,
 };

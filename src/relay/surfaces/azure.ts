@@ -1,7 +1,7 @@
 import { RelayError } from '../../errors/catalogue.js';
 import { keyFromHeaders } from '../../keys/service.js';
 import type { ParsedRequest, RouteInfo, Surface } from '../types.js';
-import { parseJsonObject, requireModel } from './json.js';
+import { byModel, parseJsonObject } from './json.js';
 import { parseChat, parseEmbeddings, parseResponses } from './openai.js';
 
 /**
@@ -30,11 +30,6 @@ type Parse = (json: Record<string, unknown>, model: string) => ParsedRequest;
 
 /** The deployment comes from the URL; a body's `model`, if any, is Azure's to ignore. */
 const byDeployment = (parse: Parse) => (body: Buffer, route: RouteInfo) => parse(parseJsonObject(body), deploymentOf(route));
-/** The v1 and Responses routes name the deployment in `model`, as OpenAI's API does. */
-const byModel = (parse: Parse) => (body: Buffer) => {
-  const json = parseJsonObject(body);
-  return parse(json, requireModel(json));
-};
 
 const credential = (headers: Readonly<Record<string, string>>) => headers['api-key']?.trim() || keyFromHeaders(headers);
 
@@ -51,6 +46,7 @@ const surface = (name: string, format: Surface['format'], op: Surface['op'], par
 
 export const azureChat = surface('azure.chat', 'openai-chat', 'generate', byDeployment(parseChat));
 export const azureEmbeddings = surface('azure.embeddings', 'openai-embeddings', 'embed', byDeployment(parseEmbeddings));
+// The v1 and Responses routes name the deployment in `model`.
 export const azureResponses = surface('azure.responses', 'openai-responses', 'generate', byModel(parseResponses));
 export const azureV1Chat = surface('azure.chat', 'openai-chat', 'generate', byModel(parseChat));
 export const azureV1Embeddings = surface('azure.embeddings', 'openai-embeddings', 'embed', byModel(parseEmbeddings));

@@ -1,4 +1,5 @@
 import { RelayError } from '../../errors/catalogue.js';
+import type { ParsedRequest } from '../types.js';
 
 /** JSON body → object, or a clear invalid_json error. */
 export function parseJsonObject(body: Buffer): Record<string, unknown> {
@@ -24,3 +25,9 @@ export function requireModel(json: Record<string, unknown>): string {
   return model;
 }
 
+
+/** A surface whose body names its model in `model`, as OpenAI's API does. */
+export const byModel = (parse: (json: Record<string, unknown>, model: string) => ParsedRequest) => (body: Buffer) => {
+  const json = parseJsonObject(body);
+  return parse(json, requireModel(json));
+};

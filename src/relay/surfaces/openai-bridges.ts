@@ -4,7 +4,7 @@ import type { Bridge } from '../../translate/index.js';
 import { InvalidChatRequest } from '../../translate/openai-chat/content.js';
 import { openaiChatToAnthropic } from '../../translate/openai-chat-to-anthropic/index.js';
 import { openaiChatToGemini } from '../../translate/openai-chat-to-gemini/index.js';
-import type { ParsedRequest, RelayDeps, Surface } from '../types.js';
+import type { ParsedRequest, Surface } from '../types.js';
 import { parseJsonObject, requireModel } from './json.js';
 
 /**
@@ -31,8 +31,6 @@ function chatParser(bridge: Bridge) {
   };
 }
 
-const credential = (headers: Readonly<Record<string, string>>) => keyFromHeaders(headers);
-
 export const openaiClaudeChat: Surface = {
   name: 'openai.claude.chat',
   shape: 'openai',
@@ -40,7 +38,7 @@ export const openaiClaudeChat: Surface = {
   op: 'generate',
   platforms: ['claude', 'bedrock'],
   booked: true,
-  credential,
+  credential: keyFromHeaders,
   parse: chatParser(openaiChatToAnthropic),
 };
 
@@ -51,15 +49,7 @@ export const openaiGeminiChat: Surface = {
   op: 'generate',
   platforms: ['gemini'],
   booked: true,
-  credential,
+  credential: keyFromHeaders,
   parse: chatParser(openaiChatToGemini),
 };
 
-/** OpenAI's model list (`GET /v1/models`) of one platform's models in the pricing table. */
-export function openaiModelList(platform: 'claude' | 'gemini', ownedBy: string) {
-  return (deps: RelayDeps) => {
-    const pricing = deps.pricing();
-    const created = Math.floor(Date.parse(`${pricing.version}T00:00:00Z`) / 1000) || 0;
-    return { object: 'list', data: pricing.models(platform).map((id) => ({ id, object: 'model', created, owned_by: ownedBy })) };
-  };
-}

@@ -1,7 +1,7 @@
 import { RelayError } from '../../errors/catalogue.js';
 import { keyFromHeaders } from '../../keys/service.js';
 import type { ParsedRequest, RelayDeps, Surface } from '../types.js';
-import { parseJsonObject, requireModel } from './json.js';
+import { byModel } from './json.js';
 
 /**
  * OpenAI's own API, served by OpenAI accounts (API keys; ChatGPT subscriptions for Responses):
@@ -39,12 +39,6 @@ export function parseEmbeddings(json: Record<string, unknown>, model: string): P
   return { model, stream: false, json };
 }
 
-const withModel = (parse: (json: Record<string, unknown>, model: string) => ParsedRequest) => (body: Buffer) => {
-  const json = parseJsonObject(body);
-  return parse(json, requireModel(json));
-};
-
-const credential = (headers: Readonly<Record<string, string>>) => keyFromHeaders(headers);
 
 export const openaiChat: Surface = {
   name: 'openai.chat',
@@ -53,8 +47,8 @@ export const openaiChat: Surface = {
   op: 'generate',
   platforms: ['openai'],
   booked: true,
-  credential,
-  parse: withModel(parseChat),
+  credential: keyFromHeaders,
+  parse: byModel(parseChat),
 };
 
 export const openaiResponses: Surface = {
@@ -64,8 +58,8 @@ export const openaiResponses: Surface = {
   op: 'generate',
   platforms: ['openai'],
   booked: true,
-  credential,
-  parse: withModel(parseResponses),
+  credential: keyFromHeaders,
+  parse: byModel(parseResponses),
 };
 
 export const openaiEmbeddings: Surface = {
@@ -75,13 +69,15 @@ export const openaiEmbeddings: Surface = {
   op: 'embed',
   platforms: ['openai'],
   booked: true,
-  credential,
-  parse: withModel(parseEmbeddings),
+  credential: keyFromHeaders,
+  parse: byModel(parseEmbeddings),
 };
 
-/** `GET /openai/v1/models`: OpenAI's list format, from the OpenAI entries of the pricing table. */
-export function openaiModels(deps: RelayDeps) {
-  const pricing = deps.pricing();
-  const created = Math.floor(Date.parse(`${pricing.version}T00:00:00Z`) / 1000) || 0;
-  return { object: 'list', data: pricing.models('openai').map((id) => ({ id, object: 'model', created, owned_by: 'openai' })) };
+/** OpenAI's model list (`GET /v1/models`) of one platform's models in the pricing table. */
+export function openaiModelList(platform: 'openai' | 'claude' | 'gemini', ownedBy: string) {
+  return (deps: RelayDeps) => {
+    const pricing = deps.pricing();
+    const created = Math.floor(Date.parse(`${pricing.version}T00:00:00Z`) / 1000) || 0;
+    return { object: 'list', data: pricing.models(platform).map((id) => ({ id, object: 'model', created, owned_by: ownedBy })) };
+  };
 }
