@@ -144,14 +144,12 @@ export async function attempt(base: CallBase, pick: Pick, body: Buffer): Promise
 
   if (res.statusCode >= 400) {
     const error = await upstreamErrorOf(res, headers);
-    const now = deps.clock.now();
-    switch (provider.classifyError(res.statusCode, error.cause)) {
+    const errorClass = provider.classifyError(res.statusCode, error.cause);
+    switch (errorClass) {
       case 'rate_limited':
-        return fail({ kind: 'rate_limited', status: res.statusCode, resetAt: provider.resetTime(statusHeaders(res), now, error.cause) }, error);
       case 'overloaded':
-        return fail({ kind: 'overloaded', status: res.statusCode, resetAt: provider.resetTime(statusHeaders(res), now, error.cause) }, error);
       case 'server_error':
-        return fail({ kind: 'server_error', status: res.statusCode, resetAt: provider.resetTime(statusHeaders(res), now, error.cause) }, error);
+        return fail({ kind: errorClass, status: res.statusCode, resetAt: provider.resetTime(statusHeaders(res), deps.clock.now(), error.cause) }, error);
       case 'unauthorized':
         // The account was refused, not the client: say so (a 401 would read as "your relay key is wrong").
         return fail({ kind: 'unauthorized', status: res.statusCode, message: error.message }, accountRefused(res.statusCode));

@@ -6,9 +6,7 @@ import type { RelayDeps } from './types.js';
 /** How one upstream attempt went, as far as the account's health is concerned. */
 export type AttemptOutcome =
   | { kind: 'ok'; ttfbMs: number }
-  | { kind: 'rate_limited'; status: number; resetAt: number | undefined }
-  | { kind: 'overloaded'; status: number; resetAt: number | undefined }
-  | { kind: 'server_error'; status: number; resetAt: number | undefined }
+  | { kind: 'rate_limited' | 'overloaded' | 'server_error'; status: number; resetAt: number | undefined }
   | { kind: 'unreachable' | 'timeout' }
   | { kind: 'unauthorized'; status: number; message: string };
 

@@ -1,11 +1,11 @@
 import uWS from 'uWebSockets.js';
 import { registerAdminRoutes, type AdminDeps } from '../admin/routes.js';
 import { RelayError } from '../errors/catalogue.js';
-import { renderError, type ApiShape } from '../errors/render.js';
-import { authFailureError, relay } from '../relay/pipeline.js';
+import type { ApiShape } from '../errors/render.js';
+import { authFailureError, relay, respondError } from '../relay/pipeline.js';
 import { INFO_ROUTES, RELAY_ROUTES, type InfoRoute, type RelayRoute } from '../relay/routes.js';
 import type { RelayDeps } from '../relay/types.js';
-import { Exchange } from './exchange.js';
+import { Exchange, paramCount } from './exchange.js';
 import { jsonRoutes, type JsonReply } from './json-route.js';
 
 export interface ServerDeps {
@@ -55,8 +55,9 @@ export function buildApp(deps: ServerDeps): RelayApp {
   };
 
   const relayRoute = (route: RelayRoute) => {
+    const params = paramCount(route.pattern);
     app.post(route.pattern, (res, req) => {
-      const ex = new Exchange(res, req, (route.pattern.match(/\/:/g) ?? []).length);
+      const ex = new Exchange(res, req, params);
       const surface = typeof route.surface === 'function' ? route.surface(ex.incoming.path) : route.surface;
       if (!surface) return notFound(ex);
       const body = ex.readBody(bodyLimitBytes);
@@ -87,9 +88,8 @@ export function buildApp(deps: ServerDeps): RelayApp {
 
   const notFound = (ex: Exchange) => {
     const shape = shapeForPath(ex.incoming.path);
-    const requestId = deps.relay.nextRequestId();
-    const r = renderError(shape, new RelayError(shape === 'admin' ? 'admin_not_found' : 'not_found', { message: `No route for ${ex.incoming.method.toUpperCase()} ${ex.incoming.path}.` }), requestId);
-    ex.send(r.status, { ...r.headers, 'x-request-id': requestId }, r.body);
+    const error = new RelayError(shape === 'admin' ? 'admin_not_found' : 'not_found', { message: `No route for ${ex.incoming.method.toUpperCase()} ${ex.incoming.path}.` });
+    respondError(ex, shape, error, deps.relay.nextRequestId(), deps.relay);
   };
   app.any('/*', (res, req) => notFound(new Exchange(res, req, 0)));
 

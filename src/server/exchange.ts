@@ -24,6 +24,9 @@ export function statusLine(status: number): string {
   return line;
 }
 
+/** How many `:name` parameters a route pattern has: counted once, when the route is registered. */
+export const paramCount = (pattern: string): number => (pattern.match(/\/:/g) ?? []).length;
+
 /**
  * One request/response over uWS, made safe to use across `await`s: every write is corked, nothing
  * is written after the client went away, and backpressure is a promise.

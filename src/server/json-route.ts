@@ -2,7 +2,7 @@ import type { TemplatedApp } from 'uWebSockets.js';
 import { RelayError } from '../errors/catalogue.js';
 import { renderError, type ApiShape } from '../errors/render.js';
 import type { Logger } from '../util/log.js';
-import { Exchange } from './exchange.js';
+import { Exchange, paramCount } from './exchange.js';
 
 export interface JsonContext {
   ex: Exchange;
@@ -33,9 +33,9 @@ export function jsonRoutes(opts: {
   track: (ex: Exchange, run: () => Promise<void>) => void;
 }) {
   return (method: Method, pattern: string, handler: JsonHandler) => {
-    const paramCount = (pattern.match(/\/:/g) ?? []).length;
+    const params = paramCount(pattern);
     opts.app[method](pattern, (res, req) => {
-      const ex = new Exchange(res, req, paramCount);
+      const ex = new Exchange(res, req, params);
       const reading = method === 'post' || method === 'patch' || method === 'put' ? ex.readBody(opts.bodyLimitBytes) : undefined;
       const requestId = opts.nextRequestId();
       opts.track(ex, async () => {

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Account } from '../../accounts/service.js';
 import type { AccountId } from '../../ids.js';
 import type { ProviderDeps } from '../types.js';
+import { isObject } from '../../util/json.js';
 
 /** What Gemini CLI says of itself to Code Assist when it sets a user up. */
 const CLIENT_METADATA = { ideType: 'IDE_UNSPECIFIED', platform: 'PLATFORM_UNSPECIFIED', pluginType: 'GEMINI' };
@@ -11,8 +12,6 @@ const POLL_MS = 2_000;
 const MAX_POLLS = 15;
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** A project field: a bare id (loadCodeAssist) or `{id, name}` (onboardUser's answer). */
 const projectIdOf = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : isObject(v) && typeof v.id === 'string' && v.id ? v.id : undefined);
 

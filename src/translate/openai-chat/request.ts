@@ -1,4 +1,5 @@
 import { InvalidChatRequest, readContent, textOfParts, type ContentPart } from './content.js';
+import { isObject } from '../../util/json.js';
 
 /**
  * An OpenAI Chat Completions request, read once and checked, in a form every bridge from
@@ -49,8 +50,6 @@ export interface FunctionTool {
 export type ToolChoice = { kind: 'auto' } | { kind: 'none' } | { kind: 'required' } | { kind: 'function'; name: string };
 
 export type ResponseFormat = { kind: 'json_object' } | { kind: 'json_schema'; name: string; schema: Record<string, unknown> | undefined };
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function optionalNumber(body: Record<string, unknown>, field: string, min: number, max: number): number | undefined {
   const v = body[field];
