@@ -3,8 +3,8 @@ import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic, type FakeUsage } from '../fakes/anthropic.js';
 import { startFakeOAuthServer, type FakeOAuthServer } from '../fakes/oauth-server.js';
-import { CLAUDE_TOKEN_FIELDS, claudeOAuthEnv, importOAuthAccount, storedCredentials, type OAuthAccount } from '../support/claude-oauth.js';
-import { startTestRelay, type TestRelay } from '../support/relay.js';
+import { CLAUDE_TOKEN_FIELDS, claudeOAuthEnv, importOAuthAccount, type OAuthAccount } from '../support/claude-oauth.js';
+import { startTestRelay, storedCredentials, type TestRelay } from '../support/relay.js';
 import { booked, expectedBooking, sumBooked } from '../support/usage-math.js';
 
 /**

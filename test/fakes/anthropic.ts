@@ -1,6 +1,7 @@
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { stepScript } from './script.js';
+import { parseJson, serve, withBody } from './server-kit.js';
+import { splitText } from './split-text.js';
 
 /**
  * A fake Anthropic API that speaks the real wire format (Messages JSON and SSE, count_tokens,
@@ -98,14 +99,6 @@ export function messageEvents(model: string, text: string, usage: FakeUsage, del
   return events;
 }
 
-function splitText(text: string, n: number): string[] {
-  if (n <= 1 || text.length < n) return [text];
-  const size = Math.ceil(text.length / n);
-  const out: string[] = [];
-  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
-  return out;
-}
-
 export function messageJson(model: string, text: string, usage: FakeUsage, blocks?: FakeBlock[], stopReason = 'end_turn') {
   return {
     id: 'msg_fake01',
@@ -145,33 +138,20 @@ export async function startFakeAnthropic(
   const reported: FakeAnthropic['reported'] = [];
   const served = new Map<string, number>();
   const answered = new Map<string, number>();
-  const sockets = new Set<Socket>();
 
   const countServed = (apiKey: string) => served.set(apiKey, (served.get(apiKey) ?? 0) + 1);
   const countAnswered = (apiKey: string) => answered.set(apiKey, (answered.get(apiKey) ?? 0) + 1);
   const total = (m: Map<string, number>, apiKey?: string) => (apiKey ? (m.get(apiKey) ?? 0) : [...m.values()].reduce((a, b) => a + b, 0));
 
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const rawBody = Buffer.concat(chunks).toString('utf8');
-      let body: unknown = undefined;
-      try {
-        body = rawBody ? JSON.parse(rawBody) : undefined;
-      } catch {
-        body = undefined;
-      }
+  const server = http.createServer(
+    withBody((req, res, rawBody) => {
+      const body = parseJson(rawBody);
       const apiKey = String(req.headers['x-api-key'] ?? (req.headers.authorization ?? '').replace(/^Bearer /i, ''));
       const path = req.url ?? '/';
       if (record) requests.push({ method: req.method ?? 'GET', path, headers: req.headers, body, rawBody, apiKey });
       void answer(req, res, path, apiKey, body as Record<string, unknown> | undefined);
-    });
-  });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
+    }),
+  );
   server.keepAliveTimeout = 60_000;
 
   const sendError = (res: http.ServerResponse, status: number, step: { type?: string; message?: string; rawBody?: string; headers?: Record<string, string> }) => {
@@ -249,11 +229,10 @@ export async function startFakeAnthropic(
     }
   }
 
-  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const { url, close } = await serve(server, { port: opts.port, host: opts.host });
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     requests,
     reported,
     served: (apiKey) => total(served, apiKey),
@@ -267,9 +246,6 @@ export async function startFakeAnthropic(
       served.clear();
       answered.clear();
     },
-    async close() {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close,
   };
 }

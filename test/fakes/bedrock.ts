@@ -1,11 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { stepScript } from './script.js';
+import { parseJson, serve, withBody } from './server-kit.js';
 
 /**
  * A fake AWS Bedrock Runtime for Claude, speaking the real wire format: InvokeModel (Claude message
@@ -144,7 +144,6 @@ export async function startFakeBedrock(): Promise<FakeBedrock> {
   const requests: BedrockRequest[] = [];
   const reported: FakeBedrock['reported'] = [];
   const served = new Map<string, number>();
-  const sockets = new Set<Socket>();
 
   /** Authenticates as Bedrock does; returns the identity or throws an AwsError. */
   async function authenticate(req: http.IncomingMessage, rawPath: string, rawBody: string, record: BedrockRequest): Promise<string> {
@@ -200,19 +199,11 @@ export async function startFakeBedrock(): Promise<FakeBedrock> {
     res.end(JSON.stringify(e.capitalMessage ? { Message: e.message } : { message: e.message }));
   };
 
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const rawBody = Buffer.concat(chunks).toString('utf8');
+  const server = http.createServer(
+    withBody((req, res, rawBody) => {
       const rawPath = (req.url ?? '/').split('?')[0] ?? '/';
       const route = /^\/model\/([^/]+)\/(invoke|invoke-with-response-stream|count-tokens)$/.exec(rawPath);
-      let body: Record<string, unknown> | undefined;
-      try {
-        body = JSON.parse(rawBody) as Record<string, unknown>;
-      } catch {
-        body = undefined;
-      }
+      const body = parseJson<Record<string, unknown>>(rawBody);
       const record: BedrockRequest = { path: rawPath, modelId: route ? decodeURIComponent(route[1] ?? '') : '', action: route?.[2] ?? '', headers: req.headers, body, rawBody, identity: '', auth: 'none' };
       requests.push(record);
       void (async () => {
@@ -227,12 +218,8 @@ export async function startFakeBedrock(): Promise<FakeBedrock> {
           sendError(res, err instanceof AwsError ? err : new AwsError(500, 'InternalServerException', `fake: ${(err as Error).message}`));
         }
       })();
-    });
-  });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
+    }),
+  );
 
   function countTokens(res: http.ServerResponse, record: BedrockRequest) {
     if (record.modelId.split('.')[0] !== 'anthropic') throw new AwsError(400, 'ValidationException', "The provided model doesn't support counting tokens.");
@@ -303,10 +290,9 @@ export async function startFakeBedrock(): Promise<FakeBedrock> {
     setTimeout(() => req.socket.destroy(), 20);
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const { url, close } = await serve(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     requests,
     reported,
     addAccessKey: ({ accessKeyId, ...rest }) => accessKeys.set(accessKeyId, rest),
@@ -319,9 +305,6 @@ export async function startFakeBedrock(): Promise<FakeBedrock> {
       reported.length = 0;
       served.clear();
     },
-    async close() {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close,
   };
 }

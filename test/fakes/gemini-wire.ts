@@ -1,3 +1,5 @@
+import { splitText } from './split-text.js';
+
 /**
  * Google's generateContent wire format as the fakes write it: responses, stream chunks in both
  * framings, error bodies with their details, and the usage the chunks report. Exported for the
@@ -46,7 +48,7 @@ export function generateResponse(model: string, text: string, usage: GeminiUsage
  */
 export function streamChunks(model: string, text: string, usage: GeminiUsage, parts = 3, responseId = 'fake-response-1', given?: Part[], finishReason = 'STOP'): Record<string, unknown>[] {
   // Given parts go one per chunk, as Google streams a function call: whole.
-  const pieces: Part[] = given ?? split(text, parts).map((t) => ({ text: t }));
+  const pieces: Part[] = given ?? splitText(text, parts).map((t) => ({ text: t }));
   return pieces.map((piece, i) => {
     const last = i === pieces.length - 1;
     const snapshot: GeminiUsage = last ? usage : { promptTokenCount: usage.promptTokenCount, candidatesTokenCount: Math.max(1, Math.floor((usage.candidatesTokenCount * (i + 1)) / pieces.length)) };
@@ -57,14 +59,6 @@ export function streamChunks(model: string, text: string, usage: GeminiUsage, pa
       responseId,
     };
   });
-}
-
-function split(text: string, n: number): string[] {
-  if (n <= 1 || text.length < n) return [text];
-  const size = Math.ceil(text.length / n);
-  const out: string[] = [];
-  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
-  return out;
 }
 
 /** Google's SSE framing (`alt=sse`). */

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import {
   DEFAULT_GEMINI_USAGE,
   generateResponse,
@@ -12,6 +11,7 @@ import {
   type Part,
 } from './gemini-wire.js';
 import { stepScript } from './script.js';
+import { parseJson, serve, withBody } from './server-kit.js';
 
 export { DEFAULT_GEMINI_USAGE, expectedTokens, googleError, retryInfo, type GeminiUsage, type Part } from './gemini-wire.js';
 
@@ -121,7 +121,6 @@ export async function startFakeGemini(opts: { port?: number } = {}): Promise<Fak
   const accessTokens = new Map<string, string>();
   const codes = new Map<string, { userId: string; challenge: string; redirectUri: string }>();
   const operations = new Map<string, string>();
-  const sockets = new Set<Socket>();
   let tokenDelayMs = 0;
   let counter = 0;
 
@@ -135,31 +134,19 @@ export async function startFakeGemini(opts: { port?: number } = {}): Promise<Fak
     return token;
   };
 
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const rawBody = Buffer.concat(chunks).toString('utf8');
+  const server = http.createServer(
+    withBody((req, res, rawBody) => {
       const url = new URL(req.url ?? '/', 'http://fake');
       if (url.pathname === '/token') return void tokenEndpoint(res, new URLSearchParams(rawBody));
-      let body: unknown;
-      try {
-        body = rawBody ? JSON.parse(rawBody) : undefined;
-      } catch {
-        body = undefined;
-      }
+      const body = parseJson(rawBody);
       const bearer = /^Bearer (.+)$/i.exec(String(req.headers.authorization ?? ''))?.[1];
       const apiKey = String(req.headers['x-goog-api-key'] ?? url.searchParams.get('key') ?? '');
       const account = bearer ? (accessTokens.get(bearer) ?? '') : apiKey;
       requests.push({ method: req.method ?? 'GET', path: req.url ?? '/', pathname: url.pathname, query: url.searchParams, headers: req.headers, body, rawBody, account });
       if (url.pathname.startsWith('/v1internal')) return void codeAssist(req, res, url, bearer, account, body as Record<string, unknown> | undefined);
       return void native(req, res, url, apiKey, body as Record<string, unknown> | undefined);
-    });
-  });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
+    }),
+  );
 
   async function tokenEndpoint(res: http.ServerResponse, form: URLSearchParams) {
     const call: TokenCall = { grantType: form.get('grant_type') ?? '', status: 0 };
@@ -300,9 +287,7 @@ export async function startFakeGemini(opts: { port?: number } = {}): Promise<Fak
     served.set(account, (served.get(account) ?? 0) + 1);
   }
 
-  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
+  const { url, close } = await serve(server, { port: opts.port });
 
   return {
     url,
@@ -339,10 +324,7 @@ export async function startFakeGemini(opts: { port?: number } = {}): Promise<Fak
       served.clear();
       tokenDelayMs = 0;
     },
-    async close() {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close,
   };
 }
 

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { serve, withBody } from './server-kit.js';
 
 /**
  * A fake OAuth 2 authorization server for upstream accounts (Claude, and any other platform whose
@@ -101,7 +101,6 @@ export async function startFakeOAuthServer(opts: FakeOAuthOptions = {}): Promise
   const accessExpiry = new Map<string, number>();
   const revokedAccess = new Set<string>();
   const codes = new Map<string, { challenge: string; method: string; redirectUri: string; clientId: string }>();
-  const sockets = new Set<Socket>();
 
   const mint = (family: Family | undefined): { tokens: IssuedTokens; family: Family; rotated: boolean } => {
     const accessToken = accessPrefix + randomBytes(24).toString('base64url');
@@ -156,10 +155,8 @@ export async function startFakeOAuthServer(opts: FakeOAuthOptions = {}): Promise
     return { status: 400, body: { error: 'unsupported_grant_type' } };
   };
 
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+  const server = http.createServer(
+    withBody((req, res, raw) => {
       const url = new URL(req.url ?? '/', 'http://fake');
       if (req.method === 'GET' && url.pathname === authorizePath) {
         const q = Object.fromEntries(url.searchParams);
@@ -176,21 +173,15 @@ export async function startFakeOAuthServer(opts: FakeOAuthOptions = {}): Promise
         return res.end();
       }
       if (req.method !== 'POST' || url.pathname !== tokenPath) return send(res, 404, { error: 'not_found' });
-      const raw = Buffer.concat(chunks).toString('utf8');
       const contentType = String(req.headers['content-type'] ?? '');
       const body = parseBody(raw, contentType);
       const answer = body ? handleToken(body) : { status: 400, body: { error: 'invalid_request', error_description: 'Invalid request format' } };
       const error = typeof answer.body === 'object' && typeof answer.body.error === 'string' ? answer.body.error : undefined;
       requests.push({ grant: body?.grant_type ?? '', body: body ?? {}, contentType, headers: req.headers, status: answer.status, ...(error ? { error } : {}) });
       setTimeout(() => send(res, answer.status, answer.body), delayMs);
-    });
-  });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    }),
+  );
+  const { url, close } = await serve(server);
 
   return {
     url,
@@ -221,10 +212,7 @@ export async function startFakeOAuthServer(opts: FakeOAuthOptions = {}): Promise
     setDelay: (ms) => void (delayMs = ms),
     setExpiresIn: (seconds) => void (expiresIn = seconds),
     failNext: (...answers) => void failures.push(...answers),
-    async close() {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close,
   };
 }
 

@@ -1,3 +1,5 @@
+import { splitText } from './split-text.js';
+
 /**
  * OpenAI's wire formats as the fake upstream writes them: Chat Completions (JSON, and SSE chunks
  * ending in `data: [DONE]`, the usage chunk only when `stream_options.include_usage` asked),
@@ -51,14 +53,6 @@ export function chatCompletionJson(model: string, text: string, usage: FakeOpenA
     service_tier: 'default',
     system_fingerprint: 'fp_fake',
   };
-}
-
-export function splitText(text: string, n: number): string[] {
-  if (n <= 1 || text.length < n) return [text];
-  const size = Math.ceil(text.length / n);
-  const out: string[] = [];
-  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
-  return out;
 }
 
 const data = (v: unknown) => `data: ${typeof v === 'string' ? v : JSON.stringify(v)}\n\n`;

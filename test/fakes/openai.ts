@@ -1,5 +1,4 @@
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import {
   chatCompletionJson,
   chatEvents,
@@ -11,6 +10,7 @@ import {
   type FakeOpenAIUsage,
 } from './openai-wire.js';
 import { stepScript } from './script.js';
+import { parseJson, serve, withBody } from './server-kit.js';
 
 export { DEFAULT_OPENAI_USAGE, type FakeOpenAIUsage } from './openai-wire.js';
 
@@ -110,33 +110,24 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
   const steps = stepScript<Step>({ kind: 'answer' });
   const requests: RecordedRequest[] = [];
   const reported: Reported[] = [];
-  const sockets = new Set<Socket>();
 
   const json = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     res.writeHead(status, { 'content-type': 'application/json', 'x-request-id': 'req_fake', ...headers });
     res.end(typeof body === 'string' ? body : JSON.stringify(body));
   };
 
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+  const server = http.createServer(
+    withBody((req, res, rawBody) => {
       const url = new URL(req.url ?? '/', 'http://fake');
-      const rawBody = Buffer.concat(chunks).toString('utf8');
-      let body: Record<string, unknown> | undefined;
-      try {
-        body = rawBody ? (JSON.parse(rawBody) as Record<string, unknown>) : undefined;
-      } catch {
-        body = undefined;
-      }
+      const body = parseJson<Record<string, unknown>>(rawBody);
       const r = route(req.method ?? 'GET', url.pathname, url.searchParams);
       if ('error' in r) return json(res, 404, { error: { code: '404', message: 'Resource not found' } });
       const bearer = String(req.headers.authorization ?? '').replace(/^Bearer /i, '');
       const key = r.upstream === 'azure' ? String(req.headers['api-key'] ?? '') : r.upstream === 'chatgpt' ? String(req.headers['chatgpt-account-id'] ?? '') : bearer;
       requests.push({ method: req.method ?? '', path: url.pathname, query: url.searchParams, headers: req.headers, body, rawBody, upstream: r.upstream, key });
       void answer(res, r, key, bearer, body);
-    });
-  });
+    }),
+  );
 
   /** What the real upstream refuses before doing any work. */
   function refusal(r: Route, key: string, bearer: string, body: Record<string, unknown> | undefined): { status: number; body: unknown } | undefined {
@@ -241,13 +232,8 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
     }
   }
 
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
   server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { url, close } = await serve(server);
 
   return {
     url,
@@ -261,9 +247,6 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
       requests.length = 0;
       reported.length = 0;
     },
-    async close() {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close,
   };
 }

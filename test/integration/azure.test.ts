@@ -2,8 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI, type FakeOpenAIUsage } from '../fakes/openai.js';
 import { openaiBooking } from '../support/openai.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
-import { booked } from '../support/usage-math.js';
-import { waitFor } from '../support/wait.js';
+import { booked, untilBooked } from '../support/usage-math.js';
 
 /**
  * Azure OpenAI in Azure's own URL shape: the deployment in the client's URL is the model the
@@ -48,10 +47,7 @@ describe('Azure OpenAI accounts', () => {
     const call = fake.requests[0];
     expect(call).toMatchObject({ path: '/openai/deployments/eu-4o/chat/completions', upstream: 'azure', key: a.upstreamKey });
     expect(call?.query.get('api-version')).toBe('2024-10-21');
-    const report = await waitFor(async () => {
-      const r = await relay.admin.keyUsage(key.id);
-      return r.total.requests === 1 && r;
-    });
+    const report = await untilBooked(() => relay.admin.keyUsage(key.id), 1);
     expect(booked(report.total)).toEqual(openaiBooking('gpt-4o', USAGE));
   });
 
@@ -92,10 +88,7 @@ describe('Azure OpenAI accounts', () => {
     expect(text).not.toContain('"usage":{');
     expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
     expect(fake.requests[0]?.body).toMatchObject({ stream_options: { include_usage: true } });
-    const report = await waitFor(async () => {
-      const r = await relay.admin.keyUsage(key.id);
-      return r.total.requests === 1 && r;
-    });
+    const report = await untilBooked(() => relay.admin.keyUsage(key.id), 1);
     expect(booked(report.total)).toEqual(openaiBooking('gpt-4o', USAGE));
   });
 

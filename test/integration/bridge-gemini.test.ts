@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeGemini, type FakeGemini, type GeminiUsage } from '../fakes/gemini.js';
 import { sseEvent, usageMetadata } from '../fakes/gemini-wire.js';
+import { listen, withBody } from '../fakes/server-kit.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 import { readReply, type Reply } from '../support/reply.js';
 import { untilBooked } from '../support/usage-math.js';
@@ -40,11 +40,9 @@ async function startFunctionCallUpstream(usage: GeminiUsage) {
     { candidates: [{ content: { role: 'model', parts: calls }, finishReason: 'STOP', index: 0 }], usageMetadata: usageMetadata(usage), modelVersion: MODEL, responseId: 'fc-resp' },
   ];
   const bodies: unknown[] = [];
-  const server = http.createServer((req, res) => {
-    const parts: Buffer[] = [];
-    req.on('data', (c: Buffer) => parts.push(c));
-    req.on('end', () => {
-      bodies.push(JSON.parse(Buffer.concat(parts).toString('utf8')));
+  const server = http.createServer(
+    withBody((req, res, rawBody) => {
+      bodies.push(JSON.parse(rawBody));
       if (new URL(req.url ?? '/', 'http://x').searchParams.get('alt') === 'sse') {
         res.writeHead(200, { 'content-type': 'text/event-stream' });
         res.end(chunks.map(sseEvent).join(''));
@@ -52,10 +50,9 @@ async function startFunctionCallUpstream(usage: GeminiUsage) {
         res.writeHead(200, { 'content-type': 'application/json; charset=UTF-8' });
         res.end(JSON.stringify({ ...chunks[1], candidates: [{ content: { role: 'model', parts: [{ text: 'Checking both.' }, ...calls] }, finishReason: 'STOP', index: 0 }] }));
       }
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, bodies, close: () => new Promise<void>((r) => server.close(() => r())) };
+    }),
+  );
+  return { url: `http://127.0.0.1:${await listen(server)}`, bodies, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 describe('OpenAI chat → Gemini bridge', () => {

@@ -1,10 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.js';
 import { startFakeOAuthServer, type FakeOAuthServer } from '../fakes/oauth-server.js';
-import { CLAUDE_TOKEN_FIELDS, claudeOAuthEnv, importOAuthAccount, storedCredentials } from '../support/claude-oauth.js';
+import { CLAUDE_TOKEN_FIELDS, claudeOAuthEnv, importOAuthAccount } from '../support/claude-oauth.js';
 import { ask, patch, servedKeys } from '../support/pool.js';
 import { resetOAuthTest, startTwoInstances } from '../support/oauth.js';
-import type { TestRelay } from '../support/relay.js';
+import { storedCredentials, type TestRelay } from '../support/relay.js';
 
 /**
  * The classic rotating-refresh-token bug: two relay instances (one deployment: one Redis prefix)

@@ -2,10 +2,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountId } from '../../src/ids.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.js';
 import { startFakeOAuthServer, type FakeOAuthServer } from '../fakes/oauth-server.js';
-import { CLAUDE_TOKEN_FIELDS, claudeOAuthEnv, importOAuthAccount, storedCredentials } from '../support/claude-oauth.js';
+import { CLAUDE_TOKEN_FIELDS, claudeOAuthEnv, importOAuthAccount } from '../support/claude-oauth.js';
 import { resetOAuthTest } from '../support/oauth.js';
 import { addAccount, ask, health, resetAccount, servedKeys, type PoolAccount } from '../support/pool.js';
-import { startTestRelay, type TestRelay } from '../support/relay.js';
+import { startTestRelay, storedCredentials, type TestRelay } from '../support/relay.js';
 
 /**
  * Token refresh of Claude OAuth accounts: shortly before expiry, after a 401, and when the

@@ -3,9 +3,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountId } from '../../src/ids.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.js';
 import { startFakeOAuthServer, type FakeOAuthServer } from '../fakes/oauth-server.js';
-import { CLAUDE_TOKEN_FIELDS, claudeOAuthEnv, importOAuthAccount, storedCredentials } from '../support/claude-oauth.js';
+import { CLAUDE_TOKEN_FIELDS, claudeOAuthEnv, importOAuthAccount } from '../support/claude-oauth.js';
 import { ask, SONNET } from '../support/pool.js';
-import { startTestRelay, type TestRelay } from '../support/relay.js';
+import { startTestRelay, storedCredentials, type TestRelay } from '../support/relay.js';
 
 /**
  * Claude OAuth accounts (Pro/Max): created through the PKCE flow driven from the admin API against

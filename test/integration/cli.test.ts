@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.js';
+import { listen } from '../fakes/server-kit.js';
 import { crs, type CrsRun } from '../support/crs.js';
 import { ADMIN_PASSWORD, ADMIN_USER, startTestRelay, testEnv, uniquePrefix, type TestRelay, type UsageReport } from '../support/relay.js';
 
@@ -52,8 +53,7 @@ describe('crs (command-line administration)', () => {
       if (body === undefined) return void res.writeHead(404).end('not found');
       res.writeHead(200, { 'content-type': 'application/json' }).end(body);
     });
-    await new Promise<void>((resolve) => prices.listen(0, '127.0.0.1', resolve));
-    pricesUrl = `http://127.0.0.1:${(prices.address() as net.AddressInfo).port}`;
+    pricesUrl = `http://127.0.0.1:${await listen(prices)}`;
   });
   afterAll(async () => {
     await relay?.close();

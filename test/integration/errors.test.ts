@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic, type Step } from '../fakes/anthropic.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 import { readReply, type Reply } from '../support/reply.js';
-import { waitFor } from '../support/wait.js';
+import { untilBooked } from '../support/usage-math.js';
 
 const MODEL = 'claude-sonnet-5-5';
 const GOOD = { model: MODEL, max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] };
@@ -266,10 +266,7 @@ describe('errors: bad input changes nothing, upstream failures come back in Anth
         expect(fake.requests.filter((x) => x.apiKey === own.upstreamKey)).toHaveLength(1);
 
         for (const read of [() => own.relay.admin.keyUsage(key.id), () => own.relay.admin.accountUsage(own.accountId)]) {
-          const booked = await waitFor(async () => {
-            const u = await read();
-            return u.total.requests > 0 && u;
-          });
+          const booked = await untilBooked(read, 1);
           expect(booked.total).toMatchObject({ requests: 1, errors: 1, inputTokens: 0, outputTokens: 0, cacheCreateTokens: 0, cacheReadTokens: 0, costPico: '0' });
         }
       } finally {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeGemini, type FakeGemini } from '../fakes/gemini.js';
-import { startTestRelay, uniquePrefix, type TestRelay } from '../support/relay.js';
+import { startTwoInstances } from '../support/oauth.js';
+import type { TestRelay } from '../support/relay.js';
 
 /**
  * Two relay instances (one deployment: the same Redis) get requests for one Google OAuth account
@@ -20,10 +21,7 @@ describe('a token refresh race between two relay instances', () => {
 
   beforeAll(async () => {
     fake = await startFakeGemini();
-    const prefix = uniquePrefix();
-    const env = { CODE_ASSIST_URL: fake.url, GOOGLE_OAUTH_TOKEN_URL: fake.tokenUrl };
-    one = await startTestRelay({ prefix, env });
-    two = await startTestRelay({ prefix, env });
+    ({ a: one, b: two } = await startTwoInstances({ CODE_ASSIST_URL: fake.url, GOOGLE_OAUTH_TOKEN_URL: fake.tokenUrl }));
   });
   afterAll(async () => {
     await one?.close();

@@ -1,10 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { AccountId } from '../../src/ids.js';
 import type { FakeOAuthServer } from '../fakes/oauth-server.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { importChatGPTAccount, openaiOAuthEnv, startOpenAIOAuthServer } from '../support/openai.js';
 import { resetOAuthTest, startTwoInstances } from '../support/oauth.js';
-import type { TestRelay } from '../support/relay.js';
+import { storedCredentials, type TestRelay } from '../support/relay.js';
 
 /**
  * Two relay instances (one deployment: one Redis prefix) find one ChatGPT account's token expired,
@@ -49,7 +48,6 @@ describe('two relay instances refreshing one ChatGPT account', () => {
     return res.status === 200 && (!stream || text.includes('event: response.completed')) ? 200 : res.status;
   };
   const burst = async () => (await Promise.all([a, b].flatMap((relay) => Array.from({ length: PER_INSTANCE }, (_, i) => ask(relay, i % 2 === 0))))).sort();
-  const stored = async (relay: TestRelay, id: string) => (await relay.instance.deps.accounts.get(id as AccountId))?.credentials ?? {};
   const tokensSeen = (from = 0) => fake.requests.slice(from).map((r) => String(r.headers.authorization).replace(/^Bearer /, ''));
   const allOk = Array.from({ length: 2 * PER_INSTANCE }, () => 200);
 
@@ -64,7 +62,7 @@ describe('two relay instances refreshing one ChatGPT account', () => {
     expect(rotated).not.toBe(tokens.refreshToken);
     // Nobody used the expired token.
     expect(new Set(tokensSeen())).toEqual(new Set([second]));
-    for (const relay of [a, b]) expect(await stored(relay, id)).toMatchObject({ accessToken: second, refreshToken: rotated });
+    for (const relay of [a, b]) expect(await storedCredentials(relay, id)).toMatchObject({ accessToken: second, refreshToken: rotated });
 
     // The stored refresh token is the live one: the next refresh, on the other instance, works.
     const patched = await b.admin.request('PATCH', `/admin/accounts/${id}`, { expiresAt: String(Date.now() - 1000) });
@@ -77,7 +75,7 @@ describe('two relay instances refreshing one ChatGPT account', () => {
     ]);
     const third = oauth.latestAccessToken(tokens.refreshToken) ?? '';
     expect(new Set(tokensSeen(from))).toEqual(new Set([third]));
-    expect(await stored(a, id)).toMatchObject({ accessToken: third, refreshToken: oauth.liveRefreshToken(tokens.refreshToken) });
+    expect(await storedCredentials(a, id)).toMatchObject({ accessToken: third, refreshToken: oauth.liveRefreshToken(tokens.refreshToken) });
   });
 
   it('a token the backend starts rejecting: many 401s on both instances, one refresh, every request answered', async () => {
@@ -93,6 +91,6 @@ describe('two relay instances refreshing one ChatGPT account', () => {
     const used = tokensSeen(from);
     expect(used.filter((t) => t === second)).toHaveLength(2 * PER_INSTANCE);
     expect(used.every((t) => t === second || t === tokens.accessToken)).toBe(true);
-    expect(await stored(b, id)).toMatchObject({ accessToken: second, refreshToken: oauth.liveRefreshToken(tokens.refreshToken) });
+    expect(await storedCredentials(b, id)).toMatchObject({ accessToken: second, refreshToken: oauth.liveRefreshToken(tokens.refreshToken) });
   });
 });

@@ -1,12 +1,10 @@
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { AccountId } from '../../src/ids.js';
 import type { FakeOAuthServer } from '../fakes/oauth-server.js';
 import { startFakeOpenAI, type FakeOpenAI, type FakeOpenAIUsage } from '../fakes/openai.js';
 import { CHATGPT_ACCOUNT_ID, CHATGPT_EMAIL, importChatGPTAccount, openaiBooking, openaiOAuthEnv, startOpenAIOAuthServer } from '../support/openai.js';
-import { startTestRelay, type TestRelay } from '../support/relay.js';
-import { booked } from '../support/usage-math.js';
-import { waitFor } from '../support/wait.js';
+import { startTestRelay, storedCredentials, type TestRelay } from '../support/relay.js';
+import { booked, untilBooked } from '../support/usage-math.js';
 
 /**
  * ChatGPT subscription (Codex login) accounts: created through the admin OAuth flow exactly as
@@ -37,7 +35,6 @@ describe('OpenAI OAuth (ChatGPT) accounts', () => {
     await oauth?.close();
   });
 
-  const stored = async (id: string) => (await relay.instance.deps.accounts.get(id as AccountId))?.credentials ?? {};
   const keyFor = async (accountId: string) => {
     const key = await relay.admin.createKey({ name: `chatgpt ${accountId}`, accountIds: [accountId] });
     return { ...key, client: new OpenAI({ apiKey: key.key, baseURL: `${relay.url}/openai/v1`, maxRetries: 0 }) };
@@ -73,7 +70,7 @@ describe('OpenAI OAuth (ChatGPT) accounts', () => {
     expect(oauth.requests[0]?.body).toMatchObject({ client_id: 'app_EMoamEEZ73f0CkXaXp7hrann', redirect_uri: 'http://localhost:1455/auth/callback' });
     expect(oauth.requests[0]?.body.code_verifier).toMatch(/^[A-Za-z0-9_-]{43,128}$/);
 
-    const creds = await stored(made.body.id);
+    const creds = await storedCredentials(relay, made.body.id);
     expect(creds.accessToken).toMatch(/^chatgpt-access-/);
     expect(creds.refreshToken).toMatch(/^chatgpt-refresh-/);
     expect(creds.idToken).toBeDefined();
@@ -93,10 +90,7 @@ describe('OpenAI OAuth (ChatGPT) accounts', () => {
     expect(call?.body).not.toHaveProperty('max_output_tokens');
     expect(call?.body?.input).toEqual([{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hi' }] }]);
     expect(call?.headers).toMatchObject({ authorization: `Bearer ${creds.accessToken}`, 'chatgpt-account-id': CHATGPT_ACCOUNT_ID, originator: 'codex_cli_rs' });
-    const report = await waitFor(async () => {
-      const r = await relay.admin.keyUsage(key.id);
-      return r.total.requests === 1 && r;
-    });
+    const report = await untilBooked(() => relay.admin.keyUsage(key.id), 1);
     expect(booked(report.total)).toEqual(openaiBooking(SOL, USAGE));
   });
 
@@ -112,7 +106,7 @@ describe('OpenAI OAuth (ChatGPT) accounts', () => {
     const fresh = oauth.latestAccessToken(tokens.refreshToken);
     expect(fresh).not.toBe(tokens.accessToken);
     expect(fake.requests.at(-1)?.headers.authorization).toBe(`Bearer ${fresh}`);
-    const creds = await stored(id);
+    const creds = await storedCredentials(relay, id);
     expect(creds).toMatchObject({ accessToken: fresh, refreshToken: oauth.liveRefreshToken(tokens.refreshToken) });
     expect(creds.refreshToken).not.toBe(tokens.refreshToken);
     expect(Number(creds.expiresAt)).toBeGreaterThan(Date.now() + 30 * 60_000);

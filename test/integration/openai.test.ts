@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI, type FakeOpenAIUsage } from '../fakes/openai.js';
 import { openaiBooking } from '../support/openai.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
-import { booked, NOTHING } from '../support/usage-math.js';
+import { booked, NOTHING, untilBooked } from '../support/usage-math.js';
 import { waitFor } from '../support/wait.js';
 
 /**
@@ -236,10 +236,7 @@ describe('OpenAI API-key accounts', () => {
     const stream = await key.client.chat.completions.create({ model: 'team-default', messages: HI, stream: true });
     for await (const _ of stream);
     expect(fake.requests[0]?.body).toMatchObject({ model: SOL });
-    const report = await waitFor(async () => {
-      const r = await relay.admin.keyUsage(key.id);
-      return r.total.requests === 1 && r;
-    });
+    const report = await untilBooked(() => relay.admin.keyUsage(key.id), 1);
     expect(report.models.map((m) => m.model)).toEqual([SOL]);
     expect(booked(report.total)).toEqual(openaiBooking(SOL, USAGE));
   });

@@ -1,8 +1,8 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/util/clock.js';
 import { startFakeAnthropic, type FakeAnthropic, type Step } from '../fakes/anthropic.js';
+import { listen } from '../fakes/server-kit.js';
 import { addAccount, ask, health, iso, OPUS, patch, resetAccount, servedKeys, SONNET, type PoolAccount } from '../support/pool.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 
@@ -148,8 +148,7 @@ describe('failover before the first byte', () => {
         setTimeout(() => res.socket?.destroy(), 20);
       });
     });
-    await new Promise<void>((r) => broken.listen(0, '127.0.0.1', r));
-    await patch(relay.admin, `/admin/accounts/${first.id}`, { baseUrl: `http://127.0.0.1:${(broken.address() as AddressInfo).port}` });
+    await patch(relay.admin, `/admin/accounts/${first.id}`, { baseUrl: `http://127.0.0.1:${await listen(broken)}` });
     try {
       const now = T();
       const res = await ask(relay.url, key.key, { stream: true });

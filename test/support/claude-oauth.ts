@@ -1,6 +1,5 @@
 import type { FakeOAuthServer, IssuedTokens } from '../fakes/oauth-server.js';
-import type { AccountId } from '../../src/ids.js';
-import type { AdminClient, TestRelay } from './relay.js';
+import type { AdminClient } from './relay.js';
 
 /** Relay settings pointing Claude's OAuth at a fake authorization server. */
 export function claudeOAuthEnv(oauth: FakeOAuthServer): Record<string, string> {
@@ -42,11 +41,4 @@ export async function importOAuthAccount(
   });
   if (res.status !== 201) throw new Error(`import: ${res.status} ${JSON.stringify(res.body)}`);
   return { id: res.body.id, tokens };
-}
-
-/** The account's credentials as stored (decrypted), read from Redis, not from a cache. */
-export async function storedCredentials(relay: TestRelay, id: string): Promise<Readonly<Record<string, string>>> {
-  const account = await relay.instance.deps.accounts.get(id as AccountId);
-  if (!account) throw new Error(`account ${id} not found`);
-  return account.credentials;
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FakeAnthropic } from '../fakes/anthropic.js';
 import type { AdminClient } from './relay.js';
 import { readReply } from './reply.js';
+import { waitFor } from './wait.js';
 
 /**
  * Helpers for the account-pool and key-limit tests: accounts on one fake upstream told apart by
@@ -122,15 +123,9 @@ export async function patch(admin: AdminClient, path: string, body: Record<strin
   return res.body;
 }
 
-/** Polls `probe` until it returns something other than undefined/false; throws after the deadline. */
-export async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** Polls `probe` every 20 ms until it returns something other than undefined/false; throws after the deadline (`waitFor`, description first). */
+export function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 5_000): Promise<T> {
+  return waitFor(probe, { what, timeoutMs, intervalMs: 20 });
 }
 
 /** Runs `n` tasks with at most `width` at once; results in task order. */

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listen, trackSockets } from '../fakes/server-kit.js';
 
 /**
  * Forward proxies for tests of per-account proxies: an HTTP proxy (CONNECT tunnels, as undici's
@@ -41,8 +41,7 @@ export interface ProxyAuth {
 
 const hostPort = (target: string) => (/^[a-z]+:\/\//.test(target) ? new URL(target).host : target);
 
-function proxyHandle(scheme: string, auth: ProxyAuth, server: net.Server, connections: ProxyConnection[], sockets: Set<net.Socket>): TestProxy {
-  const port = (server.address() as AddressInfo).port;
+function proxyHandle(scheme: string, auth: ProxyAuth, server: net.Server, port: number, connections: ProxyConnection[], sockets: Set<net.Socket>): TestProxy {
   const url = (password: string) => `${scheme}://${encodeURIComponent(auth.username)}:${encodeURIComponent(password)}@127.0.0.1:${port}`;
   return {
     url: url(auth.password),
@@ -51,19 +50,8 @@ function proxyHandle(scheme: string, auth: ProxyAuth, server: net.Server, connec
     accepted: (target) => connections.filter((c) => c.accepted && (target === undefined || c.target === hostPort(target))).length,
     rejected: () => connections.filter((c) => !c.accepted).length,
     withPassword: url,
-    async close() {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => closeServer(server, sockets),
   };
-}
-
-function track(sockets: Set<net.Socket>, ...list: net.Socket[]) {
-  for (const s of list) {
-    sockets.add(s);
-    s.on('error', () => {});
-    s.on('close', () => sockets.delete(s));
-  }
 }
 
 /** Joins two sockets both ways; either side closing closes the other. */
@@ -84,7 +72,7 @@ export async function startHttpProxy(auth: ProxyAuth): Promise<TestProxy> {
     res.writeHead(405, { 'content-type': 'text/plain' });
     res.end('CONNECT only');
   });
-  server.on('connection', (s: net.Socket) => track(sockets, s));
+  server.on('connection', (s: net.Socket) => trackSockets(sockets, s));
   server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
     const target = req.url ?? '';
     const given = req.headers['proxy-authorization'];
@@ -101,11 +89,10 @@ export async function startHttpProxy(auth: ProxyAuth): Promise<TestProxy> {
       if (head.length) upstream.write(head);
       splice(client, upstream);
     });
-    track(sockets, upstream);
+    trackSockets(sockets, upstream);
     upstream.on('error', () => client.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n'));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return proxyHandle('http', auth, server, connections, sockets);
+  return proxyHandle('http', auth, server, await listen(server), connections, sockets);
 }
 
 /** Reads exact byte counts from a socket during a handshake; `release` hands the rest over. */
@@ -187,14 +174,13 @@ export async function startSocks5Proxy(auth: ProxyAuth): Promise<TestProxy> {
       if (rest.length) upstream.write(rest);
       splice(client, upstream);
     });
-    track(sockets, upstream);
+    trackSockets(sockets, upstream);
     upstream.on('error', () => client.end(REPLY(0x05)));
   };
 
   const server = net.createServer((client) => {
-    track(sockets, client);
+    trackSockets(sockets, client);
     serve(client).catch(() => client.destroy());
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return proxyHandle('socks5', auth, server, connections, sockets);
+  return proxyHandle('socks5', auth, server, await listen(server), connections, sockets);
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/config/index.js';
+import type { AccountId } from '../../src/ids.js';
 import { ensureAdmin } from '../../src/primary/bootstrap.js';
 import { startInstance, type RelayInstance } from '../../src/server/instance.js';
 import type { UsageReport } from '../../src/usage/queries.js';
@@ -119,4 +120,11 @@ export async function startTestRelay(opts: { prefix?: string; env?: Record<strin
       await instance.drain(5_000);
     },
   };
+}
+
+/** The account's credentials as stored (decrypted), read from Redis, not from a cache. */
+export async function storedCredentials(relay: TestRelay, id: string): Promise<Readonly<Record<string, string>>> {
+  const account = await relay.instance.deps.accounts.get(id as AccountId);
+  if (!account) throw new Error(`account ${id} not found`);
+  return account.credentials;
 }

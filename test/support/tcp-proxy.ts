@@ -1,5 +1,5 @@
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listen, trackSockets } from '../fakes/server-kit.js';
 
 /** One connection through the proxy: bytes each way, and which side closed it first. */
 export interface ProxiedConnection {
@@ -31,11 +31,7 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     const conn: ProxiedConnection = { bytesUp: 0, bytesDown: 0, closedAt: null, closedBy: null };
     connections.push(conn);
     const upstream = net.connect(Number(port), hostname);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('error', () => {});
-      s.on('close', () => sockets.delete(s));
-    }
+    trackSockets(sockets, client, upstream);
     const closed = (by: 'client' | 'target', other: net.Socket) => () => {
       if (conn.closedAt === null) {
         conn.closedAt = Date.now();
@@ -50,13 +46,9 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     client.pipe(upstream);
     upstream.pipe(client);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `http://127.0.0.1:${await listen(server)}`,
     connections,
-    async close() {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => closeServer(server, sockets),
   };
 }
