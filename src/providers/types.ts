@@ -4,22 +4,8 @@ import type { Account, AccountService, Platform } from '../accounts/service.js';
 import type { Config } from '../config/index.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
-import type { Upstream, UpstreamResponse } from '../relay/dispatch.js';
+import type { Upstream, UpstreamRequest, UpstreamResponse } from '../upstream/types.js';
 import type { Operation, WireFormat } from '../wire/index.js';
-
-export type { UsageTap } from '../wire/index.js';
-
-/** A request ready to go upstream. */
-export interface UpstreamRequest {
-  url: string;
-  method: 'GET' | 'POST';
-  headers: Record<string, string>;
-  body?: Buffer | string;
-  /** The account's proxy (`http://`, `https://` or `socks5://`, credentials included), if any. */
-  proxy?: string;
-  /** The credential this request carries (OAuth access token), to tell a stale one after a 401. */
-  authToken?: string;
-}
 
 /** What the relay pipeline hands a provider to build the upstream call. */
 export interface UpstreamCall {

@@ -1,10 +1,12 @@
 import { CredentialsRejected } from '../accounts/oauth/tokens.js';
 import { RelayError } from '../errors/catalogue.js';
-import type { UpstreamCall, UpstreamRequest } from '../providers/types.js';
+import type { UpstreamCall } from '../providers/types.js';
+import type { UpstreamRequest } from '../upstream/types.js';
 import { BreakerFailure } from '../scheduler/breakers.js';
 import type { Pick } from '../scheduler/index.js';
 import { bridgeFor, type BridgeContext } from '../translate/index.js';
-import { isAbort, type UpstreamResponse } from './dispatch.js';
+import { isAbort } from '../upstream/client.js';
+import type { UpstreamResponse } from '../upstream/types.js';
 import { reportOutcome, type AttemptOutcome } from './outcomes.js';
 import { bufferBack, responseHeaders, StreamFailedBeforeFirstByte, streamBack, upstreamErrorOf, type Call } from './respond.js';
 

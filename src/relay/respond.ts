@@ -7,7 +7,8 @@ import type { Bridge, BridgeContext, StreamTranslator } from '../translate/index
 import { ZERO_USAGE, type TokenUsage } from '../usage/pricing.js';
 import type { UsageEvent } from '../usage/recorder.js';
 import { usageReader, type FoundUsage, type WireFormat } from '../wire/index.js';
-import { isAbort, type UpstreamResponse } from './dispatch.js';
+import { isAbort } from '../upstream/client.js';
+import type { UpstreamResponse } from '../upstream/types.js';
 import type { ParsedRequest, RelayDeps, Surface } from './types.js';
 
 /** One request on its way through, once it has an account: what booking and writing need. */

@@ -13,7 +13,7 @@ import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { Operation, WireFormat } from '../wire/index.js';
-import type { Upstream } from './dispatch.js';
+import type { Upstream } from '../upstream/types.js';
 
 /** Everything the pipeline uses, passed in explicitly. */
 export interface RelayDeps {

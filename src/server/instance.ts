@@ -16,7 +16,7 @@ import type { Config } from '../config/index.js';
 import { requestIdFactory } from '../ids.js';
 import { createApiKeyService } from '../keys/service.js';
 import { createProviderRegistry } from '../providers/registry.js';
-import { createUpstream } from '../relay/dispatch.js';
+import { createUpstream } from '../upstream/client.js';
 import type { RelayDeps } from '../relay/types.js';
 import { createScheduler } from '../scheduler/index.js';
 import { openStore, pingLatency, type Store } from '../store/index.js';

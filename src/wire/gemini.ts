@@ -1,6 +1,6 @@
 import type { TokenUsage } from '../usage/pricing.js';
 import { SseParser } from '../util/sse.js';
-import type { FoundUsage, UsageReader, UsageTap } from './index.js';
+import type { FoundUsage, UsageReader, UsageTap } from './types.js';
 
 /**
  * Google's generateContent wire format, native (`gemini`) and wrapped by Code Assist

@@ -1,6 +1,6 @@
 import type { TokenUsage } from '../usage/pricing.js';
 import { SseParser } from '../util/sse.js';
-import type { FoundUsage, UsageReader, UsageTap } from './index.js';
+import type { FoundUsage, UsageReader, UsageTap } from './types.js';
 
 /**
  * Usage of OpenAI's three wire formats, read from the upstream's own fields:

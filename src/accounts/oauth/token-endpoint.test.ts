@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Upstream, UpstreamResponse } from '../../relay/dispatch.js';
-import type { UpstreamRequest } from '../../providers/types.js';
+import type { Upstream, UpstreamResponse } from '../../upstream/types.js';
+import type { UpstreamRequest } from '../../upstream/types.js';
 import { manualClock } from '../../util/clock.js';
 import { tokenEndpoint, type TokenEndpointSpec } from './token-endpoint.js';
 import { CredentialsRejected } from './tokens.js';

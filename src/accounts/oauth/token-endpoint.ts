@@ -1,4 +1,4 @@
-import type { Upstream } from '../../relay/dispatch.js';
+import type { Upstream } from '../../upstream/types.js';
 import type { Clock } from '../../util/clock.js';
 import { CredentialsRejected, type TokenSet } from './tokens.js';
 

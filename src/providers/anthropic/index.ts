@@ -1,4 +1,5 @@
-import type { AccountTypeSpec, Provider, ProviderDeps, UpstreamCall, UpstreamErrorClass, UpstreamRequest } from '../types.js';
+import type { AccountTypeSpec, Provider, ProviderDeps, UpstreamCall, UpstreamErrorClass } from '../types.js';
+import type { UpstreamRequest } from '../../upstream/types.js';
 import { createClaudeAuth } from './auth.js';
 import { forwardClientHeaders, forwardResponseHeader } from './headers.js';
 import { createClaudeOAuth } from './oauth.js';

@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { CredentialsRejected } from '../../accounts/oauth/tokens.js';
 import type { Account } from '../../accounts/service.js';
 import { loadConfig } from '../../config/index.js';
-import type { Upstream, UpstreamResponse } from '../../relay/dispatch.js';
+import type { Upstream, UpstreamResponse } from '../../upstream/types.js';
 import { manualClock } from '../../util/clock.js';
 import { silentLogger } from '../../util/log.js';
-import type { ProviderDeps, UpstreamRequest } from '../types.js';
+import type { ProviderDeps } from '../types.js';
+import type { UpstreamRequest } from '../../upstream/types.js';
 import { createClaudeOAuth } from './oauth.js';
 
 const TOKEN_URL = 'https://auth.example/v1/oauth/token';

@@ -3,7 +3,8 @@ import type { Operation, WireFormat } from '../../wire/index.js';
 import { classifyError } from '../openai/index.js';
 import { forwardClientHeaders, forwardResponseHeader } from '../openai/headers.js';
 import { openaiResetTime } from '../openai/ratelimit.js';
-import type { AccountTypeSpec, Provider, ProviderDeps, UpstreamCall, UpstreamRequest } from '../types.js';
+import type { AccountTypeSpec, Provider, ProviderDeps, UpstreamCall } from '../types.js';
+import type { UpstreamRequest } from '../../upstream/types.js';
 import { azureUrl } from './urls.js';
 
 export const DEFAULT_AZURE_API_VERSION = '2025-04-01-preview';

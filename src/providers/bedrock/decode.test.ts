@@ -2,7 +2,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { describe, expect, it } from 'vitest';
-import type { UpstreamResponse } from '../../relay/dispatch.js';
+import type { UpstreamResponse } from '../../upstream/types.js';
 import type { UpstreamCall } from '../types.js';
 import { decodeBedrock } from './decode.js';
 

@@ -1,5 +1,5 @@
 import { pipeline, Transform } from 'node:stream';
-import type { UpstreamResponse } from '../../relay/dispatch.js';
+import type { UpstreamResponse } from '../../upstream/types.js';
 import type { UpstreamCall } from '../types.js';
 import { anthropicError, errorMessage, errorName, httpError } from './errors.js';
 import { BedrockStreamDecoder } from './event-stream-to-sse.js';

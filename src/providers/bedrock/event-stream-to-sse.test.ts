@@ -1,7 +1,7 @@
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { describe, expect, it } from 'vitest';
-import { AnthropicStreamTap } from '../anthropic/usage.js';
+import { AnthropicStreamTap } from '../../wire/anthropic.js';
 import { BedrockStreamDecoder } from './event-stream-to-sse.js';
 
 // ---- the wire format, built with the AWS codec exactly as Bedrock sends it -------------------

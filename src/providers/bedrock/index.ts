@@ -1,6 +1,7 @@
 import type { Account } from '../../accounts/service.js';
 import { parseRetryAfter } from '../anthropic/ratelimit.js';
-import type { AccountField, AccountTypeSpec, Provider, ProviderDeps, UpstreamCall, UpstreamRequest } from '../types.js';
+import type { AccountField, AccountTypeSpec, Provider, ProviderDeps, UpstreamCall } from '../types.js';
+import type { UpstreamRequest } from '../../upstream/types.js';
 import { decodeBedrock } from './decode.js';
 import { classifyBedrockError } from './errors.js';
 import { bedrockBetas, countTokensBody, invokeBody } from './anthropic-to-invoke.js';

@@ -1,5 +1,6 @@
 import type { Account } from '../../accounts/service.js';
-import type { AccountTypeSpec, Provider, ProviderDeps, UpstreamCall, UpstreamErrorClass, UpstreamRequest } from '../types.js';
+import type { AccountTypeSpec, Provider, ProviderDeps, UpstreamCall, UpstreamErrorClass } from '../types.js';
+import type { UpstreamRequest } from '../../upstream/types.js';
 import { baseUrlOf, CODE_ASSIST_API, codeAssistUrl, GEMINI_API, nativeUrl } from './endpoints.js';
 import { forwardClientHeaders, forwardResponseHeader } from './headers.js';
 import { createGoogleOAuth } from './oauth.js';

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { RelayError } from '../../errors/catalogue.js';
-import type { UpstreamResponse } from '../../relay/dispatch.js';
+import type { UpstreamResponse } from '../../upstream/types.js';
 import { SseParser } from '../../util/sse.js';
 import { chatgptClaims } from './claims.js';
 

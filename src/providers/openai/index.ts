@@ -1,7 +1,8 @@
 import type { Account } from '../../accounts/service.js';
-import type { UpstreamResponse } from '../../relay/dispatch.js';
+import type { UpstreamResponse } from '../../upstream/types.js';
 import type { Operation, WireFormat } from '../../wire/index.js';
-import type { AccountTypeSpec, Provider, ProviderDeps, UpstreamCall, UpstreamErrorClass, UpstreamRequest } from '../types.js';
+import type { AccountTypeSpec, Provider, ProviderDeps, UpstreamCall, UpstreamErrorClass } from '../types.js';
+import type { UpstreamRequest } from '../../upstream/types.js';
 import { chatgptAccountId, chatgptBody, chatgptHeaders, collectResponse } from './chatgpt.js';
 import { forwardClientHeaders, forwardResponseHeader } from './headers.js';
 import { createOpenAIOAuth } from './oauth.js';

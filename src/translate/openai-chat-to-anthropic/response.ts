@@ -1,4 +1,4 @@
-import { AnthropicUsageAccumulator, type AnthropicUsage } from '../../providers/anthropic/usage.js';
+import { AnthropicUsageAccumulator, type AnthropicUsage } from '../../wire/anthropic.js';
 import type { TokenUsage } from '../../usage/pricing.js';
 import type { BridgeContext } from '../index.js';
 import { chatCompletion, type ChatToolCall, type ChatUsage, type FinishReason } from '../openai-chat/response.js';

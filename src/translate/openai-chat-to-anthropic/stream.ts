@@ -1,4 +1,4 @@
-import { AnthropicUsageAccumulator, type AnthropicUsage } from '../../providers/anthropic/usage.js';
+import { AnthropicUsageAccumulator, type AnthropicUsage } from '../../wire/anthropic.js';
 import { SseParser } from '../../util/sse.js';
 import type { BridgeContext, StreamTranslator } from '../index.js';
 import { wantsUsage } from '../openai-chat/request.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ZERO_USAGE, type TokenUsage } from '../../usage/pricing.js';
-import { AnthropicStreamTap, AnthropicUsageAccumulator, usageFromMessage, type AnthropicUsage } from './usage.js';
+import { ZERO_USAGE, type TokenUsage } from '../usage/pricing.js';
+import { AnthropicStreamTap, AnthropicUsageAccumulator, usageFromMessage, type AnthropicUsage } from './anthropic.js';
 
 const ZERO: TokenUsage = { ...ZERO_USAGE };
 

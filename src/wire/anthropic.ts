@@ -1,6 +1,11 @@
-import type { TokenUsage } from '../../usage/pricing.js';
-import { SseParser } from '../../util/sse.js';
-import type { UsageTap } from '../types.js';
+import type { TokenUsage } from '../usage/pricing.js';
+import { SseParser } from '../util/sse.js';
+import type { FoundUsage, UsageReader, UsageTap } from './types.js';
+
+/**
+ * Usage of the Anthropic Messages format (the Claude API, Bedrock once decoded, and the Claude
+ * bridge): the JSON `usage`, or `message_start` then `message_delta` in a stream.
+ */
 
 /** Anthropic's `usage` object as it appears in responses, `message_start` and `message_delta`. */
 export interface AnthropicUsage {
@@ -68,7 +73,7 @@ export class AnthropicUsageAccumulator {
   }
 }
 
-export function usageFromMessage(body: unknown): { usage: TokenUsage; model: string | undefined; sawUsage: boolean } {
+export function usageFromMessage(body: unknown): FoundUsage {
   const acc = new AnthropicUsageAccumulator();
   const msg = body as { usage?: AnthropicUsage; model?: unknown } | null;
   acc.add(msg?.usage);
@@ -126,3 +131,12 @@ export class AnthropicStreamTap implements UsageTap {
     }
   }
 }
+
+/** What an Anthropic client is sent when the upstream's stream ended before `message_stop`. */
+const CUT_NOTICE = `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'api_error', message: 'The upstream stream ended before the message was complete.' } })}\n\n`;
+
+export const anthropicReader: UsageReader = {
+  fromJson: usageFromMessage,
+  tap: () => new AnthropicStreamTap(),
+  cutNotice: () => Buffer.from(CUT_NOTICE),
+};

@@ -1,14 +1,6 @@
 import { Agent, buildConnector, errors as undiciErrors, ProxyAgent, request, Socks5ProxyAgent, type Dispatcher } from 'undici';
 import { RelayError } from '../errors/catalogue.js';
-import type { UpstreamRequest } from '../providers/types.js';
-
-export type UpstreamResponse = Dispatcher.ResponseData;
-
-export interface Upstream {
-  /** Sends a request (through the account's proxy, if any); connection problems and timeouts become RelayErrors. */
-  send(req: UpstreamRequest, signal?: AbortSignal): Promise<UpstreamResponse>;
-  close(): Promise<void>;
-}
+import type { Upstream } from './types.js';
 
 /**
  * Keep-alive pools per upstream origin (undici's Agent keeps one pool per origin), and one
