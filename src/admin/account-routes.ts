@@ -1,15 +1,15 @@
 import type { Account } from '../accounts/service.js';
 import type { AccountId } from '../ids.js';
-import type { JsonHandler } from '../server/json-route.js';
 import { accountCreateInput, accountPatchInput, usageDays } from './inputs.js';
 import { forgetAccount } from './references.js';
-import { accountIdParam, created, noContent, notFound, ok, type Route } from './route-kit.js';
-import type { AdminDeps } from './routes.js';
+import { accountIdParam, created, noContent, notFound, ok } from './route-kit.js';
+
 import { asObject } from './validate.js';
 import { accountView, healthView } from './views.js';
+import type { AdminDeps, Authed, Route } from './types.js';
 
 /** Upstream accounts: CRUD, usage, health (routable now? why not, until when?) and reset. */
-export function registerAccountRoutes(route: Route, authed: (h: JsonHandler) => JsonHandler, deps: AdminDeps): void {
+export function registerAccountRoutes(route: Route, authed: Authed, deps: AdminDeps): void {
   const load = async (id: AccountId): Promise<Account> => {
     const account = await deps.accounts.get(id);
     if (!account) throw notFound();

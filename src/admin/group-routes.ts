@@ -1,13 +1,13 @@
-import type { JsonHandler } from '../server/json-route.js';
 import { groupCreateInput, groupPatchInput } from './inputs.js';
-import { created, groupIdParam, noContent, notFound, ok, type Route } from './route-kit.js';
-import type { AdminDeps } from './routes.js';
+import { created, groupIdParam, noContent, notFound, ok } from './route-kit.js';
+
 import { checkGroupMembers, forgetGroup } from './references.js';
 import { asObject } from './validate.js';
 import { groupView } from './views.js';
+import type { AdminDeps, Authed, Route } from './types.js';
 
 /** Account groups: named sets of accounts of one platform, bindable to keys, with their own strategy. */
-export function registerGroupRoutes(route: Route, authed: (h: JsonHandler) => JsonHandler, deps: AdminDeps): void {
+export function registerGroupRoutes(route: Route, authed: Authed, deps: AdminDeps): void {
   route('get', '/admin/groups', authed(async () => ok({ items: (await deps.groups.list()).map(groupView) })));
 
   route(

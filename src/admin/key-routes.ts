@@ -1,13 +1,13 @@
-import type { JsonHandler } from '../server/json-route.js';
 import { keyCreateInput, keyPatchInput, usageDays } from './inputs.js';
-import { created, keyIdParam, noContent, notFound, ok, type Route } from './route-kit.js';
-import type { AdminDeps } from './routes.js';
+import { created, keyIdParam, noContent, notFound, ok } from './route-kit.js';
+
 import { checkKeyBindings } from './references.js';
 import { asObject, invalid } from './validate.js';
 import { keyView } from './views.js';
+import type { AdminDeps, Authed, Route } from './types.js';
 
 /** Relay API keys: CRUD, usage, recent records, current use of each limit. */
-export function registerKeyRoutes(route: Route, authed: (h: JsonHandler) => JsonHandler, deps: AdminDeps): void {
+export function registerKeyRoutes(route: Route, authed: Authed, deps: AdminDeps): void {
   route('get', '/admin/api-keys', authed(async () => ok({ items: (await deps.keys.list()).map(keyView) })));
 
   route(

@@ -1,12 +1,12 @@
 import { parsePastedCode, saveOAuthSession, takeOAuthSession } from '../accounts/oauth/flow.js';
 import { credentialsOf } from '../accounts/oauth/tokens.js';
 import { PLATFORMS, type Platform } from '../accounts/service.js';
-import type { JsonContext, JsonHandler } from '../server/json-route.js';
 import { accountCreateInput } from './inputs.js';
-import { created, notFound, ok, type Route } from './route-kit.js';
-import type { AdminDeps } from './routes.js';
+import { created, notFound, ok } from './route-kit.js';
+
 import { asObject, invalid, reqString } from './validate.js';
 import { accountView } from './views.js';
+import type { AdminDeps, AdminRequest, Authed, Route } from './types.js';
 
 /**
  * OAuth accounts through the authorization-code flow with PKCE:
@@ -14,8 +14,8 @@ import { accountView } from './views.js';
  *   POST /admin/oauth/:platform/exchange {sessionId, code, name?, …account settings} → 201 account
  * `code` is what the provider's page shows (`code#state`), or the whole callback URL.
  */
-export function registerOAuthRoutes(route: Route, authed: (h: JsonHandler) => JsonHandler, deps: AdminDeps): void {
-  const flowOf = (ctx: JsonContext) => {
+export function registerOAuthRoutes(route: Route, authed: Authed, deps: AdminDeps): void {
+  const flowOf = (ctx: AdminRequest) => {
     const platform = ctx.params[0] ?? '';
     const flow = PLATFORMS.includes(platform as Platform) ? deps.providers.get(platform as Platform)?.oauth : undefined;
     if (!flow) throw notFound();

@@ -1,41 +1,16 @@
-import type { GroupService } from '../accounts/groups.js';
-import type { HealthService } from '../accounts/health.js';
-import type { AccountService } from '../accounts/service.js';
 import { RelayError } from '../errors/catalogue.js';
-import type { ApiKeyService } from '../keys/service.js';
-import type { LimitService } from '../limits/index.js';
-import type { ProviderRegistry } from '../providers/registry.js';
-import type { Scheduler } from '../scheduler/index.js';
-import type { Store } from '../store/index.js';
-import type { Clock } from '../util/clock.js';
-import type { JsonContext } from '../server/json-route.js';
-import type { UsageQueries } from '../usage/queries.js';
 import { registerAccountRoutes } from './account-routes.js';
-import type { AdminAuth } from './auth.js';
 import { registerGroupRoutes } from './group-routes.js';
 import { newPasswordInput } from './inputs.js';
 import { registerKeyRoutes } from './key-routes.js';
 import { registerOAuthRoutes } from './oauth-routes.js';
-import { bearer, noContent, ok, requireAdmin, type Route } from './route-kit.js';
+import { bearer, noContent, ok, requireAdmin } from './route-kit.js';
+import type { AdminDeps, Route } from './types.js';
 import { asObject, onlyFields, optString, reqString } from './validate.js';
 
-export interface AdminDeps {
-  auth: AdminAuth;
-  keys: ApiKeyService;
-  accounts: AccountService;
-  groups: GroupService;
-  health: HealthService;
-  limits: LimitService;
-  scheduler: Scheduler;
-  usage: UsageQueries;
-  providers: ProviderRegistry;
-  store: Store;
-  clock: Clock;
-  /** Client address for login throttling (honours TRUST_PROXY). */
-  clientAddress(ctx: JsonContext): string;
-}
-
 /** The admin REST API. Every route but login needs `Authorization: Bearer <token>`. */
+export type { AdminDeps } from './types.js';
+
 export function registerAdminRoutes(route: Route, deps: AdminDeps): void {
   const authed = requireAdmin(deps.auth);
 
@@ -43,7 +18,7 @@ export function registerAdminRoutes(route: Route, deps: AdminDeps): void {
     const body = asObject(ctx.body);
     const username = reqString(body, 'username', { max: 100 });
     const password = reqString(body, 'password', { max: 500 });
-    const result = await deps.auth.login(username, password, deps.clientAddress(ctx));
+    const result = await deps.auth.login(username, password, ctx.clientAddress);
     if (result.ok) return ok({ token: result.token, expiresAt: new Date(result.expiresAt).toISOString() });
     if (result.reason === 'throttled') {
       throw new RelayError('admin_login_throttled', { headers: { 'retry-after': String(result.retryAfterSeconds) } });

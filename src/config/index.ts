@@ -9,10 +9,12 @@ import {
   parseHostList,
   parseInteger,
   parseSize,
+  parseSubnets,
   parseTimezone,
+  type Subnet,
 } from './parse.js';
 
-export { ConfigError } from './parse.js';
+export { ConfigError, type Subnet } from './parse.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -43,6 +45,8 @@ export interface Config {
   readonly usageRecordsKept: number;
   readonly adminSessionTtlMs: number;
   readonly trustProxy: boolean;
+  /** Proxies whose X-Forwarded-For entries are believed (with trustProxy). */
+  readonly trustedProxies: readonly Subnet[];
   readonly cacheTtlMs: number;
   readonly schedulerStrategy: Strategy;
   readonly stickyTtlMs: number;
@@ -119,7 +123,8 @@ export const SETTINGS = {
   STATS_TIMEZONE: { default: 'UTC', doc: 'IANA time zone of the hourly/daily/monthly usage buckets.' },
   USAGE_RECORDS_KEPT: { default: '200', doc: 'Recent usage records kept per key.' },
   ADMIN_SESSION_TTL: { default: '24h', doc: 'Admin login token lifetime.' },
-  TRUST_PROXY: { default: 'false', doc: 'Take the client address from X-Forwarded-For (behind Nginx/Caddy).' },
+  TRUST_PROXY: { default: 'false', doc: 'Behind Nginx/Caddy: take the client address from X-Forwarded-For, as appended by a proxy in TRUSTED_PROXIES.' },
+  TRUSTED_PROXIES: { default: '127.0.0.0/8,::1', doc: 'Addresses or CIDR blocks of the proxies in front (with TRUST_PROXY). The client is the rightmost X-Forwarded-For entry that is not one of them; entries further left are written by the client and ignored.' },
   CACHE_TTL: { default: '60s', doc: 'Safety-net TTL of cached key and account records (changes are pushed by pub/sub).' },
   SCHEDULER_STRATEGY: { default: 'least-recently-used', doc: 'Default strategy within a priority tier: least-recently-used, round-robin, weighted-round-robin, least-connections, fastest. Groups may override it.' },
   STICKY_TTL: { default: '1h', doc: 'How long a conversation stays on its account; a request renews it when less than STICKY_RENEW_BELOW is left.' },
@@ -206,6 +211,7 @@ export function loadConfig(env: Env = process.env): Config {
     usageRecordsKept: parseInteger('USAGE_RECORDS_KEPT', setting('USAGE_RECORDS_KEPT'), 0, 100_000),
     adminSessionTtlMs: parseDuration('ADMIN_SESSION_TTL', setting('ADMIN_SESSION_TTL'), 60_000),
     trustProxy: parseBoolean('TRUST_PROXY', setting('TRUST_PROXY')),
+    trustedProxies: parseSubnets('TRUSTED_PROXIES', setting('TRUSTED_PROXIES')),
     cacheTtlMs: parseDuration('CACHE_TTL', setting('CACHE_TTL'), 1000),
     schedulerStrategy: parseEnum('SCHEDULER_STRATEGY', setting('SCHEDULER_STRATEGY'), STRATEGY_NAMES),
     stickyTtlMs: parseDuration('STICKY_TTL', setting('STICKY_TTL'), 1000),

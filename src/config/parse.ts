@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 /**
  * Parsers for configuration values. Each throws a ConfigError naming the variable, so a bad value
  * stops the boot with a message the operator can act on instead of silently becoming a default.
@@ -81,4 +83,27 @@ export function parseTimezone(name: string, raw: string): string {
     throw new ConfigError(name, `unknown IANA time zone "${raw}"`);
   }
   return raw;
+}
+
+/** An address or a CIDR block (`10.0.0.0/8`, `fd00::/8`, `127.0.0.1`). */
+export interface Subnet {
+  address: string;
+  prefix: number;
+  family: 'ipv4' | 'ipv6';
+}
+
+/** "127.0.0.0/8,::1,10.1.2.3" → subnets; a bare address is a block of one. */
+export function parseSubnets(name: string, raw: string): Subnet[] {
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const [address = '', bits] = entry.split('/');
+      const version = isIP(address);
+      if (version === 0) throw new ConfigError(name, `expected IP addresses or CIDR blocks, got "${entry}"`);
+      const max = version === 4 ? 32 : 128;
+      const prefix = bits === undefined ? max : parseInteger(name, bits, 0, max);
+      return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
+    });
 }

@@ -8,8 +8,8 @@ import { detectClient } from '../limits/clients.js';
 import type { Lease } from '../limits/index.js';
 import type { PickResult } from '../scheduler/index.js';
 import { sessionOf } from '../scheduler/session.js';
-import type { Exchange } from '../server/exchange.js';
 import { attempt, type AttemptResult, type CallBase } from './attempt.js';
+import type { Exchange } from './exchange.js';
 import { book } from './respond.js';
 import type { RelayDeps, Surface } from './types.js';
 
@@ -27,18 +27,22 @@ export const authFailureError = (reason: AuthFailure): RelayError => new RelayEr
  * The relay pipeline, the same for every surface and platform:
  * authenticate → parse → authorize and admit (key limits) → pick an account → send → pass the
  * answer back → book usage; with failover to the next account on a failure before the first byte.
- * `body` must already be reading (uWS delivers body data only to a handler attached in time).
+ * The key is checked from the headers before the body is used: a refused request's body is
+ * dropped as it arrives, and its connection closes after the answer.
  */
-export async function relay(ex: Exchange, body: Promise<Buffer>, surface: Surface, deps: RelayDeps): Promise<void> {
+export async function relay(ex: Exchange, surface: Surface, deps: RelayDeps): Promise<void> {
   const requestId = deps.nextRequestId();
   const startedAt = deps.clock.now();
   let keyLease: Lease | null = null;
   try {
     const query = new URLSearchParams(ex.incoming.query);
     const auth = await deps.keys.authenticate(surface.credential(ex.incoming.headers, query));
-    if (!auth.ok) throw authFailureError(auth.reason);
+    if (!auth.ok) {
+      ex.dropBody();
+      throw authFailureError(auth.reason);
+    }
     const key = auth.key;
-    const bytes = await body;
+    const bytes = await ex.body();
     const parsed = surface.parse(bytes, { path: ex.incoming.path, params: ex.incoming.params, query });
     const platforms = deps.limits.authorize(key, { platforms: surface.platforms, model: parsed.model, client: detectClient(ex.incoming.headers, parsed.json) });
     keyLease = await deps.limits.admit(key, { model: parsed.model, requestId, gone: () => ex.aborted });

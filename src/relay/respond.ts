@@ -2,13 +2,13 @@ import type { Account } from '../accounts/service.js';
 import { RelayError } from '../errors/catalogue.js';
 import type { ApiKeyRecord } from '../keys/service.js';
 import type { Provider } from '../providers/types.js';
-import type { Exchange } from '../server/exchange.js';
 import type { Bridge, BridgeContext, StreamTranslator } from '../translate/index.js';
 import { ZERO_USAGE, type TokenUsage } from '../usage/pricing.js';
 import type { UsageEvent } from '../usage/recorder.js';
 import { usageReader, type FoundUsage, type WireFormat } from '../wire/index.js';
 import { isAbort } from '../upstream/client.js';
 import type { UpstreamResponse } from '../upstream/types.js';
+import type { Exchange } from './exchange.js';
 import type { ParsedRequest, RelayDeps, Surface } from './types.js';
 
 /** One request on its way through, once it has an account: what booking and writing need. */

@@ -1,30 +1,10 @@
-import type { ApiShape } from '../errors/render.js';
 import { keyFromHeaders } from '../keys/service.js';
 import { anthropicCountTokens, anthropicMessages } from './surfaces/anthropic.js';
 import { GEMINI_INFO_ROUTES, GEMINI_RELAY_ROUTES } from './surfaces/gemini-routes.js';
 import { azureChat, azureEmbeddings, azureResponses, azureV1Chat, azureV1Embeddings } from './surfaces/azure.js';
 import { openaiChat, openaiEmbeddings, openaiModelList, openaiResponses } from './surfaces/openai.js';
 import { openaiClaudeChat, openaiGeminiChat } from './surfaces/openai-bridges.js';
-import type { RelayDeps, RouteInfo, Surface } from './types.js';
-
-/**
- * Every client-facing relay route. A POST route names its surface, or picks one from the path
- * (Gemini puts the operation in it: `models/{model}:streamGenerateContent`). A GET route answers
- * from the relay itself (model lists), after checking the relay key.
- */
-export interface RelayRoute {
-  pattern: string;
-  surface: Surface | ((path: string) => Surface | undefined);
-}
-
-export interface InfoRoute {
-  pattern: string;
-  /** GET by default; POST for calls a client makes that the relay answers itself (Code Assist's set-up). */
-  method?: 'get' | 'post';
-  shape: ApiShape;
-  credential: Surface['credential'];
-  answer(deps: RelayDeps, route: RouteInfo): unknown;
-}
+import type { InfoRoute, RelayDeps, RelayRoute } from './types.js';
 
 /** Claude Code and the SDK use `/api`; Cherry Studio and others use `/claude`. */
 const ANTHROPIC_PREFIXES = ['/api', '/claude'];

@@ -84,3 +84,22 @@ export interface Surface {
   credential(headers: Readonly<Record<string, string>>, query: URLSearchParams): string | undefined;
   parse(body: Buffer, route: RouteInfo): ParsedRequest;
 }
+
+/**
+ * Every client-facing relay route. A POST route names its surface, or picks one from the path
+ * (Gemini puts the operation in it: `models/{model}:streamGenerateContent`). A GET route answers
+ * from the relay itself (model lists), after checking the relay key.
+ */
+export interface RelayRoute {
+  pattern: string;
+  surface: Surface | ((path: string) => Surface | undefined);
+}
+
+export interface InfoRoute {
+  pattern: string;
+  /** GET by default; POST for calls a client makes that the relay answers itself (Code Assist's set-up). */
+  method?: 'get' | 'post';
+  shape: ApiShape;
+  credential: Surface['credential'];
+  answer(deps: RelayDeps, route: RouteInfo): unknown;
+}

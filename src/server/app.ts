@@ -1,23 +1,31 @@
 import uWS from 'uWebSockets.js';
-import { registerAdminRoutes, type AdminDeps } from '../admin/routes.js';
+import { registerAdminRoutes } from '../admin/routes.js';
+import type { AdminDeps } from '../admin/types.js';
 import { RelayError } from '../errors/catalogue.js';
 import type { ApiShape } from '../errors/render.js';
 import { authFailureError, relay, respondError } from '../relay/pipeline.js';
-import { INFO_ROUTES, RELAY_ROUTES, type InfoRoute, type RelayRoute } from '../relay/routes.js';
-import type { RelayDeps } from '../relay/types.js';
-import { Exchange, paramCount } from './exchange.js';
+import { INFO_ROUTES, RELAY_ROUTES } from '../relay/routes.js';
+import type { InfoRoute, RelayDeps, RelayRoute } from '../relay/types.js';
+import type { ClientAddressOf } from './client-address.js';
+import { paramCount, UwsExchange, type BodyMeter } from './exchange.js';
 import { jsonRoutes, type JsonReply } from './json-route.js';
+
+/** Admin payloads are small: an unauthenticated caller cannot make the server hold more than this. */
+const ADMIN_BODY_LIMIT = 1024 * 1024;
 
 export interface ServerDeps {
   relay: RelayDeps;
   admin: AdminDeps;
   health(): Promise<JsonReply>;
+  clientAddressOf: ClientAddressOf;
 }
 
 /** The uWS app with every route, plus the in-flight bookkeeping a graceful drain needs. */
 export interface RelayApp {
   readonly app: uWS.TemplatedApp;
   readonly inFlight: number;
+  /** Bytes of request bodies still arriving (a refused request's body is not held). */
+  readonly bodyBytesHeld: number;
   /** From now on, responses close their connections (keep-alive clients move to other nodes). */
   startDraining(): void;
   /** Resolves when no request is in flight. */
@@ -35,11 +43,12 @@ function shapeForPath(path: string): ApiShape {
 export function buildApp(deps: ServerDeps): RelayApp {
   const app = uWS.App();
   const { log, bodyLimitBytes } = deps.relay;
+  const meter: BodyMeter = { held: 0 };
   let inFlight = 0;
   let draining = false;
   let idleWaiters: (() => void)[] = [];
 
-  const track = (ex: Exchange, run: () => Promise<void>) => {
+  const track = (ex: UwsExchange, run: () => Promise<void>) => {
     if (draining) ex.closeAfter = true;
     inFlight++;
     run()
@@ -57,24 +66,26 @@ export function buildApp(deps: ServerDeps): RelayApp {
   const relayRoute = (route: RelayRoute) => {
     const params = paramCount(route.pattern);
     app.post(route.pattern, (res, req) => {
-      const ex = new Exchange(res, req, params);
+      const ex = new UwsExchange(res, req, params);
       const surface = typeof route.surface === 'function' ? route.surface(ex.incoming.path) : route.surface;
       if (!surface) return notFound(ex);
-      const body = ex.readBody(bodyLimitBytes);
-      track(ex, () => relay(ex, body, surface, deps.relay));
+      ex.readBody(bodyLimitBytes, meter);
+      track(ex, () => relay(ex, surface, deps.relay));
     });
   };
 
-  const adminJson = jsonRoutes({ app, shape: 'admin', bodyLimitBytes, log, nextRequestId: deps.relay.nextRequestId, track });
+  const json = (shape: ApiShape, limit: number) =>
+    jsonRoutes({ app, shape, bodyLimitBytes: limit, meter, log, nextRequestId: deps.relay.nextRequestId, clientAddressOf: deps.clientAddressOf, track });
+  const adminJson = json('admin', ADMIN_BODY_LIMIT);
   const infoJson = new Map<ApiShape, ReturnType<typeof jsonRoutes>>();
   const infoRoute = (route: InfoRoute) => {
     let register = infoJson.get(route.shape);
     if (!register) {
-      register = jsonRoutes({ app, shape: route.shape, bodyLimitBytes, log, nextRequestId: deps.relay.nextRequestId, track });
+      register = json(route.shape, bodyLimitBytes);
       infoJson.set(route.shape, register);
     }
     register(route.method ?? 'get', route.pattern, async (ctx) => {
-      const auth = await deps.relay.keys.authenticate(route.credential(ctx.ex.incoming.headers, ctx.query));
+      const auth = await deps.relay.keys.authenticate(route.credential(ctx.headers, ctx.query));
       if (!auth.ok) throw authFailureError(auth.reason);
       return { status: 200, body: route.answer(deps.relay, { params: ctx.params, query: ctx.query, path: ctx.ex.incoming.path }) };
     });
@@ -86,17 +97,20 @@ export function buildApp(deps: ServerDeps): RelayApp {
   registerAdminRoutes(adminJson, deps.admin);
   adminJson('get', '/health', () => deps.health());
 
-  const notFound = (ex: Exchange) => {
+  const notFound = (ex: UwsExchange) => {
     const shape = shapeForPath(ex.incoming.path);
     const error = new RelayError(shape === 'admin' ? 'admin_not_found' : 'not_found', { message: `No route for ${ex.incoming.method.toUpperCase()} ${ex.incoming.path}.` });
     respondError(ex, shape, error, deps.relay.nextRequestId(), deps.relay);
   };
-  app.any('/*', (res, req) => notFound(new Exchange(res, req, 0)));
+  app.any('/*', (res, req) => notFound(new UwsExchange(res, req, 0)));
 
   return {
     app,
     get inFlight() {
       return inFlight;
+    },
+    get bodyBytesHeld() {
+      return meter.held;
     },
     startDraining() {
       draining = true;

@@ -1,18 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { RelayError } from '../errors/catalogue.js';
-
-/** The request as read synchronously inside the uWS handler (uWS requests die when it returns). */
-export interface Incoming {
-  method: string;
-  path: string;
-  /** Raw query string, without `?`. */
-  query: string;
-  /** Lower-cased names. */
-  headers: Record<string, string>;
-  /** Route parameters, in pattern order. */
-  params: string[];
-}
+import type { Exchange, Incoming } from '../relay/exchange.js';
 
 const statusLines = new Map<number, string>();
 export function statusLine(status: number): string {
@@ -27,20 +16,27 @@ export function statusLine(status: number): string {
 /** How many `:name` parameters a route pattern has: counted once, when the route is registered. */
 export const paramCount = (pattern: string): number => (pattern.match(/\/:/g) ?? []).length;
 
+/** Bytes of request bodies still arriving, summed over every exchange of one app. */
+export interface BodyMeter {
+  held: number;
+}
+
 /**
  * One request/response over uWS, made safe to use across `await`s: every write is corked, nothing
  * is written after the client went away, and backpressure is a promise.
  */
-export class Exchange {
+export class UwsExchange implements Exchange {
   readonly incoming: Incoming;
   aborted = false;
-  /** Headers, status or body have been written. */
   started = false;
   finished = false;
-  /** Close the connection after this response (set while the node drains). */
+  status: number | undefined;
+  /** Close the connection after this response (set while the node drains, or when a body is refused). */
   closeAfter = false;
   private readonly abortHandlers: (() => void)[] = [];
   private bodyPromise: Promise<Buffer> | undefined;
+  /** Set while a body is arriving: stops holding it (see dropBody). */
+  private stopHolding: (() => void) | undefined;
   private writableWaiter: (() => void) | undefined;
 
   constructor(
@@ -67,6 +63,7 @@ export class Exchange {
     else this.abortHandlers.push(handler);
   }
 
+  /** The socket's peer address (empty once the client is gone). */
   remoteAddress(): string {
     if (this.aborted) return '';
     return Buffer.from(this.res.getRemoteAddressAsText()).toString();
@@ -74,41 +71,67 @@ export class Exchange {
 
   /**
    * Starts reading the body. Must be called inside the uWS handler (before any await), or uWS
-   * drops the data. Rejects with body_too_large past `limit` bytes.
+   * drops the data. The body rejects with body_too_large past `limit` bytes.
    */
-  readBody(limit: number): Promise<Buffer> {
-    if (this.bodyPromise) return this.bodyPromise;
+  readBody(limit: number, meter: BodyMeter): void {
+    if (this.bodyPromise) return;
     const declared = Number(this.incoming.headers['content-length'] ?? NaN);
     if (Number.isFinite(declared) && declared > limit) {
       this.closeAfter = true;
       this.bodyPromise = Promise.reject(new RelayError('body_too_large', { message: `The request body (${declared} bytes) is larger than the limit of ${limit} bytes.` }));
-      // Do not read it at all; the response will close the connection. The pipeline awaits the
-      // body only after authentication: mark the rejection handled now.
+      // Not read at all; the response will close the connection.
       this.bodyPromise.catch(() => {});
       this.res.onData(() => {});
-      return this.bodyPromise;
+      return;
     }
     this.bodyPromise = new Promise<Buffer>((resolve, reject) => {
-      const chunks: Buffer[] = [];
+      let chunks: Buffer[] = [];
       let size = 0;
-      let failed = false;
-      this.onAbort(() => reject(new RelayError('invalid_request', { message: 'client closed the connection' })));
+      let holding = true;
+      const stop = () => {
+        if (!holding) return;
+        holding = false;
+        meter.held -= size;
+        chunks = [];
+        this.stopHolding = undefined;
+      };
+      this.stopHolding = () => {
+        stop();
+        this.closeAfter = true;
+      };
+      this.onAbort(() => {
+        stop();
+        reject(new RelayError('invalid_request', { message: 'client closed the connection' }));
+      });
       this.res.onData((ab, isLast) => {
-        if (failed) return;
+        if (!holding) return;
         size += ab.byteLength;
+        meter.held += ab.byteLength;
         if (size > limit) {
-          failed = true;
+          stop();
           this.closeAfter = true;
           reject(new RelayError('body_too_large', { message: `The request body is larger than the limit of ${limit} bytes.` }));
           return;
         }
         // uWS neuters the ArrayBuffer after this callback: copy.
         chunks.push(Buffer.from(new Uint8Array(ab)));
-        if (isLast) resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+        if (isLast) {
+          const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
+          stop();
+          resolve(body);
+        }
       });
     });
+    // The pipeline awaits the body only after authentication: mark a rejection handled now.
     this.bodyPromise.catch(() => {});
-    return this.bodyPromise;
+  }
+
+  body(): Promise<Buffer> {
+    return this.bodyPromise ?? Promise.resolve(Buffer.alloc(0));
+  }
+
+  dropBody(): void {
+    this.stopHolding?.();
   }
 
   /** A whole response at once. */
@@ -116,6 +139,7 @@ export class Exchange {
     if (this.aborted || this.finished) return;
     this.started = true;
     this.finished = true;
+    this.status = status;
     this.res.cork(() => {
       this.res.writeStatus(statusLine(status));
       for (const [k, v] of Object.entries(headers)) this.res.writeHeader(k, v);
@@ -127,20 +151,16 @@ export class Exchange {
     this.send(status, { 'content-type': 'application/json', ...headers }, JSON.stringify(value));
   }
 
-  /** Status and headers of a streamed (chunked) response. */
   beginStream(status: number, headers: Readonly<Record<string, string>>): void {
     if (this.aborted || this.started) return;
     this.started = true;
+    this.status = status;
     this.res.cork(() => {
       this.res.writeStatus(statusLine(status));
       for (const [k, v] of Object.entries(headers)) this.res.writeHeader(k, v);
     });
   }
 
-  /**
-   * Writes a chunk. Returns nothing when the socket took it, or a promise that settles when the
-   * client has drained (or went away): await it before reading more from upstream.
-   */
   write(chunk: Buffer): Promise<void> | undefined {
     if (this.aborted || this.finished) return undefined;
     let ok = true;
@@ -160,7 +180,6 @@ export class Exchange {
     });
   }
 
-  /** Ends a streamed response. */
   end(): void {
     if (this.aborted || this.finished) return;
     this.finished = true;
@@ -169,7 +188,6 @@ export class Exchange {
     });
   }
 
-  /** Drops the connection (a stream we cannot finish cleanly). */
   destroy(): void {
     if (this.aborted || this.finished) return;
     this.finished = true;

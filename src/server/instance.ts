@@ -29,6 +29,7 @@ import { createLogger, type Logger } from '../util/log.js';
 import { createSecrets } from '../util/secrets.js';
 import { VERSION } from '../version.js';
 import { buildApp, type RelayApp } from './app.js';
+import { clientAddressResolver } from './client-address.js';
 
 /** A running relay: one uWS app with its Redis connections. A cluster worker runs one; tests run several. */
 export interface RelayInstance {
@@ -140,11 +141,8 @@ export async function startInstance(config: Config, opts: { log?: Logger; clock?
       store,
       clock,
       usage: createUsageQueries({ store, bucketsOf, now: () => clock.now() }),
-      clientAddress: (ctx) => {
-        const forwarded = config.trustProxy ? ctx.ex.incoming.headers['x-forwarded-for']?.split(',')[0]?.trim() : undefined;
-        return forwarded || ctx.ex.remoteAddress();
-      },
     },
+    clientAddressOf: clientAddressResolver(config.trustProxy, config.trustedProxies),
     health: async () => {
       let redis: { status: 'up' | 'down'; latencyMs?: number; error?: string };
       try {

@@ -1,57 +1,58 @@
 import type { TemplatedApp } from 'uWebSockets.js';
+import type { AdminReply, Method } from '../admin/types.js';
 import { RelayError } from '../errors/catalogue.js';
 import { renderError, type ApiShape } from '../errors/render.js';
 import type { Logger } from '../util/log.js';
-import { Exchange, paramCount } from './exchange.js';
+import type { ClientAddressOf } from './client-address.js';
+import { paramCount, UwsExchange, type BodyMeter } from './exchange.js';
 
+/** What a JSON route handler gets: the admin API's request, plus the exchange for what only the server needs. */
 export interface JsonContext {
-  ex: Exchange;
-  params: string[];
+  ex: UwsExchange;
+  params: readonly string[];
   query: URLSearchParams;
+  headers: Readonly<Record<string, string>>;
   /** Parsed JSON body (undefined for GET/DELETE or an empty body). */
   body: unknown;
   requestId: string;
+  clientAddress: string;
 }
 
-export interface JsonReply {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
-}
-
+export type JsonReply = AdminReply;
 export type JsonHandler = (ctx: JsonContext) => Promise<JsonReply>;
-export type Method = 'get' | 'post' | 'patch' | 'put' | 'del';
 
-/** Registers small JSON APIs (admin, health) on the uWS app, with errors in the given shape. */
+/** Registers small JSON APIs (admin, health, model lists) on the uWS app, with errors in the given shape. */
 export function jsonRoutes(opts: {
   app: TemplatedApp;
   shape: ApiShape;
   bodyLimitBytes: number;
+  meter: BodyMeter;
   log: Logger;
   nextRequestId: () => string;
+  clientAddressOf: ClientAddressOf;
   /** Wraps every handler (in-flight tracking, drain). */
-  track: (ex: Exchange, run: () => Promise<void>) => void;
+  track: (ex: UwsExchange, run: () => Promise<void>) => void;
 }) {
   return (method: Method, pattern: string, handler: JsonHandler) => {
     const params = paramCount(pattern);
     opts.app[method](pattern, (res, req) => {
-      const ex = new Exchange(res, req, params);
-      const reading = method === 'post' || method === 'patch' || method === 'put' ? ex.readBody(opts.bodyLimitBytes) : undefined;
+      const ex = new UwsExchange(res, req, params);
+      if (method === 'post' || method === 'patch' || method === 'put') ex.readBody(opts.bodyLimitBytes, opts.meter);
       const requestId = opts.nextRequestId();
+      const headers = ex.incoming.headers;
+      const clientAddress = opts.clientAddressOf(ex.remoteAddress(), headers['x-forwarded-for']);
       opts.track(ex, async () => {
         try {
           let body: unknown;
-          if (reading) {
-            const bytes = await reading;
-            if (bytes.length > 0) {
-              try {
-                body = JSON.parse(bytes.toString('utf8'));
-              } catch {
-                throw new RelayError(opts.shape === 'admin' ? 'admin_invalid' : 'invalid_json', { message: 'The request body is not valid JSON.' });
-              }
+          const bytes = await ex.body();
+          if (bytes.length > 0) {
+            try {
+              body = JSON.parse(bytes.toString('utf8'));
+            } catch {
+              throw new RelayError(opts.shape === 'admin' ? 'admin_invalid' : 'invalid_json', { message: 'The request body is not valid JSON.' });
             }
           }
-          const reply = await handler({ ex, params: ex.incoming.params, query: new URLSearchParams(ex.incoming.query), body, requestId });
+          const reply = await handler({ ex, params: ex.incoming.params, query: new URLSearchParams(ex.incoming.query), headers, body, requestId, clientAddress });
           if (reply.status === 204) ex.send(204, { 'x-request-id': requestId, ...reply.headers }, '');
           else ex.json(reply.status, reply.body, { 'x-request-id': requestId, ...reply.headers });
         } catch (err) {

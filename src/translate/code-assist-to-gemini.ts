@@ -1,5 +1,5 @@
 import { geminiStream } from './gemini-framing.js';
-import type { Bridge } from './index.js';
+import type { Bridge } from './types.js';
 
 /**
  * A Code Assist client (Gemini CLI logged in "with Google") served by a Gemini API-key account:

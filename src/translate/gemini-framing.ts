@@ -1,5 +1,5 @@
 import { cutError, GeminiStreamParser, googleErrorOf } from '../wire/gemini.js';
-import type { Bridge, BridgeContext, StreamTranslator } from './index.js';
+import type { Bridge, BridgeContext, StreamTranslator } from './types.js';
 
 /**
  * Google's two stream framings. The relay always asks the upstream for SSE (`alt=sse`: the usage

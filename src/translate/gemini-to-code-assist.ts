@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { geminiStream } from './gemini-framing.js';
-import type { Bridge } from './index.js';
+import type { Bridge } from './types.js';
 
 /**
  * A native Gemini client served by a Google OAuth account, which speaks Code Assist: the request is

@@ -1,49 +1,15 @@
-import type { Operation, WireFormat } from '../wire/index.js';
 import { openaiChatToAnthropic } from './openai-chat-to-anthropic/index.js';
 import { openaiChatToCodeAssist, openaiChatToGemini } from './openai-chat-to-gemini/index.js';
 import { codeAssistToGemini } from './code-assist-to-gemini.js';
 import { codeAssistFraming, geminiFraming } from './gemini-framing.js';
 import { geminiToCodeAssist } from './gemini-to-code-assist.js';
 import { openaiChatToOpenaiChat } from './openai-chat-to-openai-chat.js';
+import type { WireFormat } from '../wire/index.js';
+import type { Bridge } from './types.js';
 
-/**
- * Format bridges, each in its own file named by direction (`openai-chat-to-anthropic.ts`): the
- * request goes from the client's format to the upstream's, the answer comes back the other way.
- * A bridge is stateless; its stream translator is per request and may hold state.
- */
-export interface BridgeContext {
-  /** The model as the client named it, and as the upstream is asked for it. */
-  requestedModel: string;
-  upstreamModel: string;
-  stream: boolean;
-  /** The client's query string (e.g. Gemini's `alt=sse`). */
-  clientQuery: URLSearchParams;
-  /** The client's parsed body, for what shapes the answer (OpenAI's `stream_options.include_usage`). */
-  clientBody?: Readonly<Record<string, unknown>>;
-  /** What the request asks for, where a format shapes operations differently (Code Assist's countTokens). */
-  op?: Operation;
-}
+export type { Bridge, BridgeContext, StreamTranslator } from './types.js';
 
-export interface StreamTranslator {
-  /** Upstream bytes in; the client's bytes out (empty when nothing is complete yet). */
-  push(chunk: Buffer): Buffer;
-  /** The upstream ended (normally or not): whatever closes the client's stream. */
-  end(info: { complete: boolean }): Buffer;
-  /** The client's content type, when its stream is not SSE (Gemini's streamed JSON array). */
-  readonly contentType?: string;
-}
-
-export interface Bridge {
-  readonly from: WireFormat;
-  readonly to: WireFormat;
-  /** The client's JSON body → the upstream's JSON body. */
-  request(body: Record<string, unknown>, ctx: BridgeContext): Record<string, unknown>;
-  /** The upstream's JSON answer → the client's. */
-  response(body: unknown, ctx: BridgeContext): unknown;
-  /** The upstream's SSE → the client's stream. */
-  stream(ctx: BridgeContext): StreamTranslator;
-}
-
+/** Every bridge, found by the two formats it joins. */
 const BRIDGES: Bridge[] = [geminiFraming, codeAssistFraming, geminiToCodeAssist, codeAssistToGemini, openaiChatToAnthropic, openaiChatToOpenaiChat, openaiChatToGemini, openaiChatToCodeAssist];
 
 export function bridgeFor(from: WireFormat, to: WireFormat): Bridge | undefined {

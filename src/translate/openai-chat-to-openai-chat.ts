@@ -1,6 +1,6 @@
 import { chatCutNotice } from '../wire/openai.js';
 import { wantsUsage } from './openai-chat/request.js';
-import type { Bridge, BridgeContext, StreamTranslator } from './index.js';
+import type { Bridge, BridgeContext, StreamTranslator } from './types.js';
 
 /**
  * Chat Completions to a Chat Completions upstream (OpenAI, Azure): the body passes as it is, with

@@ -1,6 +1,5 @@
 import { RelayError } from '../../errors/catalogue.js';
-import type { InfoRoute, RelayRoute } from '../routes.js';
-import type { RelayDeps, RouteInfo } from '../types.js';
+import type { InfoRoute, RelayDeps, RelayRoute, RouteInfo } from '../types.js';
 import { codeAssistCountTokens, codeAssistGenerateContent, googleCredential, nativeSurface } from './gemini.js';
 
 /**

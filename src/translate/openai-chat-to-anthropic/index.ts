@@ -1,4 +1,4 @@
-import type { Bridge } from '../index.js';
+import type { Bridge } from '../types.js';
 import { toAnthropicRequest } from './request.js';
 import { fromAnthropicMessage } from './response.js';
 import { AnthropicToChatStream } from './stream.js';

@@ -1,4 +1,4 @@
-import type { BridgeContext } from '../index.js';
+import type { BridgeContext } from '../types.js';
 import { InvalidChatRequest, type ContentPart } from '../openai-chat/content.js';
 import { readChatRequest, type ChatRequest, type ChatTurn, type ToolChoice } from '../openai-chat/request.js';
 

@@ -1,6 +1,6 @@
 import { AnthropicUsageAccumulator, type AnthropicUsage } from '../../wire/anthropic.js';
 import type { TokenUsage } from '../../usage/pricing.js';
-import type { BridgeContext } from '../index.js';
+import type { BridgeContext } from '../types.js';
 import { chatCompletion, type ChatToolCall, type ChatUsage, type FinishReason } from '../openai-chat/response.js';
 
 /**

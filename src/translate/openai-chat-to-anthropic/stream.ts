@@ -1,6 +1,6 @@
 import { AnthropicUsageAccumulator, type AnthropicUsage } from '../../wire/anthropic.js';
 import { SseParser } from '../../util/sse.js';
-import type { BridgeContext, StreamTranslator } from '../index.js';
+import type { BridgeContext, StreamTranslator } from '../types.js';
 import { wantsUsage } from '../openai-chat/request.js';
 import { ChatChunkWriter, CUT_MESSAGE, streamError, type FinishReason } from '../openai-chat/response.js';
 import { chatUsageOf, finishReasonOf } from './response.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { nativeResponse } from '../../wire/gemini.js';
 import { unwrapResponse } from '../gemini-to-code-assist.js';
-import type { Bridge } from '../index.js';
+import type { Bridge } from '../types.js';
 import { toGeminiRequest } from './request.js';
 import { fromGeminiResponse } from './response.js';
 import { GeminiToChatStream } from './stream.js';

@@ -1,4 +1,4 @@
-import type { BridgeContext } from '../index.js';
+import type { BridgeContext } from '../types.js';
 import { InvalidChatRequest, textOfParts, type ContentPart } from '../openai-chat/content.js';
 import { readChatRequest, type ChatRequest, type ChatTurn, type ToolCall, type ToolChoice } from '../openai-chat/request.js';
 import { geminiSchema } from './schema.js';

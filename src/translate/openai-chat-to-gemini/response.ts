@@ -1,5 +1,5 @@
 import type { GeminiUsageMetadata, Unwrap } from '../../wire/gemini.js';
-import type { BridgeContext } from '../index.js';
+import type { BridgeContext } from '../types.js';
 import { chatCompletion, randomId, type ChatToolCall, type ChatUsage, type FinishReason } from '../openai-chat/response.js';
 
 const n = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0);

@@ -1,5 +1,5 @@
 import { GeminiStreamParser, googleErrorOf, type GeminiUsageMetadata, type GoogleError, type Unwrap } from '../../wire/gemini.js';
-import type { BridgeContext, StreamTranslator } from '../index.js';
+import type { BridgeContext, StreamTranslator } from '../types.js';
 import { wantsUsage } from '../openai-chat/request.js';
 import { ChatChunkWriter, CUT_MESSAGE, streamError } from '../openai-chat/response.js';
 import { candidateOf, chatUsageOf, finishReasonOf } from './response.js';

@@ -1,0 +1,58 @@
+import type { GroupService } from '../accounts/groups.js';
+import type { HealthService } from '../accounts/health.js';
+import type { AccountService } from '../accounts/service.js';
+import type { ApiKeyService } from '../keys/service.js';
+import type { LimitService } from '../limits/index.js';
+import type { ProviderRegistry } from '../providers/registry.js';
+import type { Scheduler } from '../scheduler/index.js';
+import type { Store } from '../store/index.js';
+import type { UsageQueries } from '../usage/queries.js';
+import type { Clock } from '../util/clock.js';
+import type { AdminAuth } from './auth.js';
+
+/**
+ * What an admin route sees of a request, and what it answers. The server fills these in over its
+ * HTTP front end; the admin API knows nothing of it.
+ */
+export interface AdminRequest {
+  /** Route parameters, in pattern order. */
+  readonly params: readonly string[];
+  readonly query: URLSearchParams;
+  /** Lower-cased names. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Parsed JSON body (undefined for GET/DELETE or an empty body). */
+  readonly body: unknown;
+  readonly requestId: string;
+  /** The client's address: the socket's, or the one a trusted proxy appended to X-Forwarded-For. */
+  readonly clientAddress: string;
+}
+
+export interface AdminReply {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+export type AdminHandler = (req: AdminRequest) => Promise<AdminReply>;
+export type Method = 'get' | 'post' | 'patch' | 'put' | 'del';
+
+/** Registers one JSON route (the server answers errors in the admin shape). */
+export type Route = (method: Method, pattern: string, handler: AdminHandler) => void;
+
+/** Wraps a handler so that it runs only for a valid admin session. */
+export type Authed = (handler: AdminHandler) => AdminHandler;
+
+/** The services the admin API works on, passed in explicitly. */
+export interface AdminDeps {
+  auth: AdminAuth;
+  keys: ApiKeyService;
+  accounts: AccountService;
+  groups: GroupService;
+  health: HealthService;
+  limits: LimitService;
+  scheduler: Scheduler;
+  usage: UsageQueries;
+  providers: ProviderRegistry;
+  store: Store;
+  clock: Clock;
+}

@@ -1,0 +1,49 @@
+/**
+ * The client's side of one request, as the relay uses it. The server implements it over its HTTP
+ * front end (server/exchange.ts); the relay knows nothing of uWS.
+ */
+export interface Incoming {
+  method: string;
+  /** The request path, without the query string. */
+  path: string;
+  /** Raw query string, without `?`. */
+  query: string;
+  /** Lower-cased names. */
+  headers: Readonly<Record<string, string>>;
+  /** Route parameters, in pattern order. */
+  params: readonly string[];
+}
+
+export interface Exchange {
+  readonly incoming: Incoming;
+  /** The client went away: nothing more can be written. */
+  readonly aborted: boolean;
+  /** Status, headers or body have been written: an error can no longer be answered, only cut. */
+  readonly started: boolean;
+  /** The status written, once it is. */
+  readonly status: number | undefined;
+  onAbort(handler: () => void): void;
+  /**
+   * The request body, read as it arrives (the server starts reading before the handler runs).
+   * Rejects with body_too_large past the server's limit.
+   */
+  body(): Promise<Buffer>;
+  /**
+   * The body will not be used (the request is refused before it): what arrives is dropped, and
+   * the connection closes after the response if the client is still sending.
+   */
+  dropBody(): void;
+  /** A whole response at once. */
+  send(status: number, headers: Readonly<Record<string, string>>, body: string | Buffer): void;
+  /** Status and headers of a streamed response. */
+  beginStream(status: number, headers: Readonly<Record<string, string>>): void;
+  /**
+   * Writes a chunk. Returns nothing when the socket took it, or a promise that settles when the
+   * client has drained (or went away): await it before reading more from upstream.
+   */
+  write(chunk: Buffer): Promise<void> | undefined;
+  /** Ends a streamed response. */
+  end(): void;
+  /** Drops the connection (a stream that cannot be finished cleanly). */
+  destroy(): void;
+}
