@@ -4,8 +4,8 @@ import { createAccountService, type Account, type AccountService } from '../acco
 import { createAdminAuth, type AdminAuth } from '../admin/auth.js';
 import type { Config } from '../config/index.js';
 import { createApiKeyService, type ApiKeyService } from '../keys/service.js';
-import { createLimitService, defineLimitScripts, type LimitService } from '../limits/index.js';
-import { createLeaseKeeper, type LeaseKeeper } from '../limits/leases.js';
+import { createLeases, type Leases } from '../leases/index.js';
+import { createLimitService, type LimitService } from '../limits/index.js';
 import { explainAccount, type Explanation } from '../scheduler/explain.js';
 import { openStore, type Store } from '../store/index.js';
 import { bucketer } from '../usage/buckets.js';
@@ -47,7 +47,7 @@ const once = <T>(make: () => Promise<T>): (() => Promise<T>) => {
 export function createCliContext(config: Config, log: Logger): CliContext {
   let opening: Promise<Store> | undefined;
   let secrets: Secrets | undefined;
-  let leaseKeeper: LeaseKeeper | undefined;
+  let leaseKeeper: Leases | undefined;
   const clock = systemClock;
 
   const store = () => {
@@ -74,10 +74,8 @@ export function createCliContext(config: Config, log: Logger): CliContext {
   const accounts = once(async () => createAccountService({ ...(await deps()), log, cacheTtlMs: config.cacheTtlMs }));
   const groups = once(async () => createGroupService({ store: await store(), clock, cacheTtlMs: config.cacheTtlMs }));
   const health = once(async () => createHealthService({ store: await store(), clock, cacheTtlMs: config.cacheTtlMs }));
-  const scripts = once(async () => defineLimitScripts((await store()).redis));
   const leases = once(async () => {
-    const s = await store();
-    leaseKeeper = createLeaseKeeper({ scripts: await scripts(), release: (set, id) => s.redis.zrem(set, id), clock, log, leaseMs: config.leaseTtlMs });
+    leaseKeeper = createLeases({ store: await store(), clock, log, leaseMs: config.leaseTtlMs });
     return leaseKeeper;
   });
 
@@ -89,11 +87,12 @@ export function createCliContext(config: Config, log: Logger): CliContext {
     accounts,
     groups,
     health,
-    limits: once(async () => createLimitService({ store: await store(), clock, bucketsOf: bucketer(config.statsTimezone), leases: await leases(), scripts: await scripts() })),
+    limits: once(async () => createLimitService({ store: await store(), clock, bucketsOf: bucketer(config.statsTimezone), leases: await leases() })),
     // The same judgement as the admin API's (src/scheduler/explain.ts).
     explain: once(async () => {
       const [opened, h] = await Promise.all([store(), health()]);
-      return (account: Account, model?: string) => explainAccount({ store: opened, health: h, clock }, account, model);
+      const l = await leases();
+      return (account: Account, model?: string) => explainAccount({ store: opened, health: h, leases: l, clock }, account, model);
     }),
     auth: once(async () => createAdminAuth({ ...(await deps()), sessionTtlMs: config.adminSessionTtlMs })),
     usage: once(async () => createUsageQueries({ store: await store(), bucketsOf: bucketer(config.statsTimezone), now: () => clock.now() })),

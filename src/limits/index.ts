@@ -6,12 +6,11 @@ import type { Buckets } from '../usage/buckets.js';
 import { picoToUsd } from '../usage/pricing.js';
 import type { Clock } from '../util/clock.js';
 import { anyGlob, modelFamily } from '../util/models.js';
-import type { Verdict } from './admit-script.js';
-import { defineLimitScripts, type LimitScripts } from './admit-script.js';
+import type { Lease, Leases } from '../leases/index.js';
+import { weeklyCostField } from '../usage/recorder.js';
+import { defineAdmitScript, type Verdict } from './admit-script.js';
 import type { ClientName } from './clients.js';
-import type { Lease, LeaseKeeper } from './leases.js';
-
-export type { Lease } from './leases.js';
+import { readWindow } from './window.js';
 
 const USD_TO_PICO = 1e12;
 
@@ -31,7 +30,6 @@ export interface LimitService {
   admit(key: ApiKeyRecord, req: { model: string; requestId: string; gone(): boolean }): Promise<Lease | null>;
   /** The key's current use of each limit (admin API). */
   usage(key: ApiKeyRecord): Promise<KeyLimitUsage>;
-  readonly scripts: LimitScripts;
 }
 
 export interface KeyLimitUsage {
@@ -47,9 +45,10 @@ const hasBudgetOrWindow = (k: ApiKeyRecord) =>
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export function createLimitService(deps: { store: Store; clock: Clock; bucketsOf: (ms: number) => Buckets; leases: LeaseKeeper; scripts: LimitScripts }): LimitService {
-  const { store, clock, bucketsOf, leases, scripts } = deps;
+export function createLimitService(deps: { store: Store; clock: Clock; bucketsOf: (ms: number) => Buckets; leases: Leases }): LimitService {
+  const { store, clock, bucketsOf, leases } = deps;
   const k = store.keys;
+  const admitScript = defineAdmitScript(store.redis);
 
   const refuse = (verdict: Exclude<Verdict, 'ok'>, key: ApiKeyRecord, resetAt: number, model: string): RelayError => {
     const now = clock.now();
@@ -87,8 +86,8 @@ export function createLimitService(deps: { store: Store; clock: Clock; bucketsOf
   const runAdmit = async (key: ApiKeyRecord, model: string, leaseId: string) => {
     const now = clock.now();
     const b = bucketsOf(now);
-    const familyGate = key.weeklyCostFamily === '' || modelFamily(model) === key.weeklyCostFamily.toLowerCase();
-    return scripts.admit(
+    const familyGate = key.weeklyCostFamily === '' || weeklyCostField(modelFamily(model)) === weeklyCostField(key.weeklyCostFamily);
+    return admitScript(
       [k.keyLeases(key.id), k.keyWindow(key.id), k.keyUsageDaily(key.id, b.day), k.keyUsageWeekly(key.id, b.week), k.keyUsageTotal(key.id)],
       [
         now,
@@ -101,14 +100,13 @@ export function createLimitService(deps: { store: Store; clock: Clock; bucketsOf
         Math.round(key.rateLimitCost * USD_TO_PICO),
         Math.round(key.dailyCostLimit * USD_TO_PICO),
         familyGate ? Math.round(key.weeklyCostLimit * USD_TO_PICO) : 0,
-        key.weeklyCostFamily ? `costPico:${key.weeklyCostFamily.toLowerCase()}` : 'costPico',
+        weeklyCostField(key.weeklyCostFamily),
         Math.round(key.totalCostLimit * USD_TO_PICO),
       ],
     );
   };
 
   return {
-    scripts,
     authorize(key, req) {
       const platforms = key.permissions.length > 0 ? req.platforms.filter((p) => key.permissions.includes(p)) : [...req.platforms];
       if (platforms.length === 0) {
@@ -131,7 +129,7 @@ export function createLimitService(deps: { store: Store; clock: Clock; bucketsOf
       let delay = 25;
       for (;;) {
         const { verdict, resetAt } = await runAdmit(key, req.model, req.requestId);
-        if (verdict === 'ok') return key.concurrencyLimit > 0 ? leases.hold(k.keyLeases(key.id), req.requestId) : null;
+        if (verdict === 'ok') return key.concurrencyLimit > 0 ? leases.holdKey(key.id, req.requestId) : null;
         // A full concurrency limit may be waited out (the optional queue); nothing else is.
         if (verdict !== 'concurrency' || clock.now() >= deadline || req.gone()) throw refuse(verdict, key, resetAt, req.model);
         await sleep(delay * (0.8 + Math.random() * 0.4));
@@ -144,24 +142,21 @@ export function createLimitService(deps: { store: Store; clock: Clock; bucketsOf
       const b = bucketsOf(now);
       const redis = store.redis;
       const [inFlight, window, daily, weekly, total] = await Promise.all([
-        redis.zcount(k.keyLeases(key.id), now, '+inf'),
-        redis.hgetall(k.keyWindow(key.id)),
+        leases.keyInFlight(key.id),
+        readWindow(store, key.id, key.rateWindowMinutes * 60_000, now),
         redis.hget(k.keyUsageDaily(key.id, b.day), 'costPico'),
-        redis.hget(k.keyUsageWeekly(key.id, b.week), key.weeklyCostFamily ? `costPico:${key.weeklyCostFamily.toLowerCase()}` : 'costPico'),
+        redis.hget(k.keyUsageWeekly(key.id, b.week), weeklyCostField(key.weeklyCostFamily)),
         redis.hget(k.keyUsageTotal(key.id), 'costPico'),
       ]);
-      const windowMs = key.rateWindowMinutes * 60_000;
-      const start = Number(window.start ?? 0);
-      const open = windowMs > 0 && start > 0 && now - start < windowMs;
       return {
         concurrency: { inFlight, limit: key.concurrencyLimit },
         window: {
           minutes: key.rateWindowMinutes,
-          startedAt: open ? iso(start) : null,
-          resetsAt: open ? iso(start + windowMs) : null,
-          requests: open ? Number(window.requests ?? 0) : 0,
-          tokens: open ? Number(window.tokens ?? 0) : 0,
-          cost: open ? picoToUsd(BigInt(window.costPico ?? '0')) : 0,
+          startedAt: window.startedAt === null ? null : iso(window.startedAt),
+          resetsAt: window.resetsAt === null ? null : iso(window.resetsAt),
+          requests: window.requests,
+          tokens: window.tokens,
+          cost: picoToUsd(window.costPico),
           limits: { requests: key.rateLimitRequests, tokens: key.rateLimitTokens, cost: key.rateLimitCost },
         },
         daily: { cost: picoToUsd(BigInt(daily ?? '0')), limit: key.dailyCostLimit, resetsAt: iso(nextDayStart(bucketsOf, now)) },
@@ -195,4 +190,3 @@ function nextWeekStart(bucketsOf: (ms: number) => Buckets, now: number): number 
   return t;
 }
 
-export { defineLimitScripts };

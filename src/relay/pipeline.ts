@@ -5,7 +5,7 @@ import type { Account, Platform } from '../accounts/service.js';
 import type { AuthFailure } from '../keys/service.js';
 import { canBridge } from '../translate/index.js';
 import { detectClient } from '../limits/clients.js';
-import type { Lease } from '../limits/index.js';
+import type { Lease } from '../leases/index.js';
 import type { PickResult } from '../scheduler/index.js';
 import { sessionOf } from '../scheduler/session.js';
 import { attempt, type AttemptResult, type CallBase } from './attempt.js';

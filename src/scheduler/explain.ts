@@ -1,6 +1,7 @@
 import { assess, type Blocker, type HealthService } from '../accounts/health.js';
 import type { Account } from '../accounts/service.js';
 import type { Store } from '../store/index.js';
+import type { Leases } from '../leases/index.js';
 import type { Clock } from '../util/clock.js';
 import { modelFamily } from '../util/models.js';
 import type { Breakers } from './breakers.js';
@@ -29,7 +30,7 @@ export function staticBlocker(a: Account, now: number): Blocker | null {
  * model, the blockers for that model's family; without, every cooldown of any family is listed.
  */
 export async function explainAccount(
-  deps: { store: Store; health: HealthService; clock: Clock; breakers?: Breakers; load?: LoadView },
+  deps: { store: Store; health: HealthService; leases: Pick<Leases, 'accountInFlight'>; clock: Clock; breakers?: Breakers; load?: LoadView },
   account: Account,
   model?: string,
 ): Promise<Explanation> {
@@ -49,7 +50,7 @@ export async function explainAccount(
   if (deps.breakers?.state(account.id) === 'open') blockers.push({ reason: 'breaker_open', scope: '*', until: null, detail: 'open in this worker' });
   const [inFlight, leased] = await Promise.all([
     deps.load ? deps.load.readInFlight(account.id) : readAccountLoad(deps.store, deps.clock, account.id).then((l) => l.inFlight),
-    account.maxConcurrency > 0 ? deps.store.redis.zcount(deps.store.keys.accountLeases(account.id), now, '+inf') : Promise.resolve(0),
+    account.maxConcurrency > 0 ? deps.leases.accountInFlight(account.id) : Promise.resolve(0),
   ]);
   const routable = blockers.filter((b) => b.scope === '*' || b.scope === family).length === 0;
   return { routable, recoverable: assessed.recoverable, blockers, inFlight: Math.max(inFlight, leased) };

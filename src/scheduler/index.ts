@@ -3,8 +3,7 @@ import { assess, type Blocker, type HealthService } from '../accounts/health.js'
 import type { Account, AccountService, Platform } from '../accounts/service.js';
 import type { AccountId } from '../ids.js';
 import type { ApiKeyRecord } from '../keys/service.js';
-import type { LimitScripts } from '../limits/admit-script.js';
-import type { Lease, LeaseKeeper } from '../limits/leases.js';
+import type { Lease, Leases } from '../leases/index.js';
 import type { Store } from '../store/index.js';
 import type { Clock } from '../util/clock.js';
 import { explicitlySupports, modelFamily, upstreamModelFor } from '../util/models.js';
@@ -67,8 +66,7 @@ export interface SchedulerDeps {
   load: LoadView;
   sticky: StickySessions;
   strategies: StrategyState;
-  leases: LeaseKeeper;
-  scripts: LimitScripts;
+  leases: Leases;
   clock: Clock;
   defaultStrategy: Strategy;
   /** With no concurrency cap, an account counts as lightly loaded below this many in flight. */
@@ -148,18 +146,16 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     // or they all choose the same "least used" account.
     load.picked(a.id);
     load.acquired(a.id);
-    let held: Lease | undefined;
+    let held: Lease | null = null;
     if (a.maxConcurrency > 0) {
-      const set = deps.store.keys.accountLeases(a.id);
-      if (!(await deps.scripts.accountLease(set, clock.now(), requestId, deps.leases.leaseMs, a.maxConcurrency))) {
+      held = await deps.leases.acquireAccount(a.id, requestId, a.maxConcurrency);
+      if (!held) {
         load.released(a.id);
         return null;
       }
-      held = deps.leases.hold(set, requestId);
     }
     let released = false;
     return {
-      set: held?.set ?? '',
       id: requestId,
       release: async () => {
         if (released) return;
@@ -244,6 +240,6 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       return { ok: false, reason: cooling > 0 ? 'all_cooling' : 'no_account', retryAt: earliestRetry };
     },
 
-    explain: (account, model) => explainAccount({ store: deps.store, health: deps.health, clock, breakers: deps.breakers, load }, account, model),
+    explain: (account, model) => explainAccount({ store: deps.store, health: deps.health, leases: deps.leases, clock, breakers: deps.breakers, load }, account, model),
   };
 }

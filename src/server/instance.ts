@@ -5,8 +5,9 @@ import { createHealthService } from '../accounts/health.js';
 import { createTokenManager } from '../accounts/oauth/tokens.js';
 import { createAccountService } from '../accounts/service.js';
 import { createEventSink } from '../events/index.js';
-import { createLimitService, defineLimitScripts } from '../limits/index.js';
-import { createLeaseKeeper } from '../limits/leases.js';
+import { createLeases } from '../leases/index.js';
+import { createLimitService } from '../limits/index.js';
+import { windowBumps } from '../limits/window.js';
 import { createBreakers } from '../scheduler/breakers.js';
 import { createLoadView } from '../scheduler/load.js';
 import { createStickySessions } from '../scheduler/sticky.js';
@@ -54,20 +55,13 @@ export async function startInstance(config: Config, opts: { log?: Logger; clock?
   const accounts = createAccountService({ store, secrets, clock, log, cacheTtlMs: config.cacheTtlMs });
   const pricing = await createPricingSource({ store, log });
   const bucketsOf = bucketer(config.statsTimezone);
-  const recorder = createUsageRecorder({ store, log, timeZone: config.statsTimezone, recordsKept: config.usageRecordsKept });
+  const recorder = createUsageRecorder({ store, log, timeZone: config.statsTimezone, recordsKept: config.usageRecordsKept, keyBumps: windowBumps(store.keys) });
   const upstream = createUpstream({ connectTimeoutMs: config.upstreamConnectTimeoutMs, timeoutMs: config.upstreamTimeoutMs });
 
   const groups = createGroupService({ store, clock, cacheTtlMs: config.cacheTtlMs });
   const health = createHealthService({ store, clock, cacheTtlMs: config.cacheTtlMs });
   const events = createEventSink({ store, clock, log });
-  const limitScripts = defineLimitScripts(store.redis);
-  const leases = createLeaseKeeper({
-    scripts: limitScripts,
-    release: (set, id) => store.redis.zrem(set, id),
-    clock,
-    log,
-    leaseMs: config.leaseTtlMs,
-  });
+  const leases = createLeases({ store, clock, log, leaseMs: config.leaseTtlMs });
   const breakers = createBreakers(
     { errorPercent: config.breakerErrorPercent, volume: config.breakerVolume, resetMs: config.breakerResetMs, windowMs: config.breakerWindowMs },
     {
@@ -95,7 +89,6 @@ export async function startInstance(config: Config, opts: { log?: Logger; clock?
     sticky: createStickySessions({ store, clock, ttlMs: config.stickyTtlMs, renewBelowMs: config.stickyRenewBelowMs, cacheTtlMs: config.cacheTtlMs }),
     strategies: createStrategyState(),
     leases,
-    scripts: limitScripts,
     clock,
     defaultStrategy: config.schedulerStrategy,
     lightLoadInFlight: config.lightLoadInFlight,
@@ -106,7 +99,7 @@ export async function startInstance(config: Config, opts: { log?: Logger; clock?
     accounts,
     providers,
     scheduler,
-    limits: createLimitService({ store, clock, bucketsOf, leases, scripts: limitScripts }),
+    limits: createLimitService({ store, clock, bucketsOf, leases }),
     health,
     breakers,
     events,

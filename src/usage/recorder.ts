@@ -45,6 +45,19 @@ export const COUNTER_FIELDS = [
 ] as const;
 export type CounterField = (typeof COUNTER_FIELDS)[number];
 
+/**
+ * The weekly bucket's cost field for a model family (`costPico:opus`), or for every model when
+ * the family is empty: what the booking writes and the weekly budget reads, named here once.
+ */
+export const weeklyCostField = (family: string): string => (family ? `costPico:${family.toLowerCase()}` : 'costPico');
+
+/** An increment applied only to a hash that exists (see the recorder's `keyBumps`). */
+export interface Bump {
+  key: string;
+  field: string;
+  by: number;
+}
+
 /** One event's counters, in COUNTER_FIELDS order (computed once, added to every bucket). */
 function countersOf(e: UsageEvent): number[] {
   const u = e.usage;
@@ -150,11 +163,17 @@ export function createUsageRecorder(deps: {
   recordsKept: number;
   /** How long record() waits for Redis before letting the response finish anyway. */
   waitMs?: number;
+  /**
+   * Counters of the key owned elsewhere that each booking also feeds, in the same atomic write
+   * (the key's rate window, see limits/window.ts). Applied only to hashes that exist.
+   */
+  keyBumps?: (e: UsageEvent) => readonly Bump[];
 }): UsageRecorder {
   const { store, log } = deps;
   const k = store.keys;
   const bucketsOf = bucketer(deps.timeZone);
   const waitMs = deps.waitMs ?? 2_000;
+  const keyBumps = deps.keyBumps ?? (() => []);
 
   /**
    * Group commit: events booked in the same tick of the event loop are merged per slot and go
@@ -189,11 +208,8 @@ export function createUsageRecorder(deps: {
     key.count(k.keyUsageDaily(e.keyId, b.day), USAGE_TTL.daily, c);
     key.count(k.keyUsageMonthly(e.keyId, b.month), USAGE_TTL.monthly, c);
     // Weekly cost, also per model family, for weekly (optionally family-scoped) budgets.
-    key.count(k.keyUsageWeekly(e.keyId, b.week), USAGE_TTL.weekly, c, `costPico:${modelFamily(e.model)}`, e.costPico);
-    // An open rate window of the key counts this request's tokens and cost.
-    const u = e.usage;
-    key.bump(k.keyWindow(e.keyId), 'tokens', u.inputTokens + u.outputTokens + u.cacheCreate5mTokens + u.cacheCreate1hTokens + u.cacheReadTokens);
-    key.bump(k.keyWindow(e.keyId), 'costPico', e.costPico);
+    key.count(k.keyUsageWeekly(e.keyId, b.week), USAGE_TTL.weekly, c, weeklyCostField(modelFamily(e.model)), e.costPico);
+    for (const bump of keyBumps(e)) key.bump(bump.key, bump.field, bump.by);
     key.count(k.keyUsageModelDaily(e.keyId, model, b.day), USAGE_TTL.modelDaily, c);
     key.count(k.keyUsageModelTotal(e.keyId, model), 0, c);
     key.add(k.keyUsageModels(e.keyId), 0, model);
