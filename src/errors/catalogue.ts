@@ -42,6 +42,8 @@ export const ERRORS = {
   upstream_unreachable: { status: 502, kind: 'api', message: 'The upstream could not be reached.' },
   upstream_timeout: { status: 504, kind: 'timeout', message: 'The upstream did not answer in time.' },
   upstream_error: { status: 502, kind: 'api', message: 'The upstream returned an error.' },
+  store_unavailable: { status: 503, kind: 'unavailable', message: 'The relay cannot reach its database right now; retry shortly.' },
+  shutting_down: { status: 503, kind: 'unavailable', message: 'The relay is restarting and could not finish this request; retry it.' },
   internal_error: { status: 500, kind: 'api', message: 'Internal error.' },
   admin_unauthorized: { status: 401, kind: 'authentication', message: 'Admin login required: send Authorization: Bearer <token> from POST /admin/login.' },
   admin_bad_credentials: { status: 401, kind: 'authentication', message: 'Wrong user name or password.' },

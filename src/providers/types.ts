@@ -6,6 +6,7 @@ import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import type { Upstream, UpstreamRequest, UpstreamResponse } from '../upstream/types.js';
 import type { Operation, WireFormat } from '../wire/index.js';
+import type { StreamErrorClass } from './stream-errors.js';
 
 /** What the relay pipeline hands a provider to build the upstream call. */
 export interface UpstreamCall {
@@ -68,6 +69,8 @@ export interface Provider {
   forwardResponseHeader(name: string): boolean;
   /** The class of an upstream error, from its status and (when the status is not enough) its parsed body. */
   classifyError(status: number, errorBody?: unknown): UpstreamErrorClass;
+  /** The class of an error event that opened a stream, before anything reached the client. */
+  classifyStreamError(type: string): StreamErrorClass;
   /**
    * When the upstream says a rate limit resets (epoch ms), from its response headers or its parsed
    * error body (Google puts a RetryInfo there).

@@ -24,6 +24,11 @@ export interface Exchange {
   readonly status: number | undefined;
   onAbort(handler: () => void): void;
   /**
+   * The server stops waiting for this exchange (a drain that ran out of time): the handler ends
+   * it now and tells the client why (an error event in a stream, a 503 before one).
+   */
+  onInterrupt(handler: () => void): void;
+  /**
    * The request body, read as it arrives (the server starts reading before the handler runs).
    * Rejects with body_too_large past the server's limit.
    */

@@ -1,16 +1,19 @@
+import type { Account, Platform } from '../accounts/service.js';
 import { RelayError } from '../errors/catalogue.js';
 import { renderError, type ApiShape } from '../errors/render.js';
 import type { AccountId } from '../ids.js';
-import type { Account, Platform } from '../accounts/service.js';
 import type { AuthFailure } from '../keys/service.js';
-import { canBridge } from '../translate/index.js';
-import { detectClient } from '../limits/clients.js';
 import type { Lease } from '../leases/index.js';
-import type { PickResult } from '../scheduler/index.js';
+import { detectClient } from '../limits/clients.js';
 import { sessionOf } from '../scheduler/session.js';
-import { attempt, type AttemptResult, type CallBase } from './attempt.js';
+import { isConnectionFailure } from '../store/index.js';
+import { canBridge } from '../translate/index.js';
+import type { UsageEvent } from '../usage/recorder.js';
+import { attempt, type AttemptResult } from './attempt.js';
+import { book } from './book.js';
+import type { CallBase } from './call.js';
 import type { Exchange } from './exchange.js';
-import { book } from './respond.js';
+import { noAccountError } from './no-account.js';
 import type { RelayDeps, Surface } from './types.js';
 
 const AUTH_ERRORS: Record<AuthFailure, RelayError['code']> = {
@@ -23,6 +26,13 @@ const AUTH_ERRORS: Record<AuthFailure, RelayError['code']> = {
 
 export const authFailureError = (reason: AuthFailure): RelayError => new RelayError(AUTH_ERRORS[reason]);
 
+/** Who served a request, for its log line. */
+interface Trace {
+  keyId?: string;
+  accountId?: AccountId;
+  model?: string;
+}
+
 /**
  * The relay pipeline, the same for every surface and platform:
  * authenticate → parse → authorize and admit (key limits) → pick an account → send → pass the
@@ -33,6 +43,7 @@ export const authFailureError = (reason: AuthFailure): RelayError => new RelayEr
 export async function relay(ex: Exchange, surface: Surface, deps: RelayDeps): Promise<void> {
   const requestId = deps.nextRequestId();
   const startedAt = deps.clock.now();
+  const trace: Trace = {};
   let keyLease: Lease | null = null;
   try {
     const query = new URLSearchParams(ex.incoming.query);
@@ -42,20 +53,33 @@ export async function relay(ex: Exchange, surface: Surface, deps: RelayDeps): Pr
       throw authFailureError(auth.reason);
     }
     const key = auth.key;
+    trace.keyId = key.id;
     const bytes = await ex.body();
     const parsed = surface.parse(bytes, { path: ex.incoming.path, params: ex.incoming.params, query });
+    trace.model = parsed.model;
     const platforms = deps.limits.authorize(key, { platforms: surface.platforms, model: parsed.model, client: detectClient(ex.incoming.headers, parsed.json) });
     keyLease = await deps.limits.admit(key, { model: parsed.model, requestId, gone: () => ex.aborted });
-    await withFailover({ ex, deps, surface, requestId, startedAt, key, parsed, query }, bytes, platforms);
+    await withFailover({ ex, deps, surface, requestId, startedAt, key, parsed, query }, bytes, platforms, trace);
   } catch (err) {
     respondError(ex, surface.shape, err, requestId, deps);
   } finally {
     await keyLease?.release();
+    if (deps.log.enabled('debug')) {
+      deps.log.debug('request', {
+      requestId,
+      surface: surface.name,
+      keyId: trace.keyId,
+      accountId: trace.accountId,
+      model: trace.model,
+      status: ex.aborted && ex.status === undefined ? 'client_gone' : ex.status,
+        durationMs: deps.clock.now() - startedAt,
+      });
+    }
   }
 }
 
 /** Tries accounts until one answers, up to `maxAttempts`, only while nothing reached the client. */
-async function withFailover(base: CallBase, body: Buffer, platforms: readonly Platform[]): Promise<void> {
+async function withFailover(base: CallBase, body: Buffer, platforms: readonly Platform[], trace: Trace): Promise<void> {
   const { deps, ex, parsed, surface } = base;
   // An account serves the surface if it speaks its format for the operation, or one we can bridge to.
   const serves = (account: Account) => {
@@ -69,9 +93,10 @@ async function withFailover(base: CallBase, body: Buffer, platforms: readonly Pl
     const picked = await deps.scheduler.pick({ platforms, serves, model: parsed.model, key: base.key, session, exclude: tried, requestId: base.requestId });
     if (!picked.ok) {
       if (failure) break;
-      throw noAccountError(picked, parsed.model, deps.clock.now());
+      throw noAccountError(picked, { platforms, model: parsed.model, now: deps.clock.now() });
     }
     tried.add(picked.pick.account.id);
+    trace.accountId = picked.pick.account.id;
     let result: AttemptResult;
     try {
       result = await attempt(base, picked.pick, body);
@@ -81,31 +106,41 @@ async function withFailover(base: CallBase, body: Buffer, platforms: readonly Pl
     if (result.done) return;
     failure = result;
     if (!result.retryable) break;
-    deps.log.info('failing over', { requestId: base.requestId, accountId: result.call.account.id, status: result.error.status, attempt: n + 1 });
+    deps.log.info('failing over', { requestId: base.requestId, accountId: result.call.account.id, status: result.error.status, code: result.error.code, attempt: n + 1 });
   }
   if (!failure) return;
-  // The last upstream answer goes back to the client, booked as an error (it cost nothing).
-  if (base.surface.booked) await book(failure.call, failure.error.status, 'error', undefined);
+  // The last upstream answer goes back to the client, booked for what it was (it cost nothing).
+  if (base.surface.booked) await book(failure.call, failure.error.status, failedOutcome(failure.error), undefined);
   throw failure.error;
 }
 
-function noAccountError(picked: Extract<PickResult, { ok: false }>, model: string, now: number): RelayError {
-  if (picked.reason === 'all_cooling' && picked.retryAt !== null) {
-    return new RelayError('accounts_rate_limited', {
-      message: `Every upstream account for ${model} is rate limited or cooling down; the first is back at ${new Date(picked.retryAt).toISOString()}.`,
-      headers: { 'retry-after': String(Math.max(1, Math.ceil((picked.retryAt - now) / 1000))) },
-    });
+const failedOutcome = (error: RelayError): UsageEvent['outcome'] =>
+  error.code === 'upstream_timeout' ? 'timeout' : error.code === 'shutting_down' ? 'shutdown' : 'error';
+
+/** How long a client should wait before retrying while the relay's Redis is unreachable. */
+const STORE_RETRY_AFTER_SECONDS = '5';
+
+/**
+ * The error as the client sees it: a catalogue error as it is; Redis out of reach as a 503 with
+ * `retry-after` (the request changed nothing); anything else as an internal error (logged).
+ */
+export function asClientError(err: unknown, requestId: string, deps: Pick<RelayDeps, 'log'>): unknown {
+  if (err instanceof RelayError) return err;
+  if (isConnectionFailure(err)) {
+    deps.log.warn('request refused: redis unreachable', { requestId, err });
+    return new RelayError('store_unavailable', { headers: { 'retry-after': STORE_RETRY_AFTER_SECONDS } });
   }
-  return new RelayError('no_account_available', { message: `No upstream account is available for model ${model}.` });
+  deps.log.error('request failed', { requestId, err });
+  return err;
 }
 
 export function respondError(ex: Exchange, shape: ApiShape, err: unknown, requestId: string, deps: Pick<RelayDeps, 'log'>): void {
   if (ex.aborted) return;
-  if (!(err instanceof RelayError)) deps.log.error('request failed', { requestId, err });
+  const error = asClientError(err, requestId, deps);
   if (ex.started) {
     ex.destroy();
     return;
   }
-  const r = renderError(shape, err, requestId);
+  const r = renderError(shape, error, requestId);
   ex.send(r.status, { ...r.headers, 'x-request-id': requestId }, r.body);
 }

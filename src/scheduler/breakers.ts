@@ -1,12 +1,26 @@
 import CircuitBreaker from 'opossum';
 import type { AccountId } from '../ids.js';
 
-/** A failure that counts against an account's breaker (5xx, 529, connection errors, timeouts). */
-export class BreakerFailure extends Error {
-  constructor(readonly result: unknown, cause?: unknown) {
-    super('upstream failure', cause === undefined ? undefined : { cause });
-    this.name = 'BreakerFailure';
-  }
+/** How a call through an account's breaker went. */
+export type Guarded<T> =
+  /** It ran and returned (a failure the breaker counted, such as a 5xx, is still returned). */
+  | { kind: 'returned'; value: T }
+  /** It ran and threw. */
+  | { kind: 'threw'; error: unknown }
+  /** The breaker is open: it did not run. */
+  | { kind: 'open' };
+
+/** Which outcomes of a call are the account's sickness (counted towards opening its breaker). */
+export interface Sickness<T> {
+  /** A returned value that counts as a failure (5xx, 529). */
+  failed(value: T): boolean;
+  /** A thrown error that counts (connection errors, timeouts); anything else is not the account's fault. */
+  counts(error: unknown): boolean;
+}
+
+/** Carries a counted outcome through opossum, which counts only rejections. */
+class Counted {
+  constructor(readonly outcome: Exclude<Guarded<unknown>, { kind: 'open' }>) {}
 }
 
 export interface BreakerOptions {
@@ -21,8 +35,8 @@ export interface BreakerOptions {
 }
 
 export interface Breakers {
-  /** Runs one upstream call through the account's breaker; throw BreakerFailure to count a failure. */
-  run<T>(id: AccountId, call: () => Promise<T>): Promise<T>;
+  /** Runs one upstream call through the account's breaker, counting what `sickness` says is a failure. */
+  run<T>(id: AccountId, call: () => Promise<T>, sickness: Sickness<T>): Promise<Guarded<T>>;
   state(id: AccountId): 'closed' | 'open' | 'half-open';
 }
 
@@ -36,6 +50,8 @@ export function createBreakers(
   now: () => number = Date.now,
 ): Breakers {
   const breakers = new Map<AccountId, CircuitBreaker<[() => Promise<unknown>], unknown>>();
+  // opossum says so with this code when it refuses a call (open, or half-open with its probe out).
+  const isRefusal = (err: unknown) => (err as { code?: unknown } | null)?.code === 'EOPENBREAKER';
 
   const breakerFor = (id: AccountId) => {
     let b = breakers.get(id);
@@ -47,8 +63,8 @@ export function createBreakers(
         resetTimeout: opts.resetMs,
         rollingCountTimeout: opts.windowMs,
         rollingCountBuckets: 10,
-        // Only upstream failures count: a client's bad request or a rate limit is not a sick account.
-        errorFilter: (err: unknown) => !(err instanceof BreakerFailure),
+        // Only what the caller's sickness counted: a client's bad request or a rate limit is not a sick account.
+        errorFilter: (err: unknown) => !(err instanceof Counted),
       });
       b.on('open', () => events.onOpen(id, now() + opts.resetMs));
       b.on('close', () => events.onClose(id));
@@ -58,8 +74,24 @@ export function createBreakers(
   };
 
   return {
-    run<T>(id: AccountId, call: () => Promise<T>) {
-      return breakerFor(id).fire(call) as Promise<T>;
+    async run<T>(id: AccountId, call: () => Promise<T>, sickness: Sickness<T>): Promise<Guarded<T>> {
+      const guarded = async (): Promise<T> => {
+        let value: T;
+        try {
+          value = await call();
+        } catch (error) {
+          throw sickness.counts(error) ? new Counted({ kind: 'threw', error }) : error;
+        }
+        if (sickness.failed(value)) throw new Counted({ kind: 'returned', value });
+        return value;
+      };
+      try {
+        return { kind: 'returned', value: (await breakerFor(id).fire(guarded)) as T };
+      } catch (err) {
+        if (err instanceof Counted) return err.outcome as Guarded<T>;
+        if (isRefusal(err)) return { kind: 'open' };
+        return { kind: 'threw', error: err };
+      }
     },
     state(id) {
       const b = breakers.get(id);

@@ -38,10 +38,20 @@ export interface Pick {
   tier: Tier;
 }
 
+/** Why a candidate could not take the request: its first blocker, or what else ruled it out. */
+export type Unusable = Blocker['reason'] | 'model_not_served' | 'at_capacity' | 'already_tried';
+
 export type PickResult =
   | { ok: true; pick: Pick }
-  /** Nothing routable. `retryAt`: when the earliest cooling candidate comes back (rate limits). */
-  | { ok: false; reason: 'no_account' | 'all_cooling'; retryAt: number | null };
+  /**
+   * Nothing routable. `retryAt`: when the earliest cooling candidate comes back (rate limits).
+   * `candidates`: the accounts the key could use for this request at all; `unusable`: how many of
+   * them were ruled out for each reason.
+   */
+  | { ok: false; reason: 'no_account' | 'all_cooling'; retryAt: number | null; candidates: number; unusable: Partial<Record<Unusable, number>> };
+
+/** Blockers that pass by themselves (a cooldown or an open breaker), as opposed to an admin's doing. */
+const PASSING: ReadonlySet<Blocker['reason']> = new Set(['rate_limited', 'overloaded', 'server_error', 'breaker_open', 'unreachable', 'timeout']);
 
 /**
  * Priority tiers, best first (the seed's order): healthy and lightly loaded; healthy and naming the
@@ -113,17 +123,18 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   }
 
   /** Whether the account can take this request now, and in which tier; else what blocks it. */
-  const evaluate = async (a: Account, model: string, now: number): Promise<{ ok: Assessed } | { blockers: Blocker[] }> => {
+  const evaluate = async (a: Account, model: string, now: number): Promise<{ ok: Assessed } | { blockers: Blocker[]; why: Unusable }> => {
     const upstreamModel = upstreamModelFor(a, model);
-    if (upstreamModel === undefined) return { blockers: [] };
+    if (upstreamModel === undefined) return { blockers: [], why: 'model_not_served' };
     const fixed = staticBlocker(a, now);
-    if (fixed) return { blockers: [fixed] };
+    if (fixed) return { blockers: [fixed], why: fixed.reason };
     const { blockers, recoverable } = assess(await deps.health.get(a.id), modelFamily(model), now);
     const local = deps.breakers.state(a.id);
     if (local === 'open') blockers.push({ reason: 'breaker_open', scope: '*', until: null, detail: 'open in this worker' });
-    if (blockers.length > 0) return { blockers };
+    const first = blockers[0];
+    if (first) return { blockers, why: first.reason };
     const inFlight = load.inFlight(a.id);
-    if (a.maxConcurrency > 0 && inFlight >= a.maxConcurrency) return { blockers: [] };
+    if (a.maxConcurrency > 0 && inFlight >= a.maxConcurrency) return { blockers: [], why: 'at_capacity' };
     const tier: Tier = a.backup
       ? 'backup'
       : recoverable || local === 'half-open'
@@ -177,11 +188,16 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       const now = clock.now();
       let earliestRetry: number | null = null;
       let cooling = 0;
+      const unusable: Partial<Record<Unusable, number>> = {};
+      const ruledOut = (why: Unusable) => {
+        unusable[why] = (unusable[why] ?? 0) + 1;
+      };
       const evaluated = new Map<AccountId, Assessed | null>();
       const check = async (a: Account) => {
         if (evaluated.has(a.id)) return evaluated.get(a.id) ?? null;
         if (req.exclude.has(a.id)) {
           evaluated.set(a.id, null);
+          ruledOut('already_tried');
           return null;
         }
         const r = await evaluate(a, req.model, now);
@@ -189,8 +205,9 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
           evaluated.set(a.id, r.ok);
           return r.ok;
         }
+        ruledOut(r.why);
         for (const b of r.blockers) {
-          if (b.until !== null && (b.reason === 'rate_limited' || b.reason === 'overloaded' || b.reason === 'server_error' || b.reason === 'breaker_open' || b.reason === 'unreachable' || b.reason === 'timeout')) {
+          if (b.until !== null && PASSING.has(b.reason)) {
             cooling++;
             earliestRetry = earliestRetry === null ? b.until : Math.min(earliestRetry, b.until);
           }
@@ -235,9 +252,12 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
           }
           // its concurrency cap filled up meanwhile: next one
           usable.splice(usable.indexOf(assessed), 1);
+          ruledOut('at_capacity');
         }
       }
-      return { ok: false, reason: cooling > 0 ? 'all_cooling' : 'no_account', retryAt: earliestRetry };
+      // Every candidate is evaluated once, in the loops above or here, so the counts are whole.
+      for (const a of new Set(candidates)) if (!evaluated.has(a.id)) await check(a);
+      return { ok: false, reason: cooling > 0 ? 'all_cooling' : 'no_account', retryAt: earliestRetry, candidates: new Set(candidates.map((a) => a.id)).size, unusable };
     },
 
     explain: (account, model) => explainAccount({ store: deps.store, health: deps.health, leases: deps.leases, clock, breakers: deps.breakers, load }, account, model),

@@ -28,6 +28,8 @@ export interface RelayApp {
   readonly bodyBytesHeld: number;
   /** From now on, responses close their connections (keep-alive clients move to other nodes). */
   startDraining(): void;
+  /** Ends every exchange still in flight now, telling each client why (the drain ran out of time). */
+  interruptAll(): void;
   /** Resolves when no request is in flight. */
   idle(): Promise<void>;
 }
@@ -44,18 +46,18 @@ export function buildApp(deps: ServerDeps): RelayApp {
   const app = uWS.App();
   const { log, bodyLimitBytes } = deps.relay;
   const meter: BodyMeter = { held: 0 };
-  let inFlight = 0;
+  const active = new Set<UwsExchange>();
   let draining = false;
   let idleWaiters: (() => void)[] = [];
 
   const track = (ex: UwsExchange, run: () => Promise<void>) => {
     if (draining) ex.closeAfter = true;
-    inFlight++;
+    active.add(ex);
     run()
       .catch((err: unknown) => log.error('unhandled request failure', { err }))
       .finally(() => {
-        inFlight--;
-        if (inFlight === 0 && idleWaiters.length > 0) {
+        active.delete(ex);
+        if (active.size === 0 && idleWaiters.length > 0) {
           const waiters = idleWaiters;
           idleWaiters = [];
           for (const w of waiters) w();
@@ -107,7 +109,7 @@ export function buildApp(deps: ServerDeps): RelayApp {
   return {
     app,
     get inFlight() {
-      return inFlight;
+      return active.size;
     },
     get bodyBytesHeld() {
       return meter.held;
@@ -115,8 +117,11 @@ export function buildApp(deps: ServerDeps): RelayApp {
     startDraining() {
       draining = true;
     },
+    interruptAll() {
+      for (const ex of active) ex.interrupt();
+    },
     idle() {
-      if (inFlight === 0) return Promise.resolve();
+      if (active.size === 0) return Promise.resolve();
       return new Promise((resolve) => idleWaiters.push(resolve));
     },
   };

@@ -34,6 +34,7 @@ export class UwsExchange implements Exchange {
   /** Close the connection after this response (set while the node drains, or when a body is refused). */
   closeAfter = false;
   private readonly abortHandlers: (() => void)[] = [];
+  private readonly interruptHandlers: (() => void)[] = [];
   private bodyPromise: Promise<Buffer> | undefined;
   /** Set while a body is arriving: stops holding it (see dropBody). */
   private stopHolding: (() => void) | undefined;
@@ -61,6 +62,15 @@ export class UwsExchange implements Exchange {
   onAbort(handler: () => void): void {
     if (this.aborted) handler();
     else this.abortHandlers.push(handler);
+  }
+
+  onInterrupt(handler: () => void): void {
+    this.interruptHandlers.push(handler);
+  }
+
+  /** The server stops waiting: whoever handles this exchange ends it now (see Exchange.onInterrupt). */
+  interrupt(): void {
+    for (const h of this.interruptHandlers.splice(0)) h();
   }
 
   /** The socket's peer address (empty once the client is gone). */

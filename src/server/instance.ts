@@ -182,16 +182,23 @@ export async function startInstance(config: Config, opts: { log?: Logger; clock?
         const idleWithin = (ms: number) =>
           Promise.race([relayApp.idle().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
         const finished = await idleWithin(timeoutMs);
-        const closeApp = () => (relayApp.app as unknown as { close(): void }).close();
+        let closed = false;
+        const closeApp = () => {
+          if (!closed) (relayApp.app as unknown as { close(): void }).close();
+          closed = true;
+        };
         if (!finished) {
-          // Cut what is left; the aborted requests still book what their upstreams reported.
-          log.warn('drain timeout: cutting in-flight requests', { inFlight: relayApp.inFlight });
-          closeApp();
-          await idleWithin(2_000);
+          // End what is left, telling each client why; each still books what its upstream reported.
+          log.warn('drain timeout: ending in-flight requests', { inFlight: relayApp.inFlight });
+          relayApp.interruptAll();
+          if (!(await idleWithin(2_000))) {
+            closeApp();
+            await idleWithin(2_000);
+          }
         }
         const flushed = await recorder.flush(Math.max(1_000, deadline - Date.now()));
         if (!flushed) log.error('usage writes still pending at shutdown', { pending: recorder.pending });
-        if (finished) closeApp();
+        closeApp();
         leases.stop();
         load.stop();
         await upstream.close().catch(() => {});

@@ -1,4 +1,4 @@
-import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, ReplyError, type ClusterNode, type RedisOptions } from 'ioredis';
 import type { RedisTarget } from '../config/index.js';
 
 /** The one Redis client type the rest of the code sees: a standalone client or a Cluster. */
@@ -103,4 +103,16 @@ export async function closeRedis(client: RedisClient, timeoutMs = 1_000): Promis
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Redis could not be reached (refused, reset, timed out, retries exhausted, no cluster node
+ * answering), as opposed to Redis answering with an error (a ReplyError, a bug of ours).
+ */
+export function isConnectionFailure(err: unknown): boolean {
+  if (!(err instanceof Error) || err instanceof ReplyError) return false;
+  if (err.name === 'MaxRetriesPerRequestError' || err.name === 'ClusterAllFailedError') return true;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTCONN', 'EPIPE', 'ENOENT', 'EHOSTUNREACH'].includes(code)) return true;
+  return /Connection is closed|Stream isn't writeable|None of startup nodes is available|Failed to refresh slots cache|CLUSTERDOWN|TRYAGAIN|LOADING/.test(err.message);
 }

@@ -56,9 +56,9 @@ export function geminiStream(ctx: BridgeContext, transform: (chunk: Record<strin
       parser.push(chunk);
       return take();
     },
-    end({ complete }) {
+    end({ complete, message }) {
       parser.end();
-      if (!complete && !errored) error({ error: cutError() });
+      if (!complete && !errored) error({ error: cutError(message) });
       if (!sse) out.push(elements === 0 ? '[]' : ']');
       return take();
     },

@@ -56,12 +56,12 @@ export class SseEventFilter implements StreamTranslator {
     return out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out);
   }
 
-  end(info: { complete: boolean }): Buffer {
+  end(info: { complete: boolean; message?: string }): Buffer {
     const rest = this.pending;
     this.pending = Buffer.alloc(0);
     // A finished stream may lack its last blank line; a cut one ends mid-event, which no client can parse.
     if (info.complete) return rest.length > 0 ? this.event(rest) : rest;
-    return this.sawError ? Buffer.alloc(0) : chatCutNotice();
+    return this.sawError ? Buffer.alloc(0) : chatCutNotice(info.message);
   }
 
   private event(raw: Buffer): Buffer {

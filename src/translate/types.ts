@@ -21,8 +21,11 @@ export interface BridgeContext {
 export interface StreamTranslator {
   /** Upstream bytes in; the client's bytes out (empty when nothing is complete yet). */
   push(chunk: Buffer): Buffer;
-  /** The upstream ended (normally or not): whatever closes the client's stream. */
-  end(info: { complete: boolean }): Buffer;
+  /**
+   * The upstream ended: whatever closes the client's stream. Unless `complete`, that is an error
+   * in the client's format, with `message` (why it did not finish) when given.
+   */
+  end(info: { complete: boolean; message?: string }): Buffer;
   /** The client's content type, when its stream is not SSE (Gemini's streamed JSON array). */
   readonly contentType?: string;
 }

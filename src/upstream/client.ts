@@ -65,3 +65,7 @@ export function toRelayError(err: unknown): RelayError | Error {
 
 export const isAbort = (err: unknown): boolean =>
   err instanceof undiciErrors.RequestAbortedError || (err instanceof Error && (err.name === 'AbortError' || (err as { code?: string }).code === 'UND_ERR_ABORTED'));
+
+/** The upstream was silent too long: while connecting, before its headers, or between body chunks. */
+export const isTimeout = (err: unknown): boolean =>
+  err instanceof undiciErrors.ConnectTimeoutError || err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError || (err instanceof RelayError && err.code === 'upstream_timeout');

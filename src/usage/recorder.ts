@@ -18,8 +18,12 @@ export interface UsageEvent {
   endpoint: string;
   stream: boolean;
   status: number;
-  /** ok: finished; cut: the upstream stream broke; client_abort: the client left; error: upstream error status. */
-  outcome: 'ok' | 'cut' | 'client_abort' | 'error';
+  /**
+   * ok: finished; cut: the upstream's stream broke; timeout: the upstream went silent (or never
+   * answered); client_abort: the client left; shutdown: the relay stopped before the answer did
+   * (DRAIN_TIMEOUT); error: an upstream error status.
+   */
+  outcome: 'ok' | 'cut' | 'timeout' | 'client_abort' | 'shutdown' | 'error';
   usage: TokenUsage;
   costPico: number;
   pricedAs: string;
@@ -63,7 +67,7 @@ function countersOf(e: UsageEvent): number[] {
   const u = e.usage;
   return [
     1,
-    e.outcome === 'error' ? 1 : 0,
+    e.outcome === 'error' || (e.outcome === 'timeout' && e.status >= 400) ? 1 : 0,
     u.inputTokens,
     u.outputTokens,
     u.cacheCreate5mTokens + u.cacheCreate1hTokens,

@@ -8,6 +8,8 @@ export interface Logger {
   info(msg: string, fields?: Fields): void;
   warn(msg: string, fields?: Fields): void;
   error(msg: string, fields?: Fields): void;
+  /** Whether lines of this level are written (build costly fields only when they are). */
+  enabled(level: LogLevel): boolean;
   child(bindings: Fields): Logger;
 }
 
@@ -33,6 +35,7 @@ export function createLogger(level: LogLevel, bindings: Fields = {}, sink: LogSi
     info: (m, f) => emit('info', m, f),
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
+    enabled: (lvl) => RANK[lvl] >= min,
     child: (b) => createLogger(level, { ...bindings, ...b }, sink),
   };
 }

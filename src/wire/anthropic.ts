@@ -132,11 +132,10 @@ export class AnthropicStreamTap implements UsageTap {
   }
 }
 
-/** What an Anthropic client is sent when the upstream's stream ended before `message_stop`. */
-const CUT_NOTICE = `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'api_error', message: 'The upstream stream ended before the message was complete.' } })}\n\n`;
+const CUT_MESSAGE = 'The upstream stream ended before the message was complete.';
 
 export const anthropicReader: UsageReader = {
   fromJson: usageFromMessage,
   tap: () => new AnthropicStreamTap(),
-  cutNotice: () => Buffer.from(CUT_NOTICE),
+  cutNotice: (message = CUT_MESSAGE) => Buffer.from(`event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'api_error', message } })}\n\n`),
 };

@@ -214,12 +214,12 @@ function errorType(e: GoogleError): string {
 }
 
 /** What a client gets where its stream was cut short: Google's error body, as Google sends it mid-stream. */
-export const cutError = (): GoogleError => ({ code: 502, message: 'The upstream stream ended before the response was complete.', status: 'UNAVAILABLE' });
+export const cutError = (message = 'The upstream stream ended before the response was complete.'): GoogleError => ({ code: 502, message, status: 'UNAVAILABLE' });
 
 export const geminiReader: UsageReader = {
   fromJson: (body) => found(isObject(body) ? nativeResponse(body) : undefined),
   tap: () => new GeminiStreamTap(nativeResponse),
-  cutNotice: () => Buffer.from(`${JSON.stringify({ error: cutError() })}\n`),
+  cutNotice: (message) => Buffer.from(`${JSON.stringify({ error: cutError(message) })}\n`),
 };
 
 export const codeAssistReader: UsageReader = {

@@ -163,15 +163,15 @@ class NoStreamTap extends SseTap {
 const CUT_MESSAGE = 'The upstream stream ended before the response was complete.';
 
 /** What a Chat Completions client reads as a failed stream (the SDKs throw on a `data: {"error":…}` chunk). */
-export const chatCutNotice = (): Buffer =>
-  Buffer.from(`data: ${JSON.stringify({ error: { message: CUT_MESSAGE, type: 'server_error', param: null, code: 'stream_cut' } })}\n\n`);
+export const chatCutNotice = (message = CUT_MESSAGE): Buffer =>
+  Buffer.from(`data: ${JSON.stringify({ error: { message, type: 'server_error', param: null, code: 'stream_cut' } })}\n\n`);
 
 export const OPENAI_READERS = {
   'openai-chat': { fromJson: openaiUsageFromJson, tap: () => new OpenAIChatStreamTap(), cutNotice: chatCutNotice },
   'openai-responses': {
     fromJson: openaiUsageFromJson,
     tap: () => new OpenAIResponsesStreamTap(),
-    cutNotice: () => Buffer.from(`event: error\ndata: ${JSON.stringify({ type: 'error', code: 'stream_cut', message: CUT_MESSAGE, param: null })}\n\n`),
+    cutNotice: (message = CUT_MESSAGE) => Buffer.from(`event: error\ndata: ${JSON.stringify({ type: 'error', code: 'stream_cut', message, param: null })}\n\n`),
   },
   'openai-embeddings': { fromJson: openaiUsageFromJson, tap: () => new NoStreamTap() },
 } as const satisfies Record<string, UsageReader>;

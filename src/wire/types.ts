@@ -41,6 +41,6 @@ export interface FoundUsage {
 export interface UsageReader {
   fromJson(body: unknown): FoundUsage;
   tap(): UsageTap;
-  /** What a client of this format is sent at the end of a stream the upstream cut short. */
-  cutNotice?(): Buffer;
+  /** What a client of this format is sent at the end of a stream that did not finish: `message` says why (default: it was cut). */
+  cutNotice?(message?: string): Buffer;
 }

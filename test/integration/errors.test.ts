@@ -222,7 +222,7 @@ describe('errors: bad input changes nothing, upstream failures come back in Anth
       const key = await empty.admin.createKey();
       const upstreamBefore = fake.requests.length;
       const r = await post(`${empty.url}/api/v1/messages`, JSON.stringify(GOOD), { 'x-api-key': key.key });
-      expectAnthropicError(r, 503, 'api_error', /No upstream account is available/);
+      expectAnthropicError(r, 503, 'api_error', /No claude or bedrock account is set up for this key and model claude-sonnet-5-5; the relay's admin must add or bind one\./);
       expect(fake.requests.length).toBe(upstreamBefore);
       expect((await empty.admin.keyUsage(key.id)).total.requests).toBe(0);
     } finally {

@@ -203,8 +203,8 @@ describe('failover before the first byte', () => {
     expect(refused.status).toBe(429);
     expect(refused.type).toBe('rate_limit_error');
     expect(refused.headers.get('retry-after')).toBe('30');
-    expect(refused.message).toContain('rate limited or cooling down');
-    expect(refused.message).toContain(iso(now + 30 * SEC));
+    expect(refused.message).toContain('None of the 2 claude or bedrock accounts for claude-sonnet-4-5 can take this request now: 2 rate limited.');
+    expect(refused.message).toContain(`The first is back at ${iso(now + 30 * SEC)}.`);
     expect(fake.requests).toHaveLength(2);
 
     clock.advance(31 * SEC);

@@ -143,7 +143,7 @@ describe('candidates and their order', () => {
     expect(servedKeys(fake, 12)).toEqual([dedicated.apiKey]);
     const refused = await ask(r.url, bound.key);
     expect(refused.status).toBe(429);
-    expect(refused.message).toContain('rate limited or cooling down');
+    expect(refused.message).toContain('None of the 1 claude or bedrock account for claude-sonnet-4-5 can take this request now: 1 rate limited.');
     expect(fake.requests).toHaveLength(13);
     // ...while the key that may fall back is served by the pool.
     await askN(r.url, fallback.key, 2);

@@ -4,6 +4,7 @@ import { createClaudeAuth } from './auth.js';
 import { forwardClientHeaders, forwardResponseHeader } from './headers.js';
 import { createClaudeOAuth } from './oauth.js';
 import { anthropicResetTime } from './ratelimit.js';
+import { streamErrorByName } from '../stream-errors.js';
 
 export const ANTHROPIC_API = 'https://api.anthropic.com';
 
@@ -70,6 +71,7 @@ export function createAnthropicProvider(deps: ProviderDeps): Provider {
       return 'client_error';
     },
 
+    classifyStreamError: streamErrorByName,
     resetTime: anthropicResetTime,
   };
 }

@@ -6,6 +6,7 @@ import { openaiResetTime } from '../openai/ratelimit.js';
 import type { AccountTypeSpec, Provider, ProviderDeps, UpstreamCall } from '../types.js';
 import type { UpstreamRequest } from '../../upstream/types.js';
 import { azureUrl } from './urls.js';
+import { streamErrorByName } from '../stream-errors.js';
 
 export const DEFAULT_AZURE_API_VERSION = '2025-04-01-preview';
 
@@ -55,6 +56,7 @@ export function createAzureProvider(_deps: ProviderDeps): Provider {
 
     forwardResponseHeader,
     classifyError,
+    classifyStreamError: streamErrorByName,
     resetTime: openaiResetTime,
   };
 }

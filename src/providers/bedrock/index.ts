@@ -7,6 +7,7 @@ import { classifyBedrockError } from './errors.js';
 import { bedrockBetas, countTokensBody, invokeBody } from './anthropic-to-invoke.js';
 import { bedrockModelId, foundationModelId, PROFILE_GEOS } from './models.js';
 import { signRequest } from './sign.js';
+import { streamErrorByName } from '../stream-errors.js';
 
 /** `{region}` is replaced by the account's region. */
 export const BEDROCK_RUNTIME = 'https://bedrock-runtime.{region}.amazonaws.com';
@@ -95,6 +96,7 @@ export function createBedrockProvider(_deps: ProviderDeps): Provider {
     decode: decodeBedrock,
     forwardResponseHeader: (name) => name === 'content-type' || name === 'retry-after' || name === 'x-amzn-requestid',
     classifyError: classifyBedrockError,
+    classifyStreamError: streamErrorByName,
     resetTime: (headers, now) => parseRetryAfter(headers['retry-after'], now),
   };
 }

@@ -6,6 +6,7 @@ import { forwardClientHeaders, forwardResponseHeader } from './headers.js';
 import { createGoogleOAuth } from './oauth.js';
 import { createProjectFinder } from './project.js';
 import { googleResetTime } from './ratelimit.js';
+import { streamErrorByName } from '../stream-errors.js';
 
 export const GEMINI_ACCOUNT_TYPES: readonly AccountTypeSpec[] = [
   {
@@ -83,6 +84,7 @@ export function createGeminiProvider(deps: ProviderDeps): Provider {
       if (status >= 500) return 'server_error';
       return 'client_error';
     },
+    classifyStreamError: streamErrorByName,
     resetTime: googleResetTime,
   };
 }

@@ -7,6 +7,7 @@ import { chatgptAccountId, chatgptBody, chatgptHeaders, collectResponse } from '
 import { forwardClientHeaders, forwardResponseHeader } from './headers.js';
 import { createOpenAIOAuth } from './oauth.js';
 import { openaiResetTime } from './ratelimit.js';
+import { streamErrorByName } from '../stream-errors.js';
 
 export const OPENAI_API = 'https://api.openai.com';
 export const CHATGPT_BACKEND = 'https://chatgpt.com/backend-api/codex';
@@ -91,6 +92,7 @@ export function createOpenAIProvider(deps: ProviderDeps): Provider {
 
     forwardResponseHeader,
     classifyError,
+    classifyStreamError: streamErrorByName,
     resetTime: openaiResetTime,
 
     async recoverUnauthorized(account: Account, usedToken: string | undefined): Promise<boolean> {

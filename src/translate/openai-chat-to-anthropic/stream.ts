@@ -36,9 +36,9 @@ export class AnthropicToChatStream implements StreamTranslator {
     return this.flush();
   }
 
-  end(info: { complete: boolean }): Buffer {
+  end(info: { complete: boolean; message?: string }): Buffer {
     this.parser.end();
-    if (!this.closed) this.close(info.complete && this.finishReason ? this.writer.done() : streamError(CUT_MESSAGE));
+    if (!this.closed) this.close(info.complete && this.finishReason ? this.writer.done() : streamError(info.message ?? CUT_MESSAGE));
     return this.flush();
   }
 

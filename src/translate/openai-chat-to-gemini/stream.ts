@@ -41,9 +41,9 @@ export class GeminiToChatStream implements StreamTranslator {
     return this.flush();
   }
 
-  end(_info: { complete: boolean }): Buffer {
+  end(info: { complete: boolean; message?: string }): Buffer {
     this.parser.end();
-    if (!this.closed) this.close(this.finished ? this.writer.done() : streamError(CUT_MESSAGE));
+    if (!this.closed) this.close(this.finished ? this.writer.done() : streamError(info.message ?? CUT_MESSAGE));
     return this.flush();
   }
 

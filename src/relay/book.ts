@@ -1,0 +1,31 @@
+import { ZERO_USAGE, type TokenUsage } from '../usage/pricing.js';
+import type { UsageEvent } from '../usage/recorder.js';
+import type { FoundUsage } from '../wire/index.js';
+import type { Call } from './call.js';
+
+/** Books one upstream call (once, whatever happened to it), priced by the table of the moment. */
+export async function book(call: Call, status: number, outcome: UsageEvent['outcome'], found: Pick<FoundUsage, 'usage' | 'model'> | undefined): Promise<void> {
+  const { deps } = call;
+  const usage: TokenUsage = found?.usage ?? { ...ZERO_USAGE };
+  const model = found?.model ?? call.bridgeContext.upstreamModel;
+  const price = deps.pricing().cost(model, usage);
+  const now = deps.clock.now();
+  await deps.recorder.record({
+    requestId: call.requestId,
+    keyId: call.key.id,
+    accountId: call.account.id,
+    platform: call.account.platform,
+    model,
+    endpoint: call.surface.name,
+    stream: call.parsed.stream,
+    status,
+    outcome,
+    usage,
+    costPico: price.costPico,
+    pricedAs: price.pricedAs,
+    priceSource: price.source,
+    startedAt: call.startedAt,
+    durationMs: now - call.startedAt,
+    ttfbMs: call.ttfbMs,
+  });
+}
