@@ -79,7 +79,11 @@ async function waitHealthy(url: string): Promise<void> {
 }
 
 async function api<T>(url: string, path: string, token: string, body: unknown): Promise<T> {
-  const res = await fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+  const res = await fetch(url + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
   if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }
@@ -105,7 +109,13 @@ interface Measured {
   errors: number;
 }
 
-async function load(url: string, headers: Record<string, string>, stream: boolean, duration: number, sessions = 0): Promise<Measured> {
+async function load(
+  url: string,
+  headers: Record<string, string>,
+  stream: boolean,
+  duration: number,
+  sessions = 0,
+): Promise<Measured> {
   let n = 0;
   const result = await autocannon({
     url,
@@ -119,7 +129,10 @@ async function load(url: string, headers: Record<string, string>, stream: boolea
       ? {
           requests: [
             {
-              setupRequest: (req: autocannon.Request) => ({ ...req, headers: { ...req.headers, 'x-claude-code-session-id': `bench-session-${n++ % sessions}` } }),
+              setupRequest: (req: autocannon.Request) => ({
+                ...req,
+                headers: { ...req.headers, 'x-claude-code-session-id': `bench-session-${n++ % sessions}` },
+              }),
             },
           ],
         }
@@ -144,7 +157,9 @@ async function main() {
   const redis = await startStandaloneRedis();
   if (redis.target.kind !== 'url') throw new Error('unexpected');
 
-  const fakeProc = spawn(process.execPath, ['--import', 'tsx', 'bench/fake-upstream.ts'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const fakeProc = spawn(process.execPath, ['--import', 'tsx', 'bench/fake-upstream.ts'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   children.push(fakeProc);
   const fake = JSON.parse(await firstLine(fakeProc)) as { url: string; stats: string };
 
@@ -167,14 +182,26 @@ async function main() {
   children.push(relayProc);
   await waitHealthy(relayUrl);
 
-  const { token } = await api<{ token: string }>(relayUrl, '/admin/login', '', { username: 'admin', password: ADMIN_PASSWORD });
+  const { token } = await api<{ token: string }>(relayUrl, '/admin/login', '', {
+    username: 'admin',
+    password: ADMIN_PASSWORD,
+  });
   // The plain key is bound to the first account only; the pool key uses the shared pool of three.
   const accountIds: string[] = [];
   for (const i of [0, 1, 2]) {
-    const a = await api<{ id: string }>(relayUrl, '/admin/accounts', token, { platform: 'claude', type: 'api-key', name: `bench-${i}`, apiKey: `sk-ant-bench-${i}-00000000000000000`, baseUrl: fake.url });
+    const a = await api<{ id: string }>(relayUrl, '/admin/accounts', token, {
+      platform: 'claude',
+      type: 'api-key',
+      name: `bench-${i}`,
+      apiKey: `sk-ant-bench-${i}-00000000000000000`,
+      baseUrl: fake.url,
+    });
     accountIds.push(a.id);
   }
-  const key = await api<{ id: string; key: string }>(relayUrl, '/admin/api-keys', token, { name: 'bench', accountIds: [accountIds[0]] });
+  const key = await api<{ id: string; key: string }>(relayUrl, '/admin/api-keys', token, {
+    name: 'bench',
+    accountIds: [accountIds[0]],
+  });
   const poolKey = await api<{ id: string; key: string }>(relayUrl, '/admin/api-keys', token, {
     name: 'bench-pool',
     concurrencyLimit: 10_000,
@@ -185,9 +212,18 @@ async function main() {
     totalCostLimit: 1_000_000,
   });
 
-  const direct = { url: `${fake.url}/v1/messages`, headers: { 'x-api-key': 'sk-ant-bench-0-00000000000000000', 'anthropic-version': '2023-06-01' } };
-  const relay = { url: `${relayUrl}/api/v1/messages`, headers: { 'x-api-key': key.key, 'anthropic-version': '2023-06-01' } };
-  const pooled = { url: `${relayUrl}/api/v1/messages`, headers: { 'x-api-key': poolKey.key, 'anthropic-version': '2023-06-01' } };
+  const direct = {
+    url: `${fake.url}/v1/messages`,
+    headers: { 'x-api-key': 'sk-ant-bench-0-00000000000000000', 'anthropic-version': '2023-06-01' },
+  };
+  const relay = {
+    url: `${relayUrl}/api/v1/messages`,
+    headers: { 'x-api-key': key.key, 'anthropic-version': '2023-06-01' },
+  };
+  const pooled = {
+    url: `${relayUrl}/api/v1/messages`,
+    headers: { 'x-api-key': poolKey.key, 'anthropic-version': '2023-06-01' },
+  };
 
   // Direct runs first, then the relay runs, then a drain: every upstream answer the relay caused
   // (including those still in flight when autocannon stops and hangs up) is counted before the
@@ -207,7 +243,11 @@ async function main() {
     rows.push({ mode: stream ? 'stream' : 'non-stream', direct: directRuns.get(stream) as Measured, relay: r });
     await load(pooled.url, pooled.headers, stream, WARMUP, 100);
     const p = await load(pooled.url, pooled.headers, stream, DURATION, 100);
-    rows.push({ mode: `${stream ? 'stream' : 'non-stream'} pool`, direct: directRuns.get(stream) as Measured, relay: p });
+    rows.push({
+      mode: `${stream ? 'stream' : 'non-stream'} pool`,
+      direct: directRuns.get(stream) as Measured,
+      relay: p,
+    });
   }
 
   // Drain the relay (SIGTERM lets in-flight calls finish and flushes every pending usage write).
@@ -216,27 +256,56 @@ async function main() {
   const exitCode = await exited;
   const servedViaRelay = (await answered(fake.stats)) - before;
   const client = new Redis(redis.target.url);
-  const sumOf = async (keys: string[], field: string) => (await Promise.all(keys.map((k) => client.hget(k, field)))).reduce((a, v) => a + Number(v ?? 0), 0);
+  const sumOf = async (keys: string[], field: string) =>
+    (await Promise.all(keys.map((k) => client.hget(k, field)))).reduce((a, v) => a + Number(v ?? 0), 0);
   const keyTotals = [key.id, poolKey.id].map((id) => `${PREFIX}usage:{${id}}`);
   const booked = await sumOf(keyTotals, 'requests');
   const bookedErrors = await sumOf(keyTotals, 'errors');
-  const bookedAccount = await sumOf(accountIds.map((id) => `${PREFIX}account_usage:{${id}}`), 'requests');
-  const perAccount = await Promise.all(accountIds.map((id) => client.hget(`${PREFIX}account_usage:{${id}}`, 'requests')));
+  const bookedAccount = await sumOf(
+    accountIds.map((id) => `${PREFIX}account_usage:{${id}}`),
+    'requests',
+  );
+  const perAccount = await Promise.all(
+    accountIds.map((id) => client.hget(`${PREFIX}account_usage:{${id}}`, 'requests')),
+  );
   client.disconnect();
 
   const fmt = (n: number) => n.toFixed(0).padStart(8);
-  console.log(`\nmachine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), node ${process.version}; ${CONNECTIONS} connections, ${DURATION}s per run, relay workers ${WORKERS}`);
-  console.log('mode             |  direct req/s  p50ms  p99ms |   relay req/s  p50ms  p99ms |  ratio | relay non2xx/errors');
+  console.log(
+    `\nmachine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), node ${process.version}; ${CONNECTIONS} connections, ${DURATION}s per run, relay workers ${WORKERS}`,
+  );
+  console.log(
+    'mode             |  direct req/s  p50ms  p99ms |   relay req/s  p50ms  p99ms |  ratio | relay non2xx/errors',
+  );
   for (const { mode, direct: d, relay: r } of rows) {
     console.log(
       `${mode.padEnd(16)} | ${fmt(d.rps)} ${String(d.p50).padStart(6)} ${String(d.p99).padStart(6)} | ${fmt(r.rps)} ${String(r.p50).padStart(6)} ${String(r.p99).padStart(6)} | ${((100 * r.rps) / d.rps).toFixed(1).padStart(5)}% | ${r.non2xx}/${r.errors}`,
     );
   }
-  console.log(`upstream answers via relay: ${servedViaRelay}; booked for the keys: ${booked} (upstream errors: ${bookedErrors}); for the accounts: ${bookedAccount} (${perAccount.join(' / ')}); lost: ${servedViaRelay - booked}; relay exit code ${exitCode}`);
+  console.log(
+    `upstream answers via relay: ${servedViaRelay}; booked for the keys: ${booked} (upstream errors: ${bookedErrors}); for the accounts: ${bookedAccount} (${perAccount.join(' / ')}); lost: ${servedViaRelay - booked}; relay exit code ${exitCode}`,
+  );
 
   mkdirSync('bench/results', { recursive: true });
   const file = `bench/results/${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-  writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), cores: os.cpus().length, connections: CONNECTIONS, duration: DURATION, workers: WORKERS, rows, servedViaRelay, booked, bookedAccount }, null, 2));
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        at: new Date().toISOString(),
+        cores: os.cpus().length,
+        connections: CONNECTIONS,
+        duration: DURATION,
+        workers: WORKERS,
+        rows,
+        servedViaRelay,
+        booked,
+        bookedAccount,
+      },
+      null,
+      2,
+    ),
+  );
   console.log(`results: ${file}`);
 
   stopChildren();

@@ -5,7 +5,10 @@ import { ERRORS } from './errors/catalogue.js';
 
 /** The README documents every setting and every error code, with the defaults the code uses. */
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-const rows = (table: string) => new Map([...table.matchAll(/^\| `([A-Za-z0-9_]+)` \| ([^|]*) \|/gm)].map((m) => [m[1] as string, (m[2] ?? '').trim()]));
+const rows = (table: string) =>
+  new Map(
+    [...table.matchAll(/^\| `([A-Za-z0-9_]+)` \| ([^|]*) \|/gm)].map((m) => [m[1] as string, (m[2] ?? '').trim()]),
+  );
 
 describe('README', () => {
   const section = (title: string) => {

@@ -7,29 +7,38 @@ describe('ids', () => {
   it.each<[string, () => string, string, (s: string) => boolean, (s: string) => boolean]>([
     ['api key', newApiKeyId, 'k_', isApiKeyId, isAccountId],
     ['account', newAccountId, 'a_', isAccountId, isApiKeyId],
-  ])('%s ids: prefix, alphabet, uniqueness, and only their own guard accepts them', (_name, make, prefix, own, other) => {
-    const ids = Array.from({ length: 2000 }, () => make());
-    expect(new Set(ids).size).toBe(ids.length);
-    for (const id of ids) {
-      expect(id.startsWith(prefix)).toBe(true);
-      expect(id).toHaveLength(18);
-      expect([...id.slice(2)].every((c) => ALPHABET.includes(c))).toBe(true);
-      expect(own(id)).toBe(true);
-      expect(other(id)).toBe(false);
-    }
-  });
+  ])(
+    '%s ids: prefix, alphabet, uniqueness, and only their own guard accepts them',
+    (_name, make, prefix, own, other) => {
+      const ids = Array.from({ length: 2000 }, () => make());
+      expect(new Set(ids).size).toBe(ids.length);
+      for (const id of ids) {
+        expect(id.startsWith(prefix)).toBe(true);
+        expect(id).toHaveLength(18);
+        expect([...id.slice(2)].every((c) => ALPHABET.includes(c))).toBe(true);
+        expect(own(id)).toBe(true);
+        expect(other(id)).toBe(false);
+      }
+    },
+  );
 
   it('every alphabet symbol occurs (the random source reaches all 32 values)', () => {
     const seen = new Set(Array.from({ length: 500 }, () => newApiKeyId().slice(2)).join(''));
     expect(seen.size).toBe(32);
   });
 
-  it.each(['', 'k_', 'k_0123456789abcde', 'k_0123456789abcdefg', 'K_0123456789abcdef', 'k_0123456789ABCDEF', 'k_0123456789abcde!', ' k_0123456789abcdef'])(
-    'isApiKeyId rejects %j',
-    (s) => {
-      expect(isApiKeyId(s)).toBe(false);
-    },
-  );
+  it.each([
+    '',
+    'k_',
+    'k_0123456789abcde',
+    'k_0123456789abcdefg',
+    'K_0123456789abcdef',
+    'k_0123456789ABCDEF',
+    'k_0123456789abcde!',
+    ' k_0123456789abcdef',
+  ])('isApiKeyId rejects %j', (s) => {
+    expect(isApiKeyId(s)).toBe(false);
+  });
 });
 
 describe('requestIdFactory', () => {

@@ -61,7 +61,6 @@ export function createGroupService(deps: { store: Store; clock: Clock; cacheTtlM
     return (await Promise.all(ids.sort().map(load))).filter((g): g is Group => g !== null);
   };
 
-
   const save = async (g: Group) => {
     await redis.hset(keys.group(g.id), encodeFields(g));
     await bus.publish('group', g.id);
@@ -101,6 +100,12 @@ export function createGroupService(deps: { store: Store; clock: Clock; cacheTtlM
       await bus.publish('group', id);
       return removed > 0;
     },
-    snapshot: createSnapshot({ bus, kind: 'group', ttlMs: deps.cacheTtlMs, now: () => clock.now(), load: async () => new Map((await list()).map((g) => [g.id, g] as const)) }),
+    snapshot: createSnapshot({
+      bus,
+      kind: 'group',
+      ttlMs: deps.cacheTtlMs,
+      now: () => clock.now(),
+      load: async () => new Map((await list()).map((g) => [g.id, g] as const)),
+    }),
   };
 }

@@ -4,8 +4,18 @@ import { assess, HEALTHY, type AccountHealth, type Blocker, type Cooldown } from
 const NOW = Date.parse('2026-11-27T12:00:00Z');
 const MIN = 60_000;
 
-const health = (h: Partial<AccountHealth>): AccountHealth => ({ cooldowns: [], unauthorized: null, breaker: null, ...h });
-const cool = (scope: string, until: number, reason: Cooldown['reason'] = 'rate_limited', status = 429): Cooldown => ({ scope, until, reason, status });
+const health = (h: Partial<AccountHealth>): AccountHealth => ({
+  cooldowns: [],
+  unauthorized: null,
+  breaker: null,
+  ...h,
+});
+const cool = (scope: string, until: number, reason: Cooldown['reason'] = 'rate_limited', status = 429): Cooldown => ({
+  scope,
+  until,
+  reason,
+  status,
+});
 
 /** The parts of each blocker the scheduler acts on. */
 const summary = (blockers: Blocker[]) => blockers.map(({ reason, scope, until }) => ({ reason, scope, until }));
@@ -35,7 +45,12 @@ describe('assess', () => {
 
   it('reports each live cooldown that applies, with its reason and status', () => {
     const h = health({
-      cooldowns: [cool('*', NOW + 5 * MIN, 'server_error', 503), cool('opus', NOW + 60 * MIN, 'rate_limited', 429), cool('sonnet', NOW + 10 * MIN), cool('opus', NOW - MIN, 'overloaded', 529)],
+      cooldowns: [
+        cool('*', NOW + 5 * MIN, 'server_error', 503),
+        cool('opus', NOW + 60 * MIN, 'rate_limited', 429),
+        cool('sonnet', NOW + 10 * MIN),
+        cool('opus', NOW - MIN, 'overloaded', 529),
+      ],
     });
     const { blockers } = assess(h, 'opus', NOW);
     expect(summary(blockers)).toEqual([
@@ -54,12 +69,24 @@ describe('assess', () => {
       expect(recoverable).toBe(false);
     }
     // Time does not heal it.
-    expect(summary(assess(h, 'opus', NOW + 365 * 24 * 60 * MIN).blockers)).toEqual([{ reason: 'unauthorized', scope: '*', until: null }]);
+    expect(summary(assess(h, 'opus', NOW + 365 * 24 * 60 * MIN).blockers)).toEqual([
+      { reason: 'unauthorized', scope: '*', until: null },
+    ]);
   });
 
   it.each<[string, number, Blocker[] | [], boolean]>([
-    ['open breaker blocks until its reset', NOW + 30_000, [{ reason: 'breaker_open', scope: '*', until: NOW + 30_000 }], false],
-    ['breaker open until 1 ms from now still blocks', NOW + 1, [{ reason: 'breaker_open', scope: '*', until: NOW + 1 }], false],
+    [
+      'open breaker blocks until its reset',
+      NOW + 30_000,
+      [{ reason: 'breaker_open', scope: '*', until: NOW + 30_000 }],
+      false,
+    ],
+    [
+      'breaker open until 1 ms from now still blocks',
+      NOW + 1,
+      [{ reason: 'breaker_open', scope: '*', until: NOW + 1 }],
+      false,
+    ],
     ['breaker whose open period ends exactly now is recoverable', NOW, [], true],
     ['breaker whose open period has passed is recoverable', NOW - MIN, [], true],
   ])('%s', (_name, openUntil, blockers, recoverable) => {
@@ -73,14 +100,22 @@ describe('assess', () => {
 
   it('the breaker moves from blocked to recoverable as time passes', () => {
     const h = health({ breaker: { openedAt: NOW, openUntil: NOW + 30_000 } });
-    expect(assess(h, 'opus', NOW + 29_999)).toMatchObject({ recoverable: false, blockers: [{ reason: 'breaker_open' }] });
+    expect(assess(h, 'opus', NOW + 29_999)).toMatchObject({
+      recoverable: false,
+      blockers: [{ reason: 'breaker_open' }],
+    });
     expect(assess(h, 'opus', NOW + 30_000)).toEqual({ blockers: [], recoverable: true });
     expect(assess(h, 'opus', NOW + 10 * MIN)).toEqual({ blockers: [], recoverable: true });
   });
 
   it('a family cooldown outlasting the breaker keeps blocking that family only', () => {
-    const h = health({ breaker: { openedAt: NOW - 2 * MIN, openUntil: NOW - MIN }, cooldowns: [cool('opus', NOW + MIN)] });
-    expect(summary(assess(h, 'opus', NOW).blockers)).toEqual([{ reason: 'rate_limited', scope: 'opus', until: NOW + MIN }]);
+    const h = health({
+      breaker: { openedAt: NOW - 2 * MIN, openUntil: NOW - MIN },
+      cooldowns: [cool('opus', NOW + MIN)],
+    });
+    expect(summary(assess(h, 'opus', NOW).blockers)).toEqual([
+      { reason: 'rate_limited', scope: 'opus', until: NOW + MIN },
+    ]);
     expect(assess(h, 'sonnet', NOW)).toEqual({ blockers: [], recoverable: true });
   });
 

@@ -26,7 +26,11 @@ export interface AccountHealth {
   breaker: { openedAt: number; openUntil: number } | null;
 }
 
-export const HEALTHY: AccountHealth = Object.freeze({ cooldowns: [], unauthorized: null, breaker: null }) as AccountHealth;
+export const HEALTHY: AccountHealth = Object.freeze({
+  cooldowns: [],
+  unauthorized: null,
+  breaker: null,
+}) as AccountHealth;
 
 /** Why an account cannot take a request now, and until when (null = until an admin acts). */
 export interface Blocker {
@@ -67,7 +71,12 @@ function decode(raw: Record<string, string>): AccountHealth {
   for (const [field, value] of Object.entries(raw)) {
     if (field.startsWith('cool:')) {
       const [until, reason, status] = value.split('|');
-      health.cooldowns.push({ scope: field.slice(5), until: Number(until), reason: (reason ?? 'rate_limited') as CooldownReason, status: Number(status ?? 0) });
+      health.cooldowns.push({
+        scope: field.slice(5),
+        until: Number(until),
+        reason: (reason ?? 'rate_limited') as CooldownReason,
+        status: Number(status ?? 0),
+      });
     } else if (field === 'unauthorized') {
       health.unauthorized = JSON.parse(value) as AccountHealth['unauthorized'];
     } else if (field === 'breaker') {
@@ -97,11 +106,20 @@ export function createHealthService(deps: { store: Store; clock: Clock; cacheTtl
   return {
     get,
     async coolDown(id, c) {
-      const updated = await extend.crsExtendCooldown(keys.accountHealth(id), `cool:${c.scope}`, c.until, `${c.until}|${c.reason}|${c.status}`);
+      const updated = await extend.crsExtendCooldown(
+        keys.accountHealth(id),
+        `cool:${c.scope}`,
+        c.until,
+        `${c.until}|${c.reason}|${c.status}`,
+      );
       if (updated) await changed(id);
     },
     async markUnauthorized(id, status, message) {
-      await redis.hset(keys.accountHealth(id), 'unauthorized', JSON.stringify({ at: clock.now(), status, message: message.slice(0, 500) }));
+      await redis.hset(
+        keys.accountHealth(id),
+        'unauthorized',
+        JSON.stringify({ at: clock.now(), status, message: message.slice(0, 500) }),
+      );
       await changed(id);
     },
     async breakerOpened(id, openUntil) {
@@ -126,14 +144,25 @@ export function createHealthService(deps: { store: Store; clock: Clock; cacheTtl
  * Whether the account can take a request for `family` now. `recoverable`: its breaker's open
  * period has passed but nothing has succeeded since (the half-open probe tier).
  */
-export function assess(health: AccountHealth, family: string, now: number): { blockers: Blocker[]; recoverable: boolean } {
+export function assess(
+  health: AccountHealth,
+  family: string,
+  now: number,
+): { blockers: Blocker[]; recoverable: boolean } {
   const blockers: Blocker[] = [];
   if (health.unauthorized) {
-    blockers.push({ reason: 'unauthorized', scope: '*', until: null, detail: `HTTP ${health.unauthorized.status}: ${health.unauthorized.message}` });
+    blockers.push({
+      reason: 'unauthorized',
+      scope: '*',
+      until: null,
+      detail: `HTTP ${health.unauthorized.status}: ${health.unauthorized.message}`,
+    });
   }
   for (const c of health.cooldowns) {
-    if (c.until > now && (c.scope === '*' || c.scope === family)) blockers.push({ reason: c.reason, scope: c.scope, until: c.until, detail: `HTTP ${c.status}` });
+    if (c.until > now && (c.scope === '*' || c.scope === family))
+      blockers.push({ reason: c.reason, scope: c.scope, until: c.until, detail: `HTTP ${c.status}` });
   }
-  if (health.breaker && health.breaker.openUntil > now) blockers.push({ reason: 'breaker_open', scope: '*', until: health.breaker.openUntil });
+  if (health.breaker && health.breaker.openUntil > now)
+    blockers.push({ reason: 'breaker_open', scope: '*', until: health.breaker.openUntil });
   return { blockers, recoverable: !!health.breaker && health.breaker.openUntil <= now };
 }

@@ -48,7 +48,10 @@ export interface Account {
 }
 
 /** What the admin API shows: everything but the secrets. */
-export type AccountView = Omit<Account, 'credentials'> & { credentialHints: Record<string, string>; proxy: string | null };
+export type AccountView = Omit<Account, 'credentials'> & {
+  credentialHints: Record<string, string>;
+  proxy: string | null;
+};
 
 /** The fields an admin sets. */
 export const ACCOUNT_SETTINGS = [
@@ -74,7 +77,9 @@ export type AccountInput = Partial<Pick<Account, (typeof ACCOUNT_SETTINGS)[numbe
 };
 
 export interface AccountService {
-  create(input: AccountInput & { platform: Platform; type: string; name: string; baseUrl: string; credentials: Credentials }): Promise<Account>;
+  create(
+    input: AccountInput & { platform: Platform; type: string; name: string; baseUrl: string; credentials: Credentials },
+  ): Promise<Account>;
   get(id: AccountId): Promise<Account | null>;
   list(): Promise<Account[]>;
   update(id: AccountId, patch: AccountInput): Promise<Account | null>;
@@ -83,7 +88,8 @@ export interface AccountService {
   snapshot(): Promise<readonly Account[]>;
 }
 
-const withoutEmpty = (m: Readonly<Record<string, string>>): Record<string, string> => Object.fromEntries(Object.entries(m).filter(([, v]) => v !== ''));
+const withoutEmpty = (m: Readonly<Record<string, string>>): Record<string, string> =>
+  Object.fromEntries(Object.entries(m).filter(([, v]) => v !== ''));
 
 export function toView(a: Account): AccountView {
   const { credentials, ...rest } = a;
@@ -108,7 +114,13 @@ export function maskSecret(secret: string): string {
   return `…${secret.slice(-4)}`;
 }
 
-export function createAccountService(deps: { store: Store; secrets: Secrets; clock: Clock; log: Logger; cacheTtlMs: number }): AccountService {
+export function createAccountService(deps: {
+  store: Store;
+  secrets: Secrets;
+  clock: Clock;
+  log: Logger;
+  cacheTtlMs: number;
+}): AccountService {
   const { store, secrets, clock, log } = deps;
   const { redis, keys, bus } = store;
 
@@ -198,7 +210,9 @@ export function createAccountService(deps: { store: Store; secrets: Secrets; clo
       const next: Account = {
         ...current,
         ...defined,
-        credentials: defined.credentials ? withoutEmpty({ ...current.credentials, ...defined.credentials }) : current.credentials,
+        credentials: defined.credentials
+          ? withoutEmpty({ ...current.credentials, ...defined.credentials })
+          : current.credentials,
         options: defined.options ? withoutEmpty({ ...current.options, ...defined.options }) : current.options,
         updatedAt: clock.now(),
       };

@@ -30,7 +30,12 @@ interface StoredSession {
   epoch: number;
 }
 
-export function createAdminAuth(deps: { store: Store; secrets: Secrets; clock: Clock; sessionTtlMs: number }): AdminAuth {
+export function createAdminAuth(deps: {
+  store: Store;
+  secrets: Secrets;
+  clock: Clock;
+  sessionTtlMs: number;
+}): AdminAuth {
   const { redis, keys } = deps.store;
 
   const checkPassword = async (password: string) => {
@@ -43,26 +48,40 @@ export function createAdminAuth(deps: { store: Store; secrets: Secrets; clock: C
       const failuresKey = keys.adminLoginFailures(clientAddress || 'unknown');
       // Count the attempt before checking it, atomically: parallel guesses cannot all slip in
       // while the slow password check runs.
-      const [, attempts] = (await redis.multi().set(failuresKey, '0', 'EX', LOGIN_FAILURE_WINDOW_SECONDS, 'NX').incr(failuresKey).exec()) ?? [];
+      const [, attempts] =
+        (await redis
+          .multi()
+          .set(failuresKey, '0', 'EX', LOGIN_FAILURE_WINDOW_SECONDS, 'NX')
+          .incr(failuresKey)
+          .exec()) ?? [];
       const count = Number(attempts?.[1] ?? 0);
       if (count > LOGIN_MAX_FAILURES) {
         const ttl = await redis.ttl(failuresKey);
         return { ok: false, reason: 'throttled', retryAfterSeconds: Math.max(1, ttl) };
       }
       const stored = await redis.hgetall(keys.adminCredentials());
-      const valid = stored.username === username && !!stored.passwordHash && (await verifyPassword(password, stored.passwordHash));
+      const valid =
+        stored.username === username && !!stored.passwordHash && (await verifyPassword(password, stored.passwordHash));
       if (!valid) return { ok: false, reason: 'bad_credentials' };
       await redis.del(failuresKey);
       const token = `crsa_${randomSecret(32)}`;
       const expiresAt = deps.clock.now() + deps.sessionTtlMs;
       const session: StoredSession = { username, createdAt: deps.clock.now(), epoch: Number(stored.epoch ?? 0) };
-      await redis.set(keys.adminSession(deps.secrets.hashToken(token)), JSON.stringify(session), 'PX', deps.sessionTtlMs);
+      await redis.set(
+        keys.adminSession(deps.secrets.hashToken(token)),
+        JSON.stringify(session),
+        'PX',
+        deps.sessionTtlMs,
+      );
       return { ok: true, token, expiresAt };
     },
 
     async verify(token) {
       if (!token || !token.startsWith('crsa_')) return null;
-      const [raw, epoch] = await Promise.all([redis.get(keys.adminSession(deps.secrets.hashToken(token))), redis.hget(keys.adminCredentials(), 'epoch')]);
+      const [raw, epoch] = await Promise.all([
+        redis.get(keys.adminSession(deps.secrets.hashToken(token))),
+        redis.hget(keys.adminCredentials(), 'epoch'),
+      ]);
       if (!raw) return null;
       const session = JSON.parse(raw) as StoredSession;
       return session.epoch === Number(epoch ?? 0) ? session.username : null;
@@ -84,7 +103,10 @@ export function createAdminAuth(deps: { store: Store; secrets: Secrets; clock: C
     async ensureAdmin(username, password) {
       const created = await redis.hsetnx(keys.adminCredentials(), 'username', username);
       if (created === 0) return false;
-      await redis.hset(keys.adminCredentials(), { passwordHash: await hashPassword(password), updatedAt: String(deps.clock.now()) });
+      await redis.hset(keys.adminCredentials(), {
+        passwordHash: await hashPassword(password),
+        updatedAt: String(deps.clock.now()),
+      });
       return true;
     },
 

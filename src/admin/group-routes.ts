@@ -8,7 +8,11 @@ import type { AdminDeps, Authed, Route } from './types.js';
 
 /** Account groups: named sets of accounts of one platform, bindable to keys, with their own strategy. */
 export function registerGroupRoutes(route: Route, authed: Authed, deps: AdminDeps): void {
-  route('get', '/admin/groups', authed(async () => ok({ items: (await deps.groups.list()).map(groupView) })));
+  route(
+    'get',
+    '/admin/groups',
+    authed(async () => ok({ items: (await deps.groups.list()).map(groupView) })),
+  );
 
   route(
     'post',

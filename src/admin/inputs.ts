@@ -56,13 +56,30 @@ export const KEY_FIELDS = [
 ] as const;
 
 /** Settings every account has; each account type adds its own credential and option fields. */
-export const ACCOUNT_SETTING_FIELDS = ['name', 'description', 'baseUrl', 'priority', 'active', 'schedulable', 'shared', 'backup', 'weight', 'maxConcurrency', 'models', 'modelMapping', 'subscriptionExpiresAt', 'proxy'] as const;
+export const ACCOUNT_SETTING_FIELDS = [
+  'name',
+  'description',
+  'baseUrl',
+  'priority',
+  'active',
+  'schedulable',
+  'shared',
+  'backup',
+  'weight',
+  'maxConcurrency',
+  'models',
+  'modelMapping',
+  'subscriptionExpiresAt',
+  'proxy',
+] as const;
 /** Every field some account type accepts (the CLI offers a flag for each). */
 export const ACCOUNT_FIELDS = [
   'platform',
   'type',
   ...ACCOUNT_SETTING_FIELDS,
-  ...new Set(Object.values(ACCOUNT_TYPES).flatMap((types) => (types ?? []).flatMap((t) => t.fields.map((f) => f.name)))),
+  ...new Set(
+    Object.values(ACCOUNT_TYPES).flatMap((types) => (types ?? []).flatMap((t) => t.fields.map((f) => f.name))),
+  ),
 ] as const;
 
 /** Longest and shortest admin password accepted. */
@@ -95,7 +112,8 @@ function keySettings(body: Json): ApiKeyInput {
     weeklyCostFamily: optString(body, 'weeklyCostFamily', { max: 50 })?.toLowerCase(),
     totalCostLimit: optNumber(body, 'totalCostLimit', 0, USD_MAX),
   };
-  if (input.expiryMode === 'after-first-use' && input.activationDays === undefined) throw invalid('activationDays: required with expiryMode after-first-use.');
+  if (input.expiryMode === 'after-first-use' && input.activationDays === undefined)
+    throw invalid('activationDays: required with expiryMode after-first-use.');
   return input;
 }
 
@@ -127,7 +145,13 @@ function accountSettings(body: Json): AccountInput {
   };
 }
 
-export type AccountCreateInput = AccountInput & { platform: Platform; type: string; name: string; baseUrl: string; credentials: Credentials };
+export type AccountCreateInput = AccountInput & {
+  platform: Platform;
+  type: string;
+  name: string;
+  baseUrl: string;
+  credentials: Credentials;
+};
 
 function specOf(platform: string, type: string): AccountTypeSpec {
   const types = ACCOUNT_TYPES[platform as Platform];
@@ -158,7 +182,11 @@ function optProxy(body: Json): string | undefined {
  * The type's own fields: secrets go into the encrypted credentials, the rest into options. On
  * update (`partial`) only the fields given change; '' removes a field.
  */
-function typeFields(body: Json, spec: AccountTypeSpec, partial: boolean): { credentials: Record<string, string>; options: Record<string, string> } {
+function typeFields(
+  body: Json,
+  spec: AccountTypeSpec,
+  partial: boolean,
+): { credentials: Record<string, string>; options: Record<string, string> } {
   const credentials: Record<string, string> = {};
   const options: Record<string, string> = {};
   for (const f of spec.fields) {
@@ -217,7 +245,10 @@ function groupSettings(body: Json): GroupInput {
   return {
     description: optString(body, 'description', { max: 500 }),
     strategy,
-    accountIds: optStringList(body, 'accountIds', { pattern: ACCOUNT_ID_PATTERN, max: 10_000 }) as GroupInput['accountIds'],
+    accountIds: optStringList(body, 'accountIds', {
+      pattern: ACCOUNT_ID_PATTERN,
+      max: 10_000,
+    }) as GroupInput['accountIds'],
   };
 }
 
@@ -229,7 +260,10 @@ export function groupCreateInput(body: Json): GroupInput & { name: string; platf
 }
 
 export function groupPatchInput(body: Json): GroupInput {
-  onlyFields(body, GROUP_FIELDS.filter((f) => f !== 'platform'));
+  onlyFields(
+    body,
+    GROUP_FIELDS.filter((f) => f !== 'platform'),
+  );
   return { ...groupSettings(body), name: optString(body, 'name', { min: 1, max: 100 }) };
 }
 
@@ -242,6 +276,7 @@ export function newPasswordInput(body: Json, field = 'newPassword'): string {
 export function usageDays(raw: string | null | undefined): number {
   if (raw === null || raw === undefined) return 30;
   const n = Number(raw);
-  if (raw.trim() === '' || !Number.isInteger(n) || n < 1 || n > 400) throw invalid('days: expected an integer from 1 to 400.');
+  if (raw.trim() === '' || !Number.isInteger(n) || n < 1 || n > 400)
+    throw invalid('days: expected an integer from 1 to 400.');
   return n;
 }

@@ -8,13 +8,19 @@ import type { AdminDeps, Authed, Route } from './types.js';
 
 /** Relay API keys: CRUD, usage, recent records, current use of each limit. */
 export function registerKeyRoutes(route: Route, authed: Authed, deps: AdminDeps): void {
-  route('get', '/admin/api-keys', authed(async () => ok({ items: (await deps.keys.list()).map(keyView) })));
+  route(
+    'get',
+    '/admin/api-keys',
+    authed(async () => ok({ items: (await deps.keys.list()).map(keyView) })),
+  );
 
   route(
     'post',
     '/admin/api-keys',
     authed(async (ctx) => {
-      const { record, plaintext } = await deps.keys.create(await checkKeyBindings(deps, keyCreateInput(asObject(ctx.body))));
+      const { record, plaintext } = await deps.keys.create(
+        await checkKeyBindings(deps, keyCreateInput(asObject(ctx.body))),
+      );
       return created({ ...keyView(record), key: plaintext });
     }),
   );
@@ -33,7 +39,10 @@ export function registerKeyRoutes(route: Route, authed: Authed, deps: AdminDeps)
     'patch',
     '/admin/api-keys/:id',
     authed(async (ctx) => {
-      const key = await deps.keys.update(keyIdParam(ctx), await checkKeyBindings(deps, keyPatchInput(asObject(ctx.body))));
+      const key = await deps.keys.update(
+        keyIdParam(ctx),
+        await checkKeyBindings(deps, keyPatchInput(asObject(ctx.body))),
+      );
       if (!key) throw notFound();
       return ok(keyView(key));
     }),
@@ -65,7 +74,8 @@ export function registerKeyRoutes(route: Route, authed: Authed, deps: AdminDeps)
     authed(async (ctx) => {
       const id = keyIdParam(ctx);
       const limit = Number(ctx.query.get('limit') ?? 50);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw invalid('limit: expected an integer from 1 to 1000.');
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+        throw invalid('limit: expected an integer from 1 to 1000.');
       if (!(await deps.keys.get(id))) throw notFound();
       return ok({ items: await deps.usage.records(id, limit) });
     }),

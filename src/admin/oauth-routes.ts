@@ -46,12 +46,19 @@ export function registerOAuthRoutes(route: Route, authed: Authed, deps: AdminDep
       const pasted = parsePastedCode(reqString(body, 'code', { max: 4000 }));
       const { sessionId: _s, code: _c, ...settings } = body;
       const session = await takeOAuthSession(deps.store, sessionId);
-      if (!session || session.platform !== flow.platform) throw invalid('sessionId: unknown or expired; start the flow again.');
-      if (pasted.state !== undefined && pasted.state !== session.state) throw invalid('code: it belongs to another authorization (state mismatch).');
+      if (!session || session.platform !== flow.platform)
+        throw invalid('sessionId: unknown or expired; start the flow again.');
+      if (pasted.state !== undefined && pasted.state !== session.state)
+        throw invalid('code: it belongs to another authorization (state mismatch).');
       let tokens;
       try {
         const proxy = typeof settings.proxy === 'string' && settings.proxy ? settings.proxy : undefined;
-        tokens = await flow.exchange({ code: pasted.code, codeVerifier: session.verifier, state: session.state, ...(proxy ? { proxy } : {}) });
+        tokens = await flow.exchange({
+          code: pasted.code,
+          codeVerifier: session.verifier,
+          state: session.state,
+          ...(proxy ? { proxy } : {}),
+        });
       } catch (err) {
         throw invalid(`code: the provider refused it (${(err as Error).message}).`);
       }
@@ -67,7 +74,10 @@ export function registerOAuthRoutes(route: Route, authed: Authed, deps: AdminDep
         expiresAt: String(tokens.expiresAt),
         ...described.options,
       });
-      const account = await deps.accounts.create({ ...input, credentials: { ...credentialsOf(tokens), ...described.credentials, ...input.credentials } });
+      const account = await deps.accounts.create({
+        ...input,
+        credentials: { ...credentialsOf(tokens), ...described.credentials, ...input.credentials },
+      });
       return created(accountView(account));
     }),
   );

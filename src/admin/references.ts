@@ -12,7 +12,10 @@ import { invalid } from './validate.js';
  */
 
 /** Bindings must name accounts and groups that exist. */
-export async function checkKeyBindings<T extends ApiKeyInput>(deps: { accounts: AccountService; groups: GroupService }, input: T): Promise<T> {
+export async function checkKeyBindings<T extends ApiKeyInput>(
+  deps: { accounts: AccountService; groups: GroupService },
+  input: T,
+): Promise<T> {
   if (input.accountIds?.length) {
     const known = new Set((await deps.accounts.snapshot()).map((a) => a.id as string));
     const unknown = input.accountIds.filter((id) => !known.has(id));
@@ -27,7 +30,11 @@ export async function checkKeyBindings<T extends ApiKeyInput>(deps: { accounts: 
 }
 
 /** Members must exist and be of the group's platform. */
-export async function checkGroupMembers<T extends GroupInput>(deps: { accounts: AccountService }, input: T, platform: string): Promise<T> {
+export async function checkGroupMembers<T extends GroupInput>(
+  deps: { accounts: AccountService },
+  input: T,
+  platform: string,
+): Promise<T> {
   if (!input.accountIds?.length) return input;
   const byId = new Map((await deps.accounts.snapshot()).map((a) => [a.id as string, a]));
   const bad = input.accountIds.filter((id) => byId.get(id)?.platform !== platform);
@@ -36,7 +43,10 @@ export async function checkGroupMembers<T extends GroupInput>(deps: { accounts: 
 }
 
 /** After an account is deleted: groups and key bindings forget it, and its health state goes. */
-export async function forgetAccount(deps: { groups: GroupService; keys: ApiKeyService; health: HealthService }, id: AccountId): Promise<void> {
+export async function forgetAccount(
+  deps: { groups: GroupService; keys: ApiKeyService; health: HealthService },
+  id: AccountId,
+): Promise<void> {
   for (const g of await deps.groups.list()) {
     if (g.accountIds.includes(id)) await deps.groups.update(g.id, { accountIds: g.accountIds.filter((a) => a !== id) });
   }

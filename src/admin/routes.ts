@@ -44,7 +44,8 @@ export function registerAdminRoutes(route: Route, deps: AdminDeps): void {
       const current = reqString(body, 'currentPassword', { max: 500 });
       const next = newPasswordInput(body);
       if (!(await deps.auth.checkPassword(current))) throw new RelayError('admin_bad_credentials');
-      const username = optString(body, 'username', { min: 1, max: 100 }) ?? (await deps.auth.verify(bearer(ctx))) ?? 'admin';
+      const username =
+        optString(body, 'username', { min: 1, max: 100 }) ?? (await deps.auth.verify(bearer(ctx))) ?? 'admin';
       await deps.auth.setCredentials(username, next);
       return noContent();
     }),

@@ -8,7 +8,8 @@ export function invalid(message: string): RelayError {
 }
 
 export function asObject(value: unknown): Json {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid('The request body must be a JSON object.');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw invalid('The request body must be a JSON object.');
   return value as Json;
 }
 
@@ -38,7 +39,8 @@ export function optBool(body: Json, field: string): boolean | undefined {
 export function optInt(body: Json, field: string, min: number, max: number): number | undefined {
   const v = body[field];
   if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw invalid(`${field}: expected an integer from ${min} to ${max}.`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw invalid(`${field}: expected an integer from ${min} to ${max}.`);
   return v;
 }
 
@@ -73,27 +75,35 @@ export function onlyFields(body: Json, allowed: readonly string[]): void {
 export function optNumber(body: Json, field: string, min: number, max: number): number | undefined {
   const v = body[field];
   if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw invalid(`${field}: expected a number from ${min} to ${max}.`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max)
+    throw invalid(`${field}: expected a number from ${min} to ${max}.`);
   return v;
 }
 
 export function optEnum<T extends string>(body: Json, field: string, allowed: readonly T[]): T | undefined {
   const v = body[field];
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !allowed.includes(v as T)) throw invalid(`${field}: expected one of ${allowed.join(', ')}.`);
+  if (typeof v !== 'string' || !allowed.includes(v as T))
+    throw invalid(`${field}: expected one of ${allowed.join(', ')}.`);
   return v as T;
 }
 
 /** A list of strings; `allowed` restricts the values, `max` the length of the list. */
-export function optStringList(body: Json, field: string, opts: { allowed?: readonly string[]; max?: number; itemMax?: number; pattern?: RegExp } = {}): string[] | undefined {
+export function optStringList(
+  body: Json,
+  field: string,
+  opts: { allowed?: readonly string[]; max?: number; itemMax?: number; pattern?: RegExp } = {},
+): string[] | undefined {
   const v = body[field];
   if (v === undefined) return undefined;
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw invalid(`${field}: expected a list of strings.`);
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string'))
+    throw invalid(`${field}: expected a list of strings.`);
   const list = [...new Set((v as string[]).map((s) => s.trim()).filter(Boolean))];
   if (list.length > (opts.max ?? 200)) throw invalid(`${field}: at most ${opts.max ?? 200} entries.`);
   for (const item of list) {
     if (item.length > (opts.itemMax ?? 200)) throw invalid(`${field}: "${item.slice(0, 40)}…" is too long.`);
-    if (opts.allowed && !opts.allowed.includes(item)) throw invalid(`${field}: "${item}" is not one of ${opts.allowed.join(', ')}.`);
+    if (opts.allowed && !opts.allowed.includes(item))
+      throw invalid(`${field}: "${item}" is not one of ${opts.allowed.join(', ')}.`);
     if (opts.pattern && !opts.pattern.test(item)) throw invalid(`${field}: "${item}" is not a valid id.`);
   }
   return list;
@@ -103,12 +113,14 @@ export function optStringList(body: Json, field: string, opts: { allowed?: reado
 export function optStringMap(body: Json, field: string, max = 200): Record<string, string> | undefined {
   const v = body[field];
   if (v === undefined) return undefined;
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalid(`${field}: expected an object of strings.`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw invalid(`${field}: expected an object of strings.`);
   const entries = Object.entries(v as Record<string, unknown>);
   if (entries.length > max) throw invalid(`${field}: at most ${max} entries.`);
   const out: Record<string, string> = {};
   for (const [k, val] of entries) {
-    if (typeof val !== 'string' || !k.trim() || !val.trim() || k.length > 200 || val.length > 200) throw invalid(`${field}: "${k}" must map to a non-empty model name.`);
+    if (typeof val !== 'string' || !k.trim() || !val.trim() || k.length > 200 || val.length > 200)
+      throw invalid(`${field}: "${k}" must map to a non-empty model name.`);
     out[k.trim()] = val.trim();
   }
   return out;

@@ -28,12 +28,22 @@ export interface HealthView {
   blockers: { reason: string; scope: string; until: string | null; detail?: string }[];
 }
 
-export function healthView(h: { routable: boolean; recoverable: boolean; inFlight: number; blockers: Blocker[] }): HealthView {
+export function healthView(h: {
+  routable: boolean;
+  recoverable: boolean;
+  inFlight: number;
+  blockers: Blocker[];
+}): HealthView {
   return {
     routable: h.routable,
     recoverable: h.recoverable,
     inFlight: h.inFlight,
-    blockers: h.blockers.map((b) => ({ reason: b.reason, scope: b.scope, until: iso(b.until), ...(b.detail ? { detail: b.detail } : {}) })),
+    blockers: h.blockers.map((b) => ({
+      reason: b.reason,
+      scope: b.scope,
+      until: iso(b.until),
+      ...(b.detail ? { detail: b.detail } : {}),
+    })),
   };
 }
 

@@ -52,9 +52,16 @@ export function printAccount(out: Output, a: AccountView): void {
 }
 
 /** Routable now? If not, each blocker with its scope and until when (GET /admin/accounts/:id/health). */
-export function printHealth(out: Output, a: { id: string; name: string }, h: HealthView, model: string | undefined): void {
+export function printHealth(
+  out: Output,
+  a: { id: string; name: string },
+  h: HealthView,
+  model: string | undefined,
+): void {
   const subject = `Account ${a.id} (${a.name})${model ? ` for ${model}` : ''}`;
-  out.line(`${subject}: ${h.routable ? 'routable' : 'not routable'}${h.recoverable ? ' (recovering: its breaker may let a probe through)' : ''}.`);
+  out.line(
+    `${subject}: ${h.routable ? 'routable' : 'not routable'}${h.recoverable ? ' (recovering: its breaker may let a probe through)' : ''}.`,
+  );
   out.line(`In flight: ${h.inFlight}.`);
   if (h.blockers.length === 0) return;
   out.line();

@@ -22,7 +22,10 @@ const notFound = (id: string) => new CliError(`No account with id "${id}".`);
 
 const UPDATE_FLAGS = updatable(ACCOUNT_FLAGS);
 
-/** The flags as an admin API payload; `--api-key -` reads the key from stdin (or the terminal, hidden), keeping it out of `ps`. */
+/**
+ * The flags as an admin API payload; `--api-key -` reads the key from stdin (or the terminal, hidden), keeping it out
+ * of `ps`.
+ */
 async function accountBody(values: Values, flags: typeof ACCOUNT_FLAGS) {
   const body = bodyOf(values, flags);
   if (body.apiKey === '-') body.apiKey = await readSecret('Upstream API key', { confirm: false });
@@ -49,7 +52,10 @@ const commands: Command[] = [
     async run(ctx, { out }) {
       const items = await Promise.all((await (await ctx.accounts()).list()).map((a) => withHealth(ctx, a)));
       if (out.json) return out.data({ items });
-      if (items.length === 0) return out.line('No accounts yet. Add one: crs accounts create --platform claude --type api-key --name NAME --api-key KEY');
+      if (items.length === 0)
+        return out.line(
+          'No accounts yet. Add one: crs accounts create --platform claude --type api-key --name NAME --api-key KEY',
+        );
       out.table(
         ['ID', 'PLATFORM', 'TYPE', 'NAME', 'PRIORITY', 'ACTIVE', 'SCHEDULABLE', 'ROUTABLE', 'CREDENTIALS', 'LAST USED'],
         items.map((a) => [
@@ -100,7 +106,8 @@ const commands: Command[] = [
     async run(ctx, { args, values, out }) {
       const id = accountId(args[0]);
       const body = await accountBody(values, UPDATE_FLAGS);
-      if (Object.keys(body).length === 0) throw usageError('Nothing to update: give at least one setting (crs accounts --help lists them).');
+      if (Object.keys(body).length === 0)
+        throw usageError('Nothing to update: give at least one setting (crs accounts --help lists them).');
       const current = await load(ctx, id);
       const account = await (await ctx.accounts()).update(id, accountPatchInput(body, current));
       if (!account) throw notFound(id);
@@ -139,7 +146,7 @@ const commands: Command[] = [
   {
     name: 'reset',
     synopsis: 'reset ID',
-    summary: 'Clear an account\'s cooldowns, unauthorized mark and breaker; it is routable again at once.',
+    summary: "Clear an account's cooldowns, unauthorized mark and breaker; it is routable again at once.",
     args: ['ID'],
     async run(ctx, { args, out }) {
       const account = await load(ctx, args[0]);

@@ -21,7 +21,9 @@ export const adminGroup: Group = {
         const flagged = str(values, 'password');
         if (flagged !== undefined) newPasswordInput({ newPassword: flagged });
         const auth = await ctx.auth();
-        const password = newPasswordInput({ newPassword: flagged ?? (await readSecret('New admin password', { confirm: true })) });
+        const password = newPasswordInput({
+          newPassword: flagged ?? (await readSecret('New admin password', { confirm: true })),
+        });
         const username = given ?? (await storedAdminUsername(await ctx.store())) ?? ctx.config.adminUsername;
         await auth.setCredentials(username, password);
         if (out.json) return out.data({ username, sessionsEnded: true });

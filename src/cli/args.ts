@@ -14,7 +14,12 @@ export const COMMON_OPTIONS: OptionSpec = {
 /** Strict argv parsing: unknown flags and missing values are usage errors, not silently ignored. */
 export function parseCommandLine(args: string[], options: OptionSpec): { values: Values; positionals: string[] } {
   try {
-    const { values, positionals } = parseArgs({ args, options: { ...COMMON_OPTIONS, ...options }, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({
+      args,
+      options: { ...COMMON_OPTIONS, ...options },
+      allowPositionals: true,
+      strict: true,
+    });
     return { values: values as Values, positionals };
   } catch (err) {
     const message = (err as Error).message;
@@ -42,7 +47,10 @@ function toBool(name: string, v: string): boolean {
 function toTime(name: string, v: string): number {
   const s = v.trim();
   const ms = /^\d+$/.test(s) ? Number(s) : Date.parse(s);
-  if (!Number.isFinite(ms)) throw usageError(`--${name}: expected an ISO date (2027-01-31 or 2027-01-31T12:00:00Z), epoch milliseconds or never; got "${v}".`);
+  if (!Number.isFinite(ms))
+    throw usageError(
+      `--${name}: expected an ISO date (2027-01-31 or 2027-01-31T12:00:00Z), epoch milliseconds or never; got "${v}".`,
+    );
   return ms;
 }
 
@@ -51,13 +59,18 @@ function toMap(name: string, v: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const pair of toList(v)) {
     const at = pair.indexOf('=');
-    if (at <= 0 || at === pair.length - 1) throw usageError(`--${name}: expected requested=upstream pairs separated by commas; got "${pair}".`);
+    if (at <= 0 || at === pair.length - 1)
+      throw usageError(`--${name}: expected requested=upstream pairs separated by commas; got "${pair}".`);
     out[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
   }
   return out;
 }
 
-const toList = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
+const toList = (v: string): string[] =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 /** Numbers become numbers; anything else is passed on for the validator to refuse by name. */
 const INTEGER = /^\s*-?\d+\s*$/;

@@ -44,7 +44,10 @@ function endpoints(target: ConcreteTarget): ({ path: string } | { host: string; 
   return [{ host: url.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(url.port || 6379) }];
 }
 
-function reachable(endpoint: { path: string } | { host: string; port: number }, timeoutMs: number): Promise<string | null> {
+function reachable(
+  endpoint: { path: string } | { host: string; port: number },
+  timeoutMs: number,
+): Promise<string | null> {
   return new Promise((resolve) => {
     const sock = 'path' in endpoint ? net.connect(endpoint.path) : net.connect(endpoint.port, endpoint.host);
     const done = (problem: string | null) => {
@@ -68,7 +71,10 @@ export async function checkReachable(target: ConcreteTarget, timeoutMs = 2_000):
     if (problem === null) return;
     problems.push(problem);
   }
-  const hint = target.kind === 'url' && target.url.startsWith('unix://') ? ' Is the relay running? Start it first, or set REDIS_URL.' : '';
+  const hint =
+    target.kind === 'url' && target.url.startsWith('unix://')
+      ? ' Is the relay running? Start it first, or set REDIS_URL.'
+      : '';
   throw new CliError(`Cannot reach ${describeTarget(target)} (${[...new Set(problems)].join(', ')}).${hint}`);
 }
 

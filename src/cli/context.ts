@@ -87,15 +87,25 @@ export function createCliContext(config: Config, log: Logger): CliContext {
     accounts,
     groups,
     health,
-    limits: once(async () => createLimitService({ store: await store(), clock, bucketsOf: bucketer(config.statsTimezone), leases: await leases() })),
+    limits: once(async () =>
+      createLimitService({
+        store: await store(),
+        clock,
+        bucketsOf: bucketer(config.statsTimezone),
+        leases: await leases(),
+      }),
+    ),
     // The same judgement as the admin API's (src/scheduler/explain.ts).
     explain: once(async () => {
       const [opened, h] = await Promise.all([store(), health()]);
       const l = await leases();
-      return (account: Account, model?: string) => explainAccount({ store: opened, health: h, leases: l, clock }, account, model);
+      return (account: Account, model?: string) =>
+        explainAccount({ store: opened, health: h, leases: l, clock }, account, model);
     }),
     auth: once(async () => createAdminAuth({ ...(await deps()), sessionTtlMs: config.adminSessionTtlMs })),
-    usage: once(async () => createUsageQueries({ store: await store(), bucketsOf: bucketer(config.statsTimezone), now: () => clock.now() })),
+    usage: once(async () =>
+      createUsageQueries({ store: await store(), bucketsOf: bucketer(config.statsTimezone), now: () => clock.now() }),
+    ),
     async close() {
       leaseKeeper?.stop();
       if (!opening) return;

@@ -20,7 +20,9 @@ export class CliError extends Error {
 
 export const usageError = (message: string): CliError => new CliError(message, EXIT_USAGE);
 
-/** Payload field → flag: every field of the settings tables, and the admin password. Others are their kebab-case name. */
+/**
+ * Payload field → flag: every field of the settings tables, and the admin password. Others are their kebab-case name.
+ */
 const FLAG_FOR_FIELD: Record<string, string> = {
   ...FLAG_OF_FIELD,
   newPassword: '--password',
@@ -43,7 +45,8 @@ export function describeError(err: unknown): { message: string; exitCode: number
       .replace(/\b[a-z]+[A-Z][A-Za-z]*\b/g, (word) => FLAG_FOR_FIELD[word] ?? word);
     return { message, exitCode: EXIT_USAGE };
   }
-  if (err instanceof PricingTableError) return { message: `Invalid pricing table: ${err.message}.`, exitCode: EXIT_FAILED };
+  if (err instanceof PricingTableError)
+    return { message: `Invalid pricing table: ${err.message}.`, exitCode: EXIT_FAILED };
   if (err instanceof Error) return { message: err.message, exitCode: EXIT_FAILED };
   return { message: String(err), exitCode: EXIT_FAILED };
 }

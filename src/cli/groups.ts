@@ -37,7 +37,10 @@ async function printGroup(ctx: CliContext, out: Output, g: GroupView): Promise<v
     ['description', g.description || '-'],
     ['platform', g.platform],
     ['strategy', g.strategy ?? `default (${ctx.config.schedulerStrategy})`],
-    ['accounts', g.accountIds.length > 0 ? g.accountIds.map((id) => `${id} (${names.get(id) ?? 'unknown'})`).join(', ') : '-'],
+    [
+      'accounts',
+      g.accountIds.length > 0 ? g.accountIds.map((id) => `${id} (${names.get(id) ?? 'unknown'})`).join(', ') : '-',
+    ],
     ['created', when(g.createdAt)],
     ['updated', when(g.updatedAt)],
   ]);
@@ -51,7 +54,8 @@ const commands: Command[] = [
     async run(ctx, { out }) {
       const items = (await (await ctx.groups()).list()).map(groupView);
       if (out.json) return out.data({ items });
-      if (items.length === 0) return out.line('No groups yet. Create one: crs groups create --name NAME --platform claude --accounts a_…');
+      if (items.length === 0)
+        return out.line('No groups yet. Create one: crs groups create --name NAME --platform claude --accounts a_…');
       out.table(
         ['ID', 'NAME', 'PLATFORM', 'STRATEGY', 'ACCOUNTS'],
         items.map((g) => [g.id, g.name, g.platform, g.strategy ?? 'default', String(g.accountIds.length)]),
@@ -92,7 +96,10 @@ const commands: Command[] = [
     async run(ctx, { args, values, out }) {
       const id = groupId(args[0]);
       const body = bodyOf(values, UPDATE_FLAGS);
-      if (Object.keys(body).length === 0) throw usageError(`Nothing to update: give at least one of ${UPDATE_FLAGS.map((f) => `--${f.flag}`).join(', ')}.`);
+      if (Object.keys(body).length === 0)
+        throw usageError(
+          `Nothing to update: give at least one of ${UPDATE_FLAGS.map((f) => `--${f.flag}`).join(', ')}.`,
+        );
       const patch = groupPatchInput(body);
       const current = await load(ctx, id);
       await checkGroupMembers({ accounts: await ctx.accounts() }, patch, current.platform);

@@ -26,28 +26,31 @@ const CLOSE_TIMEOUT_MS = 3_000;
 
 function mainHelp(): string {
   const width = Math.max(...GROUPS.map((g) => g.name.length));
-  return [
-    `crs ${VERSION}: administer a Claude Relay Service deployment.`,
-    '',
-    'Usage: crs <group> <command> [options]',
-    '',
-    ...GROUPS.map((g) => `  ${g.name.padEnd(width)}  ${g.summary}`),
-    '',
-    ...GROUPS.flatMap((g) => g.commands.map((c) => `  crs ${g.name} ${c.synopsis}`)),
-    '',
-    'crs <group> --help shows a group\'s commands. Every command takes --json for machine output.',
-    '',
-    'crs reads the relay\'s configuration from the same environment variables (REDIS_URL or',
-    'REDIS_CLUSTER_NODES, REDIS_KEY_PREFIX, ENCRYPTION_KEY, DATA_DIR, ...). Without REDIS_URL it',
-    'talks to the embedded Redis of a relay running from the same DATA_DIR.',
-  ].join('\n') + '\n';
+  return (
+    [
+      `crs ${VERSION}: administer a Claude Relay Service deployment.`,
+      '',
+      'Usage: crs <group> <command> [options]',
+      '',
+      ...GROUPS.map((g) => `  ${g.name.padEnd(width)}  ${g.summary}`),
+      '',
+      ...GROUPS.flatMap((g) => g.commands.map((c) => `  crs ${g.name} ${c.synopsis}`)),
+      '',
+      "crs <group> --help shows a group's commands. Every command takes --json for machine output.",
+      '',
+      "crs reads the relay's configuration from the same environment variables (REDIS_URL or",
+      'REDIS_CLUSTER_NODES, REDIS_KEY_PREFIX, ENCRYPTION_KEY, DATA_DIR, ...). Without REDIS_URL it',
+      'talks to the embedded Redis of a relay running from the same DATA_DIR.',
+    ].join('\n') + '\n'
+  );
 }
 
 async function run(argv: string[], write: (text: string) => void): Promise<number> {
   const [groupName, commandName, ...rest] = argv;
   if (groupName === undefined || HELP_WORDS.has(groupName)) {
     const target = groupName === 'help' && commandName ? GROUPS.find((g) => g.name === commandName) : undefined;
-    if (groupName === 'help' && commandName && !target) throw usageError(`Unknown group "${commandName}". Groups: ${GROUPS.map((g) => g.name).join(', ')}.`);
+    if (groupName === 'help' && commandName && !target)
+      throw usageError(`Unknown group "${commandName}". Groups: ${GROUPS.map((g) => g.name).join(', ')}.`);
     write(target ? groupHelp(target) : mainHelp());
     return groupName === undefined ? EXIT_USAGE : 0;
   }
@@ -70,8 +73,14 @@ async function run(argv: string[], write: (text: string) => void): Promise<numbe
     return 0;
   }
   const expected = command.args ?? [];
-  if (positionals.length < expected.length) throw usageError(`Missing ${expected.slice(positionals.length).join(' ')}. Usage: crs ${group.name} ${command.synopsis}`);
-  if (positionals.length > expected.length) throw usageError(`Unexpected argument "${positionals[expected.length]}". Usage: crs ${group.name} ${command.synopsis}`);
+  if (positionals.length < expected.length)
+    throw usageError(
+      `Missing ${expected.slice(positionals.length).join(' ')}. Usage: crs ${group.name} ${command.synopsis}`,
+    );
+  if (positionals.length > expected.length)
+    throw usageError(
+      `Unexpected argument "${positionals[expected.length]}". Usage: crs ${group.name} ${command.synopsis}`,
+    );
 
   let config;
   try {
@@ -93,7 +102,11 @@ async function run(argv: string[], write: (text: string) => void): Promise<numbe
 
 /** Logs go to stderr, errors only unless LOG_LEVEL=debug (Redis reconnect warnings are noise here). */
 function cliLogger(level: string): Logger {
-  return createLogger(level === 'debug' ? 'debug' : 'error', { role: 'cli' }, (line) => void process.stderr.write(line + '\n'));
+  return createLogger(
+    level === 'debug' ? 'debug' : 'error',
+    { role: 'cli' },
+    (line) => void process.stderr.write(line + '\n'),
+  );
 }
 
 const flushed = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => stream.write('', () => resolve()));

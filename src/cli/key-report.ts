@@ -12,7 +12,9 @@ const capped = (n: number, show: (n: number) => string): string => (n > 0 ? show
 function expiry(k: KeyView): string {
   if (k.expiryMode === 'after-first-use') {
     const base = `${k.activationDays} days after first use`;
-    return k.activatedAt ? `${base} (first used ${when(k.activatedAt)}, expires ${when(k.expiresAt)})` : `${base} (not used yet)`;
+    return k.activatedAt
+      ? `${base} (first used ${when(k.activatedAt)}, expires ${when(k.expiresAt)})`
+      : `${base} (not used yet)`;
   }
   return k.expiresAt === null ? 'never' : when(k.expiresAt);
 }
@@ -37,7 +39,9 @@ function rateWindow(k: KeyView): string {
 
 /** Every setting of a key (never its secret). */
 export function printKey(out: Output, k: KeyView): void {
-  const concurrency = capped(k.concurrencyLimit, (n) => (k.concurrencyWaitSeconds > 0 ? `${n} (waits up to ${k.concurrencyWaitSeconds} s for a slot)` : String(n)));
+  const concurrency = capped(k.concurrencyLimit, (n) =>
+    k.concurrencyWaitSeconds > 0 ? `${n} (waits up to ${k.concurrencyWaitSeconds} s for a slot)` : String(n),
+  );
   out.fields([
     ['id', k.id],
     ['name', k.name],
@@ -50,11 +54,17 @@ export function printKey(out: Output, k: KeyView): void {
     ['clients', anyOf(k.allowedClients)],
     ['accounts', noneOf(k.accountIds)],
     ['groups', noneOf(k.groupIds)],
-    ['pool fallback', k.accountIds.length + k.groupIds.length > 0 ? yesNo(k.poolFallback) : '- (not bound: uses the shared pool)'],
+    [
+      'pool fallback',
+      k.accountIds.length + k.groupIds.length > 0 ? yesNo(k.poolFallback) : '- (not bound: uses the shared pool)',
+    ],
     ['concurrency', concurrency],
     ['rate window', rateWindow(k)],
     ['daily cost', capped(k.dailyCostLimit, usd)],
-    ['weekly cost', capped(k.weeklyCostLimit, (n) => (k.weeklyCostFamily ? `${usd(n)} (${k.weeklyCostFamily} models only)` : usd(n)))],
+    [
+      'weekly cost',
+      capped(k.weeklyCostLimit, (n) => (k.weeklyCostFamily ? `${usd(n)} (${k.weeklyCostFamily} models only)` : usd(n))),
+    ],
     ['total cost', capped(k.totalCostLimit, usd)],
     ['last used', when(k.lastUsedAt)],
     ['created', when(k.createdAt)],
@@ -62,12 +72,13 @@ export function printKey(out: Output, k: KeyView): void {
   ]);
 }
 
-
 /** The current use of each limit, and when it resets (GET /admin/api-keys/:id/limits as a table). */
 export function printLimits(out: Output, title: string, u: KeyLimitUsage, timeZone: string): void {
   const w = u.window;
   const windowReset = w.minutes <= 0 ? '-' : w.resetsAt ? when(w.resetsAt) : `${w.minutes} min after the next request`;
-  const rows: string[][] = [['concurrency', count(u.concurrency.inFlight), capped(u.concurrency.limit, count), 'as requests finish']];
+  const rows: string[][] = [
+    ['concurrency', count(u.concurrency.inFlight), capped(u.concurrency.limit, count), 'as requests finish'],
+  ];
   if (w.minutes > 0) {
     rows.push(
       [`window requests`, count(w.requests), capped(w.limits.requests, count), windowReset],
@@ -79,11 +90,19 @@ export function printLimits(out: Output, title: string, u: KeyLimitUsage, timeZo
   }
   rows.push(
     ['daily cost', usd(u.daily.cost), capped(u.daily.limit, usd), `${when(u.daily.resetsAt)} (midnight ${timeZone})`],
-    ['weekly cost', usd(u.weekly.cost), capped(u.weekly.limit, (n) => (u.weekly.family ? `${usd(n)} ${u.weekly.family}` : usd(n))), `${when(u.weekly.resetsAt)} (Monday ${timeZone})`],
+    [
+      'weekly cost',
+      usd(u.weekly.cost),
+      capped(u.weekly.limit, (n) => (u.weekly.family ? `${usd(n)} ${u.weekly.family}` : usd(n))),
+      `${when(u.weekly.resetsAt)} (Monday ${timeZone})`,
+    ],
     ['total cost', usd(u.total.cost), capped(u.total.limit, usd), 'never'],
   );
   out.line(title);
   out.line();
   out.table(['LIMIT', 'USED', 'OF', 'RESETS'], rows);
-  if (w.minutes > 0) out.line(`\nRate window: ${w.minutes} minutes${w.startedAt ? `, this one started ${when(w.startedAt)}` : ', none open'}.`);
+  if (w.minutes > 0)
+    out.line(
+      `\nRate window: ${w.minutes} minutes${w.startedAt ? `, this one started ${when(w.startedAt)}` : ', none open'}.`,
+    );
 }

@@ -41,7 +41,14 @@ const commands: Command[] = [
       if (items.length === 0) return out.line('No API keys yet. Create one: crs keys create --name NAME');
       out.table(
         ['ID', 'NAME', 'ACTIVE', 'KEY', 'EXPIRES', 'LAST USED'],
-        items.map((k) => [k.id, k.name, yesNo(k.active), k.keyPreview, when(k.expiresAt) === '-' ? 'never' : when(k.expiresAt), when(k.lastUsedAt)]),
+        items.map((k) => [
+          k.id,
+          k.name,
+          yesNo(k.active),
+          k.keyPreview,
+          when(k.expiresAt) === '-' ? 'never' : when(k.expiresAt),
+          when(k.lastUsedAt),
+        ]),
       );
     },
   },
@@ -82,7 +89,8 @@ const commands: Command[] = [
     async run(ctx, { args, values, out }) {
       const id = keyId(args[0]);
       const body = bodyOf(values, KEY_FLAGS);
-      if (Object.keys(body).length === 0) throw usageError('Nothing to update: give at least one setting (crs keys --help lists them).');
+      if (Object.keys(body).length === 0)
+        throw usageError('Nothing to update: give at least one setting (crs keys --help lists them).');
       const key = await (await ctx.keys()).update(id, await checked(ctx, keyPatchInput(body)));
       if (!key) throw notFound(id);
       if (out.json) return out.data(keyView(key));
@@ -105,7 +113,7 @@ const commands: Command[] = [
   {
     name: 'limits',
     synopsis: 'limits ID',
-    summary: 'Current use of each of a key\'s limits, and when each resets.',
+    summary: "Current use of each of a key's limits, and when each resets.",
     args: ['ID'],
     async run(ctx, { args, out }) {
       const key = await load(ctx, args[0]);

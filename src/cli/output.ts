@@ -12,7 +12,10 @@ export interface Output {
   fields(rows: readonly (readonly [string, string])[]): void;
 }
 
-export function createOutput(json: boolean, write: (text: string) => void = (t) => void process.stdout.write(t)): Output {
+export function createOutput(
+  json: boolean,
+  write: (text: string) => void = (t) => void process.stdout.write(t),
+): Output {
   return {
     json,
     line: (text = '') => write(text + '\n'),

@@ -18,7 +18,8 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 export function detectFormat(doc: unknown): PricingFormat | undefined {
   if (!isObject(doc)) return undefined;
   if (isObject(doc.models) && typeof doc.fallback === 'string') return 'crs';
-  if (Object.values(doc).some((e) => isObject(e) && ('litellm_provider' in e || 'input_cost_per_token' in e))) return 'litellm';
+  if (Object.values(doc).some((e) => isObject(e) && ('litellm_provider' in e || 'input_cost_per_token' in e)))
+    return 'litellm';
   return undefined;
 }
 
@@ -28,7 +29,10 @@ export async function download(url: string, timeoutMs = 60_000): Promise<unknown
     res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
   } catch (err) {
     const cause = (err as Error).cause as NodeJS.ErrnoException | undefined;
-    const why = (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000}s` : (cause?.code ?? cause?.message ?? (err as Error).message);
+    const why =
+      (err as Error).name === 'TimeoutError'
+        ? `no answer within ${timeoutMs / 1000}s`
+        : (cause?.code ?? cause?.message ?? (err as Error).message);
     throw new CliError(`Cannot download ${url}: ${why}.`, 1, { cause: err });
   }
   if (!res.ok) {
@@ -61,7 +65,9 @@ export function convert(doc: unknown, requested: (typeof FORMATS)[number], sourc
   const detected = detectFormat(doc);
   const format = requested === 'auto' ? detected : requested;
   if (!format) {
-    throw new CliError(`${source} is neither a crs pricing table (with "models" and "fallback") nor LiteLLM's model_prices_and_context_window.json.`);
+    throw new CliError(
+      `${source} is neither a crs pricing table (with "models" and "fallback") nor LiteLLM's model_prices_and_context_window.json.`,
+    );
   }
   if (!isObject(doc)) throw new CliError(`${source} is not a JSON object.`);
   if (format === 'crs') {
@@ -69,7 +75,8 @@ export function convert(doc: unknown, requested: (typeof FORMATS)[number], sourc
     createPricing(table);
     return { format, document: doc, table };
   }
-  if (detected !== 'litellm') throw new CliError(`${source} has no LiteLLM price entries (objects with input_cost_per_token).`);
+  if (detected !== 'litellm')
+    throw new CliError(`${source} has no LiteLLM price entries (objects with input_cost_per_token).`);
   const converted = fromLiteLLM(doc as Record<string, Record<string, unknown>>, shippedTable().fallback);
   const table = validateTable(converted);
   createPricing(table);

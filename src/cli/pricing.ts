@@ -28,11 +28,15 @@ const perMillion = (s: PriceSheet) => ({
 });
 
 /** The table relays use now: the stored one if valid, else the shipped one. */
-async function tableInForce(ctx: CliContext): Promise<{ table: PricingTableJson; source: 'stored' | 'shipped'; warning?: string }> {
+async function tableInForce(
+  ctx: CliContext,
+): Promise<{ table: PricingTableJson; source: 'stored' | 'shipped'; warning?: string }> {
   const stored = await readStoredPricingTable(await ctx.store());
   if (stored.kind === 'valid') return { table: stored.table, source: 'stored' };
   const warning =
-    stored.kind === 'invalid' ? `The stored pricing table is invalid (${stored.error}); relays keep the table they had. Run crs pricing refresh or crs pricing reset.` : undefined;
+    stored.kind === 'invalid'
+      ? `The stored pricing table is invalid (${stored.error}); relays keep the table they had. Run crs pricing refresh or crs pricing reset.`
+      : undefined;
   return { table: shippedTable(), source: 'shipped', warning };
 }
 
@@ -62,11 +66,19 @@ export const pricingGroup: Group = {
         const model = str(values, 'model')?.trim();
         if (model === '') throw usageError('--model: give a model name.');
         const { table, source, warning } = await tableInForce(ctx);
-        const summary = { version: table.version, source, fallback: table.fallback, models: Object.keys(table.models).length, ...(warning ? { warning } : {}) };
+        const summary = {
+          version: table.version,
+          source,
+          fallback: table.fallback,
+          models: Object.keys(table.models).length,
+          ...(warning ? { warning } : {}),
+        };
         const detail = model ? modelReport(table, model) : undefined;
         if (out.json) return out.data({ ...summary, ...(detail ? { model: detail } : {}) });
         if (warning) out.line(`Warning: ${warning}\n`);
-        out.line(`Pricing table ${table.version} (${source === 'stored' ? 'stored by crs pricing refresh' : 'shipped with the relay'}): ${plural(summary.models, 'model')}, fallback ${table.fallback}.`);
+        out.line(
+          `Pricing table ${table.version} (${source === 'stored' ? 'stored by crs pricing refresh' : 'shipped with the relay'}): ${plural(summary.models, 'model')}, fallback ${table.fallback}.`,
+        );
         if (!detail) return out.line('Show how a model is priced: crs pricing show --model NAME');
         out.line();
         out.line(`${detail.requested} is priced as ${detail.pricedAs}: ${RULES[detail.rule]}.`);
@@ -94,13 +106,20 @@ export const pricingGroup: Group = {
       name: 'refresh',
       synopsis: 'refresh --url URL [--format auto|crs|litellm] [--write FILE] [--dry-run]',
       summary: 'Download a price table and store it for every relay.',
-      options: { url: { type: 'string' }, format: { type: 'string' }, write: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+      options: {
+        url: { type: 'string' },
+        format: { type: 'string' },
+        write: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+      },
       async run(ctx, { values, out }) {
         const raw = str(values, 'url');
-        if (raw === undefined) throw usageError("--url: required (a crs pricing table or LiteLLM's model_prices_and_context_window.json).");
+        if (raw === undefined)
+          throw usageError("--url: required (a crs pricing table or LiteLLM's model_prices_and_context_window.json).");
         const url = optUrl({ url: raw }, 'url') ?? raw;
         const format = str(values, 'format') ?? 'auto';
-        if (!(FORMATS as readonly string[]).includes(format)) throw usageError(`--format: expected ${FORMATS.join(', ')}; got "${format}".`);
+        if (!(FORMATS as readonly string[]).includes(format))
+          throw usageError(`--format: expected ${FORMATS.join(', ')}; got "${format}".`);
         const converted = convert(await download(url), format as (typeof FORMATS)[number], url);
         const { table } = converted;
         const file = str(values, 'write');
@@ -115,11 +134,23 @@ export const pricingGroup: Group = {
         if (!dryRun) await storePricingTable(await ctx.store(), table);
         const models = Object.keys(table.models).length;
         if (out.json) {
-          return out.data({ url, format: converted.format, version: table.version, fallback: table.fallback, models, stored: !dryRun, written: file ? path.resolve(file) : null });
+          return out.data({
+            url,
+            format: converted.format,
+            version: table.version,
+            fallback: table.fallback,
+            models,
+            stored: !dryRun,
+            written: file ? path.resolve(file) : null,
+          });
         }
-        out.line(`Downloaded ${url} (${converted.format === 'crs' ? 'crs table' : 'LiteLLM price list'}): ${plural(models, 'model')}, fallback ${table.fallback}.`);
+        out.line(
+          `Downloaded ${url} (${converted.format === 'crs' ? 'crs table' : 'LiteLLM price list'}): ${plural(models, 'model')}, fallback ${table.fallback}.`,
+        );
         if (file) out.line(`Wrote ${file}.`);
-        out.line(dryRun ? 'Dry run: nothing stored.' : `Stored pricing table ${table.version}; every relay reloads it now.`);
+        out.line(
+          dryRun ? 'Dry run: nothing stored.' : `Stored pricing table ${table.version}; every relay reloads it now.`,
+        );
       },
     },
     {

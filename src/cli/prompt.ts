@@ -67,6 +67,10 @@ export async function readSecret(what: string, opts: { confirm: boolean }): Prom
     return first;
   }
   const line = await firstLine();
-  if (line === undefined) throw new CliError(`No ${what.toLowerCase()} given: pass it as a flag, type it on a terminal, or pipe it to stdin.`, 2);
+  if (line === undefined)
+    throw new CliError(
+      `No ${what.toLowerCase()} given: pass it as a flag, type it on a terminal, or pipe it to stdin.`,
+      2,
+    );
   return line;
 }

@@ -20,14 +20,21 @@ export function printUsage(out: Output, title: string, report: UsageReport, days
   out.table(['', ...HEADERS], [['All time', ...cells(report.total)]]);
   out.line();
   out.line(`Last ${days} day${days === 1 ? '' : 's'} (${timeZone}):`);
-  out.table(['DATE', ...HEADERS], report.daily.map((d) => [d.date, ...cells(d)]));
+  out.table(
+    ['DATE', ...HEADERS],
+    report.daily.map((d) => [d.date, ...cells(d)]),
+  );
   out.line();
   if (report.models.length === 0) {
     out.line('By model (all time): no requests yet.');
     return;
   }
   out.line('By model (all time):');
-  out.table(['MODEL', ...HEADERS], report.models.map((m) => [m.model, ...cells(m)]));
+  out.table(
+    ['MODEL', ...HEADERS],
+    report.models.map((m) => [m.model, ...cells(m)]),
+  );
   const fallback = report.total.fallbackPriced;
-  if (fallback > 0) out.line(`\n${count(fallback)} request(s) were priced by the fallback rule (model not in the pricing table).`);
+  if (fallback > 0)
+    out.line(`\n${count(fallback)} request(s) were priced by the fallback rule (model not in the pricing table).`);
 }

@@ -84,13 +84,24 @@ describe('loadConfig defaults', () => {
         tokenUrl: 'https://platform.claude.com/v1/oauth/token',
         clientId: '9d1c250a-e61b-44d9-88ed-5944d1962f5e',
         redirectUri: 'https://platform.claude.com/oauth/code/callback',
-        scopes: ['org:create_api_key', 'user:profile', 'user:inference', 'user:sessions:claude_code', 'user:mcp_servers', 'user:file_upload'],
+        scopes: [
+          'org:create_api_key',
+          'user:profile',
+          'user:inference',
+          'user:sessions:claude_code',
+          'user:mcp_servers',
+          'user:file_upload',
+        ],
       },
     });
   });
 
   it('treats empty and blank values as unset', () => {
-    expect(loadConfig({ PORT: '', WORKERS: '   ', LOG_LEVEL: ' ' })).toMatchObject({ port: 3000, workers: os.availableParallelism(), logLevel: 'info' });
+    expect(loadConfig({ PORT: '', WORKERS: '   ', LOG_LEVEL: ' ' })).toMatchObject({
+      port: 3000,
+      workers: os.availableParallelism(),
+      logLevel: 'info',
+    });
   });
 
   it('does not read process.env when given an env object', () => {
@@ -117,18 +128,46 @@ describe('loadConfig parses values', () => {
     [{ STATS_TIMEZONE: 'Asia/Kathmandu' }, { statsTimezone: 'Asia/Kathmandu' }],
     [{ TRUST_PROXY: 'yes' }, { trustProxy: true }],
     [{ TRUST_PROXY: '0' }, { trustProxy: false }],
-    [{ TRUSTED_PROXIES: '10.0.0.0/8, 192.168.1.7,fd00::/8' }, { trustedProxies: [{ address: '10.0.0.0', prefix: 8, family: 'ipv4' }, { address: '192.168.1.7', prefix: 32, family: 'ipv4' }, { address: 'fd00::', prefix: 8, family: 'ipv6' }] }],
+    [
+      { TRUSTED_PROXIES: '10.0.0.0/8, 192.168.1.7,fd00::/8' },
+      {
+        trustedProxies: [
+          { address: '10.0.0.0', prefix: 8, family: 'ipv4' },
+          { address: '192.168.1.7', prefix: 32, family: 'ipv4' },
+          { address: 'fd00::', prefix: 8, family: 'ipv6' },
+        ],
+      },
+    ],
     [{ ENCRYPTION_KEY: KEY32 }, { encryptionKey: KEY32 }],
     [{ REDIS_URL: 'redis://:pw@10.0.0.5:6379/2' }, { redis: { kind: 'url', url: 'redis://:pw@10.0.0.5:6379/2' } }],
     [{ REDIS_URL: 'rediss://cache.internal:6380' }, { redis: { kind: 'url', url: 'rediss://cache.internal:6380' } }],
     [{ REDIS_URL: 'unix:///var/run/redis.sock' }, { redis: { kind: 'url', url: 'unix:///var/run/redis.sock' } }],
     [
       { REDIS_CLUSTER_NODES: '10.0.0.1:7000, 10.0.0.2:7001', REDIS_PASSWORD: 'pw' },
-      { redis: { kind: 'cluster', nodes: [{ host: '10.0.0.1', port: 7000 }, { host: '10.0.0.2', port: 7001 }], password: 'pw' } },
+      {
+        redis: {
+          kind: 'cluster',
+          nodes: [
+            { host: '10.0.0.1', port: 7000 },
+            { host: '10.0.0.2', port: 7001 },
+          ],
+          password: 'pw',
+        },
+      },
     ],
     [
       { REDIS_CLUSTER_NODES: '[::1]:7000,[fe80::1]:7001,redis-0.redis:6379' },
-      { redis: { kind: 'cluster', nodes: [{ host: '::1', port: 7000 }, { host: 'fe80::1', port: 7001 }, { host: 'redis-0.redis', port: 6379 }], password: undefined } },
+      {
+        redis: {
+          kind: 'cluster',
+          nodes: [
+            { host: '::1', port: 7000 },
+            { host: 'fe80::1', port: 7001 },
+            { host: 'redis-0.redis', port: 6379 },
+          ],
+          password: undefined,
+        },
+      },
     ],
     [{ DATA_DIR: '/srv/crs' }, { dataDir: '/srv/crs' }],
   ])('%j', (env, expected) => {

@@ -75,7 +75,13 @@ export interface GoogleConfig {
   readonly geminiApiUrl: string;
   /** Base URL of Code Assist (`/v1internal:…`) for Google OAuth accounts. */
   readonly codeAssistUrl: string;
-  readonly oauth: { readonly authorizeUrl: string; readonly tokenUrl: string; readonly clientId: string; readonly clientSecret: string; readonly redirectUri: string };
+  readonly oauth: {
+    readonly authorizeUrl: string;
+    readonly tokenUrl: string;
+    readonly clientId: string;
+    readonly clientSecret: string;
+    readonly redirectUri: string;
+  };
 }
 
 export interface OpenAIConfig {
@@ -83,7 +89,12 @@ export interface OpenAIConfig {
   readonly apiUrl: string;
   /** The ChatGPT backend Codex talks to with a ChatGPT login (`…/backend-api/codex`). */
   readonly chatgptBackendUrl: string;
-  readonly oauth: { readonly authorizeUrl: string; readonly tokenUrl: string; readonly clientId: string; readonly redirectUri: string };
+  readonly oauth: {
+    readonly authorizeUrl: string;
+    readonly tokenUrl: string;
+    readonly clientId: string;
+    readonly redirectUri: string;
+  };
 }
 
 export interface ClaudeOAuthConfig {
@@ -95,7 +106,13 @@ export interface ClaudeOAuthConfig {
 }
 
 /** Scheduling strategies (kept here so config depends on nothing). */
-export const STRATEGY_NAMES = ['least-recently-used', 'round-robin', 'weighted-round-robin', 'least-connections', 'fastest'] as const;
+export const STRATEGY_NAMES = [
+  'least-recently-used',
+  'round-robin',
+  'weighted-round-robin',
+  'least-connections',
+  'fastest',
+] as const;
 export type Strategy = (typeof STRATEGY_NAMES)[number];
 
 /**
@@ -106,15 +123,27 @@ export const SETTINGS = {
   PORT: { default: '3000', doc: 'TCP port every worker listens on (shared through SO_REUSEPORT).' },
   HOST: { default: '0.0.0.0', doc: 'Address to bind.' },
   WORKERS: { default: 'number of cores', doc: 'Worker processes the primary forks.' },
-  REDIS_URL: { default: '(embedded)', doc: 'redis://[user:pass@]host:port[/db] or unix:///path/to/redis.sock of a standalone Redis.' },
+  REDIS_URL: {
+    default: '(embedded)',
+    doc: 'redis://[user:pass@]host:port[/db] or unix:///path/to/redis.sock of a standalone Redis.',
+  },
   REDIS_CLUSTER_NODES: { default: '', doc: 'Comma list of host:port seeds; switches to Redis Cluster mode.' },
   REDIS_PASSWORD: { default: '', doc: 'Password for REDIS_CLUSTER_NODES (REDIS_URL carries its own).' },
-  REDIS_KEY_PREFIX: { default: '', doc: 'Prefix for every Redis key and channel, to share one Redis between deployments.' },
+  REDIS_KEY_PREFIX: {
+    default: '',
+    doc: 'Prefix for every Redis key and channel, to share one Redis between deployments.',
+  },
   REDIS_SERVER_BIN: { default: 'redis-server', doc: 'redis-server binary used for the embedded Redis.' },
   DATA_DIR: { default: './data', doc: 'Embedded Redis data (AOF), generated encryption key.' },
-  ENCRYPTION_KEY: { default: '(generated into DATA_DIR)', doc: 'Secret (32+ chars) for credential encryption and key hashing. Changing it orphans stored secrets and keys.' },
+  ENCRYPTION_KEY: {
+    default: '(generated into DATA_DIR)',
+    doc: 'Secret (32+ chars) for credential encryption and key hashing. Changing it orphans stored secrets and keys.',
+  },
   ADMIN_USERNAME: { default: 'admin', doc: 'Initial admin user name (used when no admin exists yet).' },
-  ADMIN_PASSWORD: { default: '(generated, printed once)', doc: 'Initial admin password (used when no admin exists yet).' },
+  ADMIN_PASSWORD: {
+    default: '(generated, printed once)',
+    doc: 'Initial admin password (used when no admin exists yet).',
+  },
   LOG_LEVEL: { default: 'info', doc: 'debug, info, warn or error.' },
   BODY_LIMIT: { default: '32mb', doc: 'Largest request body accepted (Claude Code sends 100+ KB prompts and images).' },
   DRAIN_TIMEOUT: { default: '30s', doc: 'On SIGTERM, how long in-flight requests and streams may take to finish.' },
@@ -123,41 +152,126 @@ export const SETTINGS = {
   STATS_TIMEZONE: { default: 'UTC', doc: 'IANA time zone of the hourly/daily/monthly usage buckets.' },
   USAGE_RECORDS_KEPT: { default: '200', doc: 'Recent usage records kept per key.' },
   ADMIN_SESSION_TTL: { default: '24h', doc: 'Admin login token lifetime.' },
-  TRUST_PROXY: { default: 'false', doc: 'Behind Nginx/Caddy: take the client address from X-Forwarded-For, as appended by a proxy in TRUSTED_PROXIES.' },
-  TRUSTED_PROXIES: { default: '127.0.0.0/8,::1', doc: 'Addresses or CIDR blocks of the proxies in front (with TRUST_PROXY). The client is the rightmost X-Forwarded-For entry that is not one of them; entries further left are written by the client and ignored.' },
-  CACHE_TTL: { default: '60s', doc: 'Safety-net TTL of cached key and account records (changes are pushed by pub/sub).' },
-  SCHEDULER_STRATEGY: { default: 'least-recently-used', doc: 'Default strategy within a priority tier: least-recently-used, round-robin, weighted-round-robin, least-connections, fastest. Groups may override it.' },
-  STICKY_TTL: { default: '1h', doc: 'How long a conversation stays on its account; a request renews it when less than STICKY_RENEW_BELOW is left.' },
-  STICKY_RENEW_BELOW: { default: '15m', doc: 'A sticky mapping with less than this left is renewed by its next request.' },
-  LIGHT_LOAD_IN_FLIGHT: { default: '8', doc: 'An account without a concurrency cap counts as lightly loaded below this many requests in flight.' },
-  UPSTREAM_MAX_ATTEMPTS: { default: '3', doc: 'Accounts tried per request (failover on 429, 529, 5xx, 401/403, timeouts, before the first byte).' },
+  TRUST_PROXY: {
+    default: 'false',
+    doc: 'Behind Nginx/Caddy: take the client address from X-Forwarded-For, as appended by a proxy in TRUSTED_PROXIES.',
+  },
+  TRUSTED_PROXIES: {
+    default: '127.0.0.0/8,::1',
+    doc: 'Addresses or CIDR blocks of the proxies in front (with TRUST_PROXY). The client is the rightmost X-Forwarded-For entry that is not one of them; entries further left are written by the client and ignored.',
+  },
+  CACHE_TTL: {
+    default: '60s',
+    doc: 'Safety-net TTL of cached key and account records (changes are pushed by pub/sub).',
+  },
+  SCHEDULER_STRATEGY: {
+    default: 'least-recently-used',
+    doc: 'Default strategy within a priority tier: least-recently-used, round-robin, weighted-round-robin, least-connections, fastest. Groups may override it.',
+  },
+  STICKY_TTL: {
+    default: '1h',
+    doc: 'How long a conversation stays on its account; a request renews it when less than STICKY_RENEW_BELOW is left.',
+  },
+  STICKY_RENEW_BELOW: {
+    default: '15m',
+    doc: 'A sticky mapping with less than this left is renewed by its next request.',
+  },
+  LIGHT_LOAD_IN_FLIGHT: {
+    default: '8',
+    doc: 'An account without a concurrency cap counts as lightly loaded below this many requests in flight.',
+  },
+  UPSTREAM_MAX_ATTEMPTS: {
+    default: '3',
+    doc: 'Accounts tried per request (failover on 429, 529, 5xx, 401/403, timeouts, before the first byte).',
+  },
   COOLDOWN_RATE_LIMIT: { default: '60s', doc: 'Cooldown after a 429 whose response carries no reset time.' },
   COOLDOWN_OVERLOADED: { default: '30s', doc: 'Cooldown of a model family on an account after a 529.' },
-  COOLDOWN_SERVER_ERROR: { default: '15s', doc: 'Cooldown of an account after a 5xx, a timeout or a connection failure.' },
+  COOLDOWN_SERVER_ERROR: {
+    default: '15s',
+    doc: 'Cooldown of an account after a 5xx, a timeout or a connection failure.',
+  },
   COOLDOWN_MAX: { default: '24h', doc: 'The longest cooldown an upstream reset header can ask for.' },
-  BREAKER_ERROR_PERCENT: { default: '50', doc: 'Failure percentage that opens an account\'s circuit breaker.' },
+  BREAKER_ERROR_PERCENT: { default: '50', doc: "Failure percentage that opens an account's circuit breaker." },
   BREAKER_VOLUME: { default: '10', doc: 'Calls in the window before the breaker may open.' },
   BREAKER_RESET: { default: '30s', doc: 'How long an open breaker waits before a half-open probe.' },
   BREAKER_WINDOW: { default: '60s', doc: 'Rolling window of the breaker statistics.' },
-  LEASE_TTL: { default: '30s', doc: 'Concurrency leases expire after this unless renewed (a crashed worker frees its slots).' },
-  CLAUDE_OAUTH_AUTHORIZE_URL: { default: 'https://claude.ai/oauth/authorize', doc: 'Claude OAuth: the authorization page the admin opens (PKCE flow).' },
-  CLAUDE_OAUTH_TOKEN_URL: { default: 'https://platform.claude.com/v1/oauth/token', doc: 'Claude OAuth: token endpoint for code exchange and refresh.' },
-  CLAUDE_OAUTH_CLIENT_ID: { default: '9d1c250a-e61b-44d9-88ed-5944d1962f5e', doc: 'Claude OAuth: client id (Claude Code\'s public client).' },
-  CLAUDE_OAUTH_REDIRECT_URI: { default: 'https://platform.claude.com/oauth/code/callback', doc: 'Claude OAuth: redirect URI; its page shows the code (`code#state`) to paste.' },
-  CLAUDE_OAUTH_SCOPES: { default: 'org:create_api_key user:profile user:inference user:sessions:claude_code user:mcp_servers user:file_upload', doc: 'Claude OAuth: scopes asked for at authorization (space-separated); refreshes ask for the `user:` ones, as Claude Code does.' },
-  OPENAI_API_URL: { default: 'https://api.openai.com', doc: 'OpenAI API for api-key accounts that keep the default base URL.' },
-  CHATGPT_BACKEND_URL: { default: 'https://chatgpt.com/backend-api/codex', doc: 'ChatGPT backend for OpenAI OAuth (Codex subscription) accounts; requests go to its `/responses`.' },
-  OPENAI_OAUTH_AUTHORIZE_URL: { default: 'https://auth.openai.com/oauth/authorize', doc: 'OpenAI OAuth: the authorization page the admin opens (PKCE flow, as Codex CLI logs in).' },
-  OPENAI_OAUTH_TOKEN_URL: { default: 'https://auth.openai.com/oauth/token', doc: 'OpenAI OAuth: token endpoint for code exchange and refresh.' },
-  OPENAI_OAUTH_CLIENT_ID: { default: 'app_EMoamEEZ73f0CkXaXp7hrann', doc: 'OpenAI OAuth: client id (Codex CLI\'s public client).' },
-  OPENAI_OAUTH_REDIRECT_URI: { default: 'http://localhost:1455/auth/callback', doc: 'OpenAI OAuth: redirect URI; the admin pastes the URL the browser lands on.' },
-  GEMINI_API_URL: { default: 'https://generativelanguage.googleapis.com', doc: 'Gemini API base URL for API-key accounts without their own base URL.' },
-  CODE_ASSIST_URL: { default: 'https://cloudcode-pa.googleapis.com', doc: 'Code Assist base URL (`/v1internal:…`) for Google OAuth accounts.' },
-  GOOGLE_OAUTH_AUTHORIZE_URL: { default: 'https://accounts.google.com/o/oauth2/v2/auth', doc: 'Google OAuth: the authorization page the admin opens (PKCE flow).' },
-  GOOGLE_OAUTH_TOKEN_URL: { default: 'https://oauth2.googleapis.com/token', doc: 'Google OAuth: token endpoint for code exchange and refresh.' },
-  GOOGLE_OAUTH_CLIENT_ID: { default: '681255809395-oo8ft2oprdrnp9e3aqf6av3hmdib135j.apps.googleusercontent.com', doc: 'Google OAuth: client id (Gemini CLI\'s public installed-app client).' },
-  GOOGLE_OAUTH_CLIENT_SECRET: { default: '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', doc: 'Google OAuth: that client\'s secret (public: an installed app cannot keep one).' },
-  GOOGLE_OAUTH_REDIRECT_URI: { default: 'https://codeassist.google.com/authcode', doc: 'Google OAuth: redirect URI; its page shows the code to paste (Gemini CLI\'s manual flow).' },
+  LEASE_TTL: {
+    default: '30s',
+    doc: 'Concurrency leases expire after this unless renewed (a crashed worker frees its slots).',
+  },
+  CLAUDE_OAUTH_AUTHORIZE_URL: {
+    default: 'https://claude.ai/oauth/authorize',
+    doc: 'Claude OAuth: the authorization page the admin opens (PKCE flow).',
+  },
+  CLAUDE_OAUTH_TOKEN_URL: {
+    default: 'https://platform.claude.com/v1/oauth/token',
+    doc: 'Claude OAuth: token endpoint for code exchange and refresh.',
+  },
+  CLAUDE_OAUTH_CLIENT_ID: {
+    default: '9d1c250a-e61b-44d9-88ed-5944d1962f5e',
+    doc: "Claude OAuth: client id (Claude Code's public client).",
+  },
+  CLAUDE_OAUTH_REDIRECT_URI: {
+    default: 'https://platform.claude.com/oauth/code/callback',
+    doc: 'Claude OAuth: redirect URI; its page shows the code (`code#state`) to paste.',
+  },
+  CLAUDE_OAUTH_SCOPES: {
+    default:
+      'org:create_api_key user:profile user:inference user:sessions:claude_code user:mcp_servers user:file_upload',
+    doc: 'Claude OAuth: scopes asked for at authorization (space-separated); refreshes ask for the `user:` ones, as Claude Code does.',
+  },
+  OPENAI_API_URL: {
+    default: 'https://api.openai.com',
+    doc: 'OpenAI API for api-key accounts that keep the default base URL.',
+  },
+  CHATGPT_BACKEND_URL: {
+    default: 'https://chatgpt.com/backend-api/codex',
+    doc: 'ChatGPT backend for OpenAI OAuth (Codex subscription) accounts; requests go to its `/responses`.',
+  },
+  OPENAI_OAUTH_AUTHORIZE_URL: {
+    default: 'https://auth.openai.com/oauth/authorize',
+    doc: 'OpenAI OAuth: the authorization page the admin opens (PKCE flow, as Codex CLI logs in).',
+  },
+  OPENAI_OAUTH_TOKEN_URL: {
+    default: 'https://auth.openai.com/oauth/token',
+    doc: 'OpenAI OAuth: token endpoint for code exchange and refresh.',
+  },
+  OPENAI_OAUTH_CLIENT_ID: {
+    default: 'app_EMoamEEZ73f0CkXaXp7hrann',
+    doc: "OpenAI OAuth: client id (Codex CLI's public client).",
+  },
+  OPENAI_OAUTH_REDIRECT_URI: {
+    default: 'http://localhost:1455/auth/callback',
+    doc: 'OpenAI OAuth: redirect URI; the admin pastes the URL the browser lands on.',
+  },
+  GEMINI_API_URL: {
+    default: 'https://generativelanguage.googleapis.com',
+    doc: 'Gemini API base URL for API-key accounts without their own base URL.',
+  },
+  CODE_ASSIST_URL: {
+    default: 'https://cloudcode-pa.googleapis.com',
+    doc: 'Code Assist base URL (`/v1internal:…`) for Google OAuth accounts.',
+  },
+  GOOGLE_OAUTH_AUTHORIZE_URL: {
+    default: 'https://accounts.google.com/o/oauth2/v2/auth',
+    doc: 'Google OAuth: the authorization page the admin opens (PKCE flow).',
+  },
+  GOOGLE_OAUTH_TOKEN_URL: {
+    default: 'https://oauth2.googleapis.com/token',
+    doc: 'Google OAuth: token endpoint for code exchange and refresh.',
+  },
+  GOOGLE_OAUTH_CLIENT_ID: {
+    default: '681255809395-oo8ft2oprdrnp9e3aqf6av3hmdib135j.apps.googleusercontent.com',
+    doc: "Google OAuth: client id (Gemini CLI's public installed-app client).",
+  },
+  GOOGLE_OAUTH_CLIENT_SECRET: {
+    default: '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',
+    doc: "Google OAuth: that client's secret (public: an installed app cannot keep one).",
+  },
+  GOOGLE_OAUTH_REDIRECT_URI: {
+    default: 'https://codeassist.google.com/authcode',
+    doc: "Google OAuth: redirect URI; its page shows the code to paste (Gemini CLI's manual flow).",
+  },
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -180,7 +294,8 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const clusterNodes = get('REDIS_CLUSTER_NODES');
   const redisUrl = get('REDIS_URL');
-  if (clusterNodes && redisUrl) throw new ConfigError('REDIS_CLUSTER_NODES', 'set either REDIS_URL or REDIS_CLUSTER_NODES, not both');
+  if (clusterNodes && redisUrl)
+    throw new ConfigError('REDIS_CLUSTER_NODES', 'set either REDIS_URL or REDIS_CLUSTER_NODES, not both');
   if (redisUrl && !/^(rediss?|unix):\/\//.test(redisUrl)) {
     throw new ConfigError('REDIS_URL', `expected redis://, rediss:// or unix://, got "${redisUrl}"`);
   }
@@ -267,6 +382,7 @@ function httpUrl(name: SettingName, raw: string): string {
   } catch {
     throw new ConfigError(name, `expected an http(s) URL, got "${raw}"`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(name, `expected an http(s) URL, got "${raw}"`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new ConfigError(name, `expected an http(s) URL, got "${raw}"`);
   return raw;
 }

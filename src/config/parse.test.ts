@@ -78,10 +78,28 @@ describe('parseInteger and parseBoolean', () => {
 describe('parseHostList', () => {
   it.each([
     ['10.0.0.1:7000', [{ host: '10.0.0.1', port: 7000 }]],
-    ['a:1,b:2', [{ host: 'a', port: 1 }, { host: 'b', port: 2 }]],
-    [' a:1 , , b:2 ', [{ host: 'a', port: 1 }, { host: 'b', port: 2 }]],
+    [
+      'a:1,b:2',
+      [
+        { host: 'a', port: 1 },
+        { host: 'b', port: 2 },
+      ],
+    ],
+    [
+      ' a:1 , , b:2 ',
+      [
+        { host: 'a', port: 1 },
+        { host: 'b', port: 2 },
+      ],
+    ],
     ['[::1]:7000', [{ host: '::1', port: 7000 }]],
-    ['[2001:db8::7]:6379,redis.local:6380', [{ host: '2001:db8::7', port: 6379 }, { host: 'redis.local', port: 6380 }]],
+    [
+      '[2001:db8::7]:6379,redis.local:6380',
+      [
+        { host: '2001:db8::7', port: 6379 },
+        { host: 'redis.local', port: 6380 },
+      ],
+    ],
   ])('%s', (raw, nodes) => {
     expect(parseHostList('REDIS_CLUSTER_NODES', raw)).toEqual(nodes);
   });

@@ -23,7 +23,11 @@ export interface ErrorDef {
 }
 
 export const ERRORS = {
-  missing_api_key: { status: 401, kind: 'authentication', message: 'Missing API key: send your relay key in x-api-key or Authorization: Bearer.' },
+  missing_api_key: {
+    status: 401,
+    kind: 'authentication',
+    message: 'Missing API key: send your relay key in x-api-key or Authorization: Bearer.',
+  },
   invalid_api_key: { status: 401, kind: 'authentication', message: 'Invalid API key.' },
   disabled_api_key: { status: 401, kind: 'authentication', message: 'This API key is disabled.' },
   expired_api_key: { status: 401, kind: 'authentication', message: 'This API key has expired.' },
@@ -37,15 +41,35 @@ export const ERRORS = {
   rate_limited: { status: 429, kind: 'rate_limit', message: 'This API key reached its rate limit.' },
   concurrency_limited: { status: 429, kind: 'rate_limit', message: 'This API key has too many requests in flight.' },
   budget_exceeded: { status: 402, kind: 'billing', message: 'This API key reached its cost limit.' },
-  no_account_available: { status: 503, kind: 'unavailable', message: 'No upstream account is available for this request.' },
-  accounts_rate_limited: { status: 429, kind: 'rate_limit', message: 'Every upstream account for this request is rate limited or cooling down.' },
+  no_account_available: {
+    status: 503,
+    kind: 'unavailable',
+    message: 'No upstream account is available for this request.',
+  },
+  accounts_rate_limited: {
+    status: 429,
+    kind: 'rate_limit',
+    message: 'Every upstream account for this request is rate limited or cooling down.',
+  },
   upstream_unreachable: { status: 502, kind: 'api', message: 'The upstream could not be reached.' },
   upstream_timeout: { status: 504, kind: 'timeout', message: 'The upstream did not answer in time.' },
   upstream_error: { status: 502, kind: 'api', message: 'The upstream returned an error.' },
-  store_unavailable: { status: 503, kind: 'unavailable', message: 'The relay cannot reach its database right now; retry shortly.' },
-  shutting_down: { status: 503, kind: 'unavailable', message: 'The relay is restarting and could not finish this request; retry it.' },
+  store_unavailable: {
+    status: 503,
+    kind: 'unavailable',
+    message: 'The relay cannot reach its database right now; retry shortly.',
+  },
+  shutting_down: {
+    status: 503,
+    kind: 'unavailable',
+    message: 'The relay is restarting and could not finish this request; retry it.',
+  },
   internal_error: { status: 500, kind: 'api', message: 'Internal error.' },
-  admin_unauthorized: { status: 401, kind: 'authentication', message: 'Admin login required: send Authorization: Bearer <token> from POST /admin/login.' },
+  admin_unauthorized: {
+    status: 401,
+    kind: 'authentication',
+    message: 'Admin login required: send Authorization: Bearer <token> from POST /admin/login.',
+  },
   admin_bad_credentials: { status: 401, kind: 'authentication', message: 'Wrong user name or password.' },
   admin_login_throttled: { status: 429, kind: 'rate_limit', message: 'Too many failed logins; try again later.' },
   admin_not_found: { status: 404, kind: 'not_found', message: 'Not found.' },
@@ -64,7 +88,16 @@ export class RelayError extends Error {
   /** The error's class (an upstream error takes the class of the upstream's status). */
   readonly kind: ErrorKind;
 
-  constructor(code: ErrorCode, opts: { message?: string; status?: number; headers?: Record<string, string>; kind?: ErrorKind; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    opts: {
+      message?: string;
+      status?: number;
+      headers?: Record<string, string>;
+      kind?: ErrorKind;
+      cause?: unknown;
+    } = {},
+  ) {
     super(opts.message ?? ERRORS[code].message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'RelayError';
     this.code = code;

@@ -13,17 +13,33 @@ describe('renderError shapes', () => {
   const err = new RelayError('invalid_api_key');
 
   it.each<[ApiShape, unknown]>([
-    ['anthropic', { type: 'error', error: { type: 'authentication_error', message: 'Invalid API key.' }, request_id: REQ }],
-    ['openai', { error: { message: 'Invalid API key.', type: 'authentication_error', param: null, code: 'invalid_api_key' } }],
+    [
+      'anthropic',
+      { type: 'error', error: { type: 'authentication_error', message: 'Invalid API key.' }, request_id: REQ },
+    ],
+    [
+      'openai',
+      { error: { message: 'Invalid API key.', type: 'authentication_error', param: null, code: 'invalid_api_key' } },
+    ],
     ['gemini', { error: { code: 401, message: 'Invalid API key.', status: 'UNAUTHENTICATED' } }],
     ['admin', { error: { code: 'invalid_api_key', message: 'Invalid API key.' }, requestId: REQ }],
   ])('%s', (shape, body) => {
     // An authentication error is final: clients are told not to retry it.
-    expect(render(shape, err)).toEqual({ status: 401, headers: { 'content-type': 'application/json', 'x-should-retry': 'false' }, body });
+    expect(render(shape, err)).toEqual({
+      status: 401,
+      headers: { 'content-type': 'application/json', 'x-should-retry': 'false' },
+      body,
+    });
   });
 
   it('leaves retryable errors (rate limits, upstream failures) without x-should-retry', () => {
-    for (const code of ['rate_limited', 'accounts_rate_limited', 'upstream_unreachable', 'no_account_available', 'internal_error'] as const) {
+    for (const code of [
+      'rate_limited',
+      'accounts_rate_limited',
+      'upstream_unreachable',
+      'no_account_available',
+      'internal_error',
+    ] as const) {
       expect(render('anthropic', new RelayError(code)).headers['x-should-retry'], code).toBeUndefined();
     }
     for (const code of ['invalid_json', 'model_not_allowed', 'budget_exceeded', 'body_too_large'] as const) {
@@ -46,7 +62,10 @@ describe('renderError per code', () => {
     ['internal_error', 500, 'api_error', 'server_error', 'INTERNAL'],
   ])('%s → %d', (code, status, anthropicType, openaiType, googleStatus) => {
     const e = new RelayError(code);
-    expect(render('anthropic', e)).toMatchObject({ status, body: { error: { type: anthropicType, message: ERRORS[code].message } } });
+    expect(render('anthropic', e)).toMatchObject({
+      status,
+      body: { error: { type: anthropicType, message: ERRORS[code].message } },
+    });
     expect(render('openai', e)).toMatchObject({ status, body: { error: { type: openaiType, code } } });
     expect(render('gemini', e)).toMatchObject({ status, body: { error: { code: status, status: googleStatus } } });
     expect(render('admin', e)).toMatchObject({ status, body: { error: { code } } });

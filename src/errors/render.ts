@@ -46,7 +46,14 @@ const GOOGLE_STATUS: Record<ErrorKind, string> = {
 };
 
 /** Errors a retry cannot fix: SDK clients (Claude Code included) are told not to retry them. */
-const FINAL_KINDS: ReadonlySet<ErrorKind> = new Set(['invalid_request', 'authentication', 'permission', 'not_found', 'too_large', 'billing']);
+const FINAL_KINDS: ReadonlySet<ErrorKind> = new Set([
+  'invalid_request',
+  'authentication',
+  'permission',
+  'not_found',
+  'too_large',
+  'billing',
+]);
 
 export interface RenderedError {
   status: number;
@@ -57,7 +64,11 @@ export interface RenderedError {
 /** Any thrown value → a response in the caller's shape. Unknown errors never leak their message. */
 export function renderError(shape: ApiShape, err: unknown, requestId: string): RenderedError {
   const e = err instanceof RelayError ? err : new RelayError('internal_error', { cause: err });
-  const headers: Record<string, string> = { 'content-type': 'application/json', ...(FINAL_KINDS.has(e.kind) ? { 'x-should-retry': 'false' } : {}), ...e.headers };
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    ...(FINAL_KINDS.has(e.kind) ? { 'x-should-retry': 'false' } : {}),
+    ...e.headers,
+  };
   let body: unknown;
   switch (shape) {
     case 'anthropic':

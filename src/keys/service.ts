@@ -151,11 +151,18 @@ function fromHash(raw: Record<string, string>): ApiKeyRecord | null {
   };
 }
 
-export function createApiKeyService(deps: { store: Store; secrets: Secrets; clock: Clock; cacheTtlMs: number }): ApiKeyService {
+export function createApiKeyService(deps: {
+  store: Store;
+  secrets: Secrets;
+  clock: Clock;
+  cacheTtlMs: number;
+}): ApiKeyService {
   const { store, secrets, clock } = deps;
   const { redis, keys, bus } = store;
   redis.defineCommand('crsActivateKey', { numberOfKeys: 1, lua: ACTIVATE });
-  const activation = redis as unknown as { crsActivateKey(key: string, activatedAt: string, expiresAt: string): Promise<number> };
+  const activation = redis as unknown as {
+    crsActivateKey(key: string, activatedAt: string, expiresAt: string): Promise<number>;
+  };
 
   const load = async (id: ApiKeyId) => fromHash(await redis.hgetall(keys.apiKey(id)));
 

@@ -68,7 +68,9 @@ export function createLeases(deps: { store: Store; clock: Clock; log: Logger; le
         const s = held.get(set);
         s?.delete(id);
         if (s && s.size === 0) held.delete(set);
-        await store.redis.zrem(set, id).catch((err: unknown) => log.warn('lease release failed; it will expire', { set, err }));
+        await store.redis
+          .zrem(set, id)
+          .catch((err: unknown) => log.warn('lease release failed; it will expire', { set, err }));
       },
     };
   };

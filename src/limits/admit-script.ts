@@ -31,10 +31,14 @@ if windowMs > 0 then window_count(KEYS[2], windowMs) end
 return {'ok', 0}
 `;
 
-export type Verdict = 'ok' | 'total' | 'daily' | 'weekly' | 'window_requests' | 'window_tokens' | 'window_cost' | 'concurrency';
+export type Verdict =
+  'ok' | 'total' | 'daily' | 'weekly' | 'window_requests' | 'window_tokens' | 'window_cost' | 'concurrency';
 
 export interface AdmitScript {
-  (keys: [string, string, string, string, string], args: (string | number)[]): Promise<{ verdict: Verdict; resetAt: number }>;
+  (
+    keys: [string, string, string, string, string],
+    args: (string | number)[],
+  ): Promise<{ verdict: Verdict; resetAt: number }>;
 }
 
 interface Commands {

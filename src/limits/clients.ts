@@ -10,7 +10,8 @@ export function detectClient(headers: Readonly<Record<string, string>>, body: un
   if (/^claude-cli\/\d+\.\d+\.\d+/.test(ua) && looksLikeClaudeCode(headers, body)) return 'claude-code';
   // Gemini CLI 0.61 in its terminal UI says `GeminiCLI-tui/0.61.0/<model> (…)`.
   if (/^GeminiCLI(?:-[a-z]+)?\/\d/i.test(ua)) return 'gemini-cli';
-  if (/^(codex_cli_rs|codex_exec|codex_vscode)\/\d/.test(ua) || /^codex_/.test(headers['originator'] ?? '')) return 'codex-cli';
+  if (/^(codex_cli_rs|codex_exec|codex_vscode)\/\d/.test(ua) || /^codex_/.test(headers['originator'] ?? ''))
+    return 'codex-cli';
   return null;
 }
 

@@ -25,7 +25,10 @@ const USD_TO_PICO = 1e12;
  */
 export interface LimitService {
   /** Returns the platforms the key may use for this request (throws when none, or model/client refused). */
-  authorize<P extends string>(key: ApiKeyRecord, req: { platforms: readonly P[]; model: string; client: ClientName | null }): P[];
+  authorize<P extends string>(
+    key: ApiKeyRecord,
+    req: { platforms: readonly P[]; model: string; client: ClientName | null },
+  ): P[];
   /** Returns the key's concurrency lease (null when the key has no concurrency limit). */
   admit(key: ApiKeyRecord, req: { model: string; requestId: string; gone(): boolean }): Promise<Lease | null>;
   /** The key's current use of each limit (admin API). */
@@ -34,18 +37,34 @@ export interface LimitService {
 
 export interface KeyLimitUsage {
   concurrency: { inFlight: number; limit: number };
-  window: { minutes: number; startedAt: string | null; resetsAt: string | null; requests: number; tokens: number; cost: number; limits: { requests: number; tokens: number; cost: number } };
+  window: {
+    minutes: number;
+    startedAt: string | null;
+    resetsAt: string | null;
+    requests: number;
+    tokens: number;
+    cost: number;
+    limits: { requests: number; tokens: number; cost: number };
+  };
   daily: { cost: number; limit: number; resetsAt: string };
   weekly: { cost: number; limit: number; family: string | null; weekStarting: string; resetsAt: string };
   total: { cost: number; limit: number };
 }
 
 const hasBudgetOrWindow = (k: ApiKeyRecord) =>
-  k.dailyCostLimit > 0 || k.weeklyCostLimit > 0 || k.totalCostLimit > 0 || (k.rateWindowMinutes > 0 && (k.rateLimitRequests > 0 || k.rateLimitTokens > 0 || k.rateLimitCost > 0));
+  k.dailyCostLimit > 0 ||
+  k.weeklyCostLimit > 0 ||
+  k.totalCostLimit > 0 ||
+  (k.rateWindowMinutes > 0 && (k.rateLimitRequests > 0 || k.rateLimitTokens > 0 || k.rateLimitCost > 0));
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export function createLimitService(deps: { store: Store; clock: Clock; bucketsOf: (ms: number) => Buckets; leases: Leases }): LimitService {
+export function createLimitService(deps: {
+  store: Store;
+  clock: Clock;
+  bucketsOf: (ms: number) => Buckets;
+  leases: Leases;
+}): LimitService {
   const { store, clock, bucketsOf, leases } = deps;
   const k = store.keys;
   const admitScript = defineAdmitScript(store.redis);
@@ -63,7 +82,11 @@ export function createLimitService(deps: { store: Store; clock: Clock; bucketsOf
       case 'window_tokens':
       case 'window_cost': {
         const what =
-          verdict === 'window_requests' ? `${key.rateLimitRequests} requests` : verdict === 'window_tokens' ? `${key.rateLimitTokens} tokens` : `$${key.rateLimitCost}`;
+          verdict === 'window_requests'
+            ? `${key.rateLimitRequests} requests`
+            : verdict === 'window_tokens'
+              ? `${key.rateLimitTokens} tokens`
+              : `$${key.rateLimitCost}`;
         return new RelayError('rate_limited', {
           message: `Rate limit reached: ${what} per ${key.rateWindowMinutes} minutes. The window resets at ${iso(resetAt)}.`,
           headers: retryAfter(resetAt),
@@ -71,12 +94,18 @@ export function createLimitService(deps: { store: Store; clock: Clock; bucketsOf
       }
       case 'daily': {
         const tomorrow = nextDayStart(bucketsOf, now);
-        return new RelayError('budget_exceeded', { message: `Daily cost limit of $${key.dailyCostLimit} reached; it resets at ${iso(tomorrow)}.`, headers: retryAfter(tomorrow) });
+        return new RelayError('budget_exceeded', {
+          message: `Daily cost limit of $${key.dailyCostLimit} reached; it resets at ${iso(tomorrow)}.`,
+          headers: retryAfter(tomorrow),
+        });
       }
       case 'weekly': {
         const next = nextWeekStart(bucketsOf, now);
         const scope = key.weeklyCostFamily ? ` for ${key.weeklyCostFamily} models` : '';
-        return new RelayError('budget_exceeded', { message: `Weekly cost limit of $${key.weeklyCostLimit}${scope} reached (model ${model}); it resets at ${iso(next)}.`, headers: retryAfter(next) });
+        return new RelayError('budget_exceeded', {
+          message: `Weekly cost limit of $${key.weeklyCostLimit}${scope} reached (model ${model}); it resets at ${iso(next)}.`,
+          headers: retryAfter(next),
+        });
       }
       case 'total':
         return new RelayError('budget_exceeded', { message: `Total cost limit of $${key.totalCostLimit} reached.` });
@@ -86,9 +115,16 @@ export function createLimitService(deps: { store: Store; clock: Clock; bucketsOf
   const runAdmit = async (key: ApiKeyRecord, model: string, leaseId: string) => {
     const now = clock.now();
     const b = bucketsOf(now);
-    const familyGate = key.weeklyCostFamily === '' || weeklyCostField(modelFamily(model)) === weeklyCostField(key.weeklyCostFamily);
+    const familyGate =
+      key.weeklyCostFamily === '' || weeklyCostField(modelFamily(model)) === weeklyCostField(key.weeklyCostFamily);
     return admitScript(
-      [k.keyLeases(key.id), k.keyWindow(key.id), k.keyUsageDaily(key.id, b.day), k.keyUsageWeekly(key.id, b.week), k.keyUsageTotal(key.id)],
+      [
+        k.keyLeases(key.id),
+        k.keyWindow(key.id),
+        k.keyUsageDaily(key.id, b.day),
+        k.keyUsageWeekly(key.id, b.week),
+        k.keyUsageTotal(key.id),
+      ],
       [
         now,
         leaseId,
@@ -108,9 +144,12 @@ export function createLimitService(deps: { store: Store; clock: Clock; bucketsOf
 
   return {
     authorize(key, req) {
-      const platforms = key.permissions.length > 0 ? req.platforms.filter((p) => key.permissions.includes(p)) : [...req.platforms];
+      const platforms =
+        key.permissions.length > 0 ? req.platforms.filter((p) => key.permissions.includes(p)) : [...req.platforms];
       if (platforms.length === 0) {
-        throw new RelayError('platform_not_allowed', { message: `This API key may not use ${req.platforms.join(' or ')}; it is allowed: ${key.permissions.join(', ')}.` });
+        throw new RelayError('platform_not_allowed', {
+          message: `This API key may not use ${req.platforms.join(' or ')}; it is allowed: ${key.permissions.join(', ')}.`,
+        });
       }
       if ((key.modelAllow.length > 0 && !anyGlob(key.modelAllow, req.model)) || anyGlob(key.modelDeny, req.model)) {
         throw new RelayError('model_not_allowed', { message: `This API key may not use the model ${req.model}.` });
@@ -131,7 +170,8 @@ export function createLimitService(deps: { store: Store; clock: Clock; bucketsOf
         const { verdict, resetAt } = await runAdmit(key, req.model, req.requestId);
         if (verdict === 'ok') return key.concurrencyLimit > 0 ? leases.holdKey(key.id, req.requestId) : null;
         // A full concurrency limit may be waited out (the optional queue); nothing else is.
-        if (verdict !== 'concurrency' || clock.now() >= deadline || req.gone()) throw refuse(verdict, key, resetAt, req.model);
+        if (verdict !== 'concurrency' || clock.now() >= deadline || req.gone())
+          throw refuse(verdict, key, resetAt, req.model);
         await sleep(delay * (0.8 + Math.random() * 0.4));
         delay = Math.min(delay * 2, 250);
       }
@@ -159,7 +199,11 @@ export function createLimitService(deps: { store: Store; clock: Clock; bucketsOf
           cost: picoToUsd(window.costPico),
           limits: { requests: key.rateLimitRequests, tokens: key.rateLimitTokens, cost: key.rateLimitCost },
         },
-        daily: { cost: picoToUsd(BigInt(daily ?? '0')), limit: key.dailyCostLimit, resetsAt: iso(nextDayStart(bucketsOf, now)) },
+        daily: {
+          cost: picoToUsd(BigInt(daily ?? '0')),
+          limit: key.dailyCostLimit,
+          resetsAt: iso(nextDayStart(bucketsOf, now)),
+        },
         weekly: {
           cost: picoToUsd(BigInt(weekly ?? '0')),
           limit: key.weeklyCostLimit,
@@ -189,4 +233,3 @@ function nextWeekStart(bucketsOf: (ms: number) => Buckets, now: number): number 
   while (bucketsOf(t - 900_000).week !== week) t -= 900_000;
   return t;
 }
-

@@ -42,7 +42,11 @@ export function windowBumps(keys: KeySpace): (e: UsageEvent) => Bump[] {
     const u = e.usage;
     const key = keys.keyWindow(e.keyId);
     return [
-      { key, field: 'tokens', by: u.inputTokens + u.outputTokens + u.cacheCreate5mTokens + u.cacheCreate1hTokens + u.cacheReadTokens },
+      {
+        key,
+        field: 'tokens',
+        by: u.inputTokens + u.outputTokens + u.cacheCreate5mTokens + u.cacheCreate1hTokens + u.cacheReadTokens,
+      },
       { key, field: 'costPico', by: e.costPico },
     ];
   };
@@ -58,10 +62,16 @@ export interface WindowState {
 }
 
 /** The key's window as it stands at `now`. */
-export async function readWindow(deps: { redis: { hgetall(key: string): Promise<Record<string, string>> }; keys: KeySpace }, id: ApiKeyId, windowMs: number, now: number): Promise<WindowState> {
+export async function readWindow(
+  deps: { redis: { hgetall(key: string): Promise<Record<string, string>> }; keys: KeySpace },
+  id: ApiKeyId,
+  windowMs: number,
+  now: number,
+): Promise<WindowState> {
   const raw = await deps.redis.hgetall(deps.keys.keyWindow(id));
   const start = Number(raw.start ?? 0);
-  if (windowMs <= 0 || start <= 0 || now - start >= windowMs) return { startedAt: null, resetsAt: null, requests: 0, tokens: 0, costPico: 0n };
+  if (windowMs <= 0 || start <= 0 || now - start >= windowMs)
+    return { startedAt: null, resetsAt: null, requests: 0, tokens: 0, costPico: 0n };
   return {
     startedAt: start,
     resetsAt: start + windowMs,

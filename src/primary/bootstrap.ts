@@ -37,8 +37,18 @@ export function resolveEncryptionKey(config: Config, log: Logger): string {
 }
 
 /** Creates the admin on first start; a generated password is printed exactly once. */
-export async function ensureAdmin(config: Config, store: Store, encryptionKey: string, print: (line: string) => void): Promise<void> {
-  const auth = createAdminAuth({ store, secrets: createSecrets(encryptionKey), clock: systemClock, sessionTtlMs: config.adminSessionTtlMs });
+export async function ensureAdmin(
+  config: Config,
+  store: Store,
+  encryptionKey: string,
+  print: (line: string) => void,
+): Promise<void> {
+  const auth = createAdminAuth({
+    store,
+    secrets: createSecrets(encryptionKey),
+    clock: systemClock,
+    sessionTtlMs: config.adminSessionTtlMs,
+  });
   const password = config.adminPassword ?? randomSecret(18);
   const created = await auth.ensureAdmin(config.adminUsername, password);
   if (!created) return;

@@ -20,7 +20,8 @@ const STABLE_AFTER_MS = 60_000;
 export async function runPrimary(config: Config, log: Logger): Promise<void> {
   const encryptionKey = resolveEncryptionKey(config, log);
   let embedded: EmbeddedRedis | undefined;
-  if (config.redis.kind === 'embedded') embedded = await startEmbeddedRedis({ dataDir: config.dataDir, bin: config.redisServerBin, log });
+  if (config.redis.kind === 'embedded')
+    embedded = await startEmbeddedRedis({ dataDir: config.dataDir, bin: config.redisServerBin, log });
   const redis = embedded ? { kind: 'url' as const, url: embedded.url } : config.redis;
 
   const store = await openStore({ target: redis, keyPrefix: config.redisKeyPrefix, log, name: 'crs-primary' });
@@ -55,7 +56,13 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
   let ready = 0;
   cluster.on('message', (_worker, msg: { type?: string; port?: number }) => {
     if (msg?.type === 'ready' && ++ready === config.workers) {
-      log.info('relay ready', { version: VERSION, host: config.host, port: msg.port, workers: config.workers, redis: embedded ? 'embedded' : config.redis.kind });
+      log.info('relay ready', {
+        version: VERSION,
+        host: config.host,
+        port: msg.port,
+        workers: config.workers,
+        redis: embedded ? 'embedded' : config.redis.kind,
+      });
     }
   });
 
@@ -66,7 +73,9 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
     shuttingDown = true;
     log.info('shutting down: draining workers', { signal, drainTimeoutMs: config.drainTimeoutMs });
     const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w);
-    const exits = workers.map((w) => new Promise<void>((resolve) => (w.isDead() ? resolve() : w.once('exit', () => resolve()))));
+    const exits = workers.map(
+      (w) => new Promise<void>((resolve) => (w.isDead() ? resolve() : w.once('exit', () => resolve()))),
+    );
     for (const w of workers) {
       try {
         w.send({ type: 'shutdown' });
@@ -74,7 +83,10 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
         // already gone
       }
     }
-    const allExited = await Promise.race([Promise.all(exits).then(() => true), sleep(config.drainTimeoutMs + 15_000).then(() => false)]);
+    const allExited = await Promise.race([
+      Promise.all(exits).then(() => true),
+      sleep(config.drainTimeoutMs + 15_000).then(() => false),
+    ]);
     if (!allExited) {
       log.error('workers did not stop in time; killing them');
       for (const w of workers) if (!w.isDead()) w.process.kill('SIGKILL');

@@ -20,7 +20,9 @@ const ENTRIES: { platform: Platform; types: readonly AccountTypeSpec[]; create(d
 ];
 
 /** Platforms with a provider, and the account types each accepts. */
-export const ACCOUNT_TYPES: Readonly<Partial<Record<Platform, readonly AccountTypeSpec[]>>> = Object.fromEntries(ENTRIES.map((e) => [e.platform, e.types]));
+export const ACCOUNT_TYPES: Readonly<Partial<Record<Platform, readonly AccountTypeSpec[]>>> = Object.fromEntries(
+  ENTRIES.map((e) => [e.platform, e.types]),
+);
 
 export function accountTypeSpec(platform: string, type: string): AccountTypeSpec | undefined {
   return ACCOUNT_TYPES[platform as Platform]?.find((t) => t.type === type);

@@ -28,10 +28,14 @@ type Sent =
   | { kind: 'failed'; outcome: AttemptOutcome | null; error: RelayError }
   | { kind: 'aborted' };
 
-const isNetworkFailure = (e: unknown): e is RelayError => e instanceof RelayError && (e.code === 'upstream_unreachable' || e.code === 'upstream_timeout');
+const isNetworkFailure = (e: unknown): e is RelayError =>
+  e instanceof RelayError && (e.code === 'upstream_unreachable' || e.code === 'upstream_timeout');
 
 /** 5xx and 529 count against the account's breaker, and so do unreachable or silent upstreams; 429 and 4xx do not. */
-const UPSTREAM_SICKNESS: Sickness<UpstreamResponse> = { failed: (res) => res.statusCode >= 500, counts: isNetworkFailure };
+const UPSTREAM_SICKNESS: Sickness<UpstreamResponse> = {
+  failed: (res) => res.statusCode >= 500,
+  counts: isNetworkFailure,
+};
 
 /**
  * One attempt of the request on the picked account: translate the body if the account speaks
@@ -58,9 +62,27 @@ function callOn(base: CallBase, pick: Pick): Call {
   const account = pick.account;
   const provider = deps.providers.forAccount(account);
   const format = provider?.formatFor(account, surface.op, surface.format);
-  if (!provider || !format) throw new RelayError('no_account_available', { message: `Account ${account.id} cannot serve ${surface.name}.` });
-  const bridgeContext = { requestedModel: parsed.model, upstreamModel: pick.upstreamModel, stream: parsed.stream, clientQuery: base.query, clientBody: parsed.json, op: surface.op };
-  const call: Call = { ...base, account, provider, format, bridge: bridgeFor(surface.format, format), bridgeContext, ttfbMs: null, onClientGone: () => {}, onInterrupt: () => {} };
+  if (!provider || !format)
+    throw new RelayError('no_account_available', { message: `Account ${account.id} cannot serve ${surface.name}.` });
+  const bridgeContext = {
+    requestedModel: parsed.model,
+    upstreamModel: pick.upstreamModel,
+    stream: parsed.stream,
+    clientQuery: base.query,
+    clientBody: parsed.json,
+    op: surface.op,
+  };
+  const call: Call = {
+    ...base,
+    account,
+    provider,
+    format,
+    bridge: bridgeFor(surface.format, format),
+    bridgeContext,
+    ttfbMs: null,
+    onClientGone: () => {},
+    onInterrupt: () => {},
+  };
   base.ex.onAbort(() => call.onClientGone());
   base.ex.onInterrupt(() => call.onInterrupt());
   return call;
@@ -69,7 +91,9 @@ function callOn(base: CallBase, pick: Pick): Call {
 /** What the provider builds the upstream request from: the body in the account's format, with its model. */
 function upstreamCallOf(call: Call, pick: Pick, body: Buffer): UpstreamCall {
   const { parsed } = call;
-  const json = call.bridge ? call.bridge.request(parsed.json, call.bridgeContext) : withModel(parsed.json, parsed.model, pick.upstreamModel);
+  const json = call.bridge
+    ? call.bridge.request(parsed.json, call.bridgeContext)
+    : withModel(parsed.json, parsed.model, pick.upstreamModel);
   let bytes: Buffer | undefined;
   return {
     account: call.account,
@@ -97,12 +121,21 @@ async function send(call: Call, upstreamCall: UpstreamCall): Promise<Sent> {
     // stopped later by destroying its body.
     const guarded = await deps.breakers.run(account.id, () => deps.upstream.send(prepared), UPSTREAM_SICKNESS);
     if (guarded.kind === 'open') {
-      const error = new RelayError('upstream_unreachable', { status: 503, kind: 'unavailable', message: 'The upstream account is failing; its circuit breaker is open.' });
+      const error = new RelayError('upstream_unreachable', {
+        status: 503,
+        kind: 'unavailable',
+        message: 'The upstream account is failing; its circuit breaker is open.',
+      });
       return { kind: 'failed', outcome: null, error };
     }
     if (guarded.kind === 'threw') return thrown(guarded.error);
     const res = guarded.value;
-    if (res.statusCode === 401 && tries === 0 && provider.recoverUnauthorized && (await provider.recoverUnauthorized(account, prepared.authToken))) {
+    if (
+      res.statusCode === 401 &&
+      tries === 0 &&
+      provider.recoverUnauthorized &&
+      (await provider.recoverUnauthorized(account, prepared.authToken))
+    ) {
       res.body.resume();
       continue;
     }
@@ -111,26 +144,40 @@ async function send(call: Call, upstreamCall: UpstreamCall): Promise<Sent> {
 }
 
 /** The provider's upstream request; a provider that cannot build one (its token endpoint is down) fails the attempt. */
-async function prepare(call: Call, upstreamCall: UpstreamCall): Promise<UpstreamRequest | Extract<Sent, { kind: 'failed' }>> {
+async function prepare(
+  call: Call,
+  upstreamCall: UpstreamCall,
+): Promise<UpstreamRequest | Extract<Sent, { kind: 'failed' }>> {
   try {
     return await call.provider.prepare(upstreamCall);
   } catch (err) {
     // The token manager has already marked the account unauthorized.
     if (err instanceof CredentialsRejected) return { kind: 'failed', outcome: null, error: accountRefused(401) };
-    call.deps.log.warn('upstream request could not be prepared', { requestId: call.requestId, accountId: call.account.id, err });
-    const error = new RelayError('upstream_unreachable', { message: 'The upstream account could not authenticate right now.', cause: err });
+    call.deps.log.warn('upstream request could not be prepared', {
+      requestId: call.requestId,
+      accountId: call.account.id,
+      err,
+    });
+    const error = new RelayError('upstream_unreachable', {
+      message: 'The upstream account could not authenticate right now.',
+      cause: err,
+    });
     return { kind: 'failed', outcome: { kind: 'server_error', status: 502, resetAt: undefined }, error };
   }
 }
 
 /** A send that threw: an upstream that cannot be reached or does not answer fails over; anything else is a bug. */
 function thrown(error: unknown): Sent {
-  if (isNetworkFailure(error)) return { kind: 'failed', outcome: { kind: error.code === 'upstream_timeout' ? 'timeout' : 'unreachable' }, error };
+  if (isNetworkFailure(error))
+    return { kind: 'failed', outcome: { kind: error.code === 'upstream_timeout' ? 'timeout' : 'unreachable' }, error };
   if (isAbort(error)) return { kind: 'aborted' };
   throw error;
 }
 
-/** An error status: classified by the provider into the account's health, and failed over unless the request itself is wrong. */
+/**
+ * An error status: classified by the provider into the account's health, and failed over unless the request itself is
+ * wrong.
+ */
 async function refused(call: Call, res: UpstreamResponse, headers: Record<string, string>): Promise<AttemptResult> {
   const error = await upstreamErrorOf(res, headers);
   const status = res.statusCode;
@@ -139,7 +186,15 @@ async function refused(call: Call, res: UpstreamResponse, headers: Record<string
     case 'rate_limited':
     case 'overloaded':
     case 'server_error':
-      return fail(call, { kind: errorClass, status, resetAt: call.provider.resetTime(stringHeaders(res), call.deps.clock.now(), error.cause) }, error);
+      return fail(
+        call,
+        {
+          kind: errorClass,
+          status,
+          resetAt: call.provider.resetTime(stringHeaders(res), call.deps.clock.now(), error.cause),
+        },
+        error,
+      );
     case 'unauthorized':
       // The account was refused, not the client: say so (a 401 would read as "your relay key is wrong").
       return fail(call, { kind: 'unauthorized', status, message: error.message }, accountRefused(status));
@@ -154,7 +209,8 @@ async function deliver(call: Call, res: UpstreamResponse, headers: Record<string
   const streaming = (headers['content-type'] ?? '').startsWith('text/event-stream');
   const delivered = streaming ? await streamBack(call, res, headers) : await bufferBack(call, res, headers);
   if (!delivered.sent) return failedEarly(call, delivered.failure);
-  const outcome: AttemptOutcome = delivered.outcome === 'timeout' ? { kind: 'timeout' } : { kind: 'ok', ttfbMs: call.ttfbMs ?? 0 };
+  const outcome: AttemptOutcome =
+    delivered.outcome === 'timeout' ? { kind: 'timeout' } : { kind: 'ok', ttfbMs: call.ttfbMs ?? 0 };
   await reportOutcome(call.deps, call.account, call.parsed.model, outcome);
   return { done: true };
 }
@@ -165,14 +221,33 @@ function failedEarly(call: Call, failure: EarlyFailure): Promise<AttemptResult> 
     case 'error_event': {
       // An error event before anything else: classified like the status it stands for.
       const kind = call.provider.classifyStreamError(failure.type);
-      const [status, errorKind] = kind === 'rate_limited' ? [429, 'rate_limit' as const] : kind === 'overloaded' ? [529, 'overloaded' as const] : [502, 'api' as const];
-      const error = new RelayError('upstream_error', { status, kind: errorKind, message: `Upstream: ${failure.message || failure.type}` });
+      const [status, errorKind] =
+        kind === 'rate_limited'
+          ? [429, 'rate_limit' as const]
+          : kind === 'overloaded'
+            ? [529, 'overloaded' as const]
+            : [502, 'api' as const];
+      const error = new RelayError('upstream_error', {
+        status,
+        kind: errorKind,
+        message: `Upstream: ${failure.message || failure.type}`,
+      });
       return fail(call, { kind, status, resetAt: undefined }, error);
     }
     case 'ended':
-      return fail(call, { kind: 'server_error', status: 502, resetAt: undefined }, new RelayError('upstream_unreachable', { message: failure.message }));
+      return fail(
+        call,
+        { kind: 'server_error', status: 502, resetAt: undefined },
+        new RelayError('upstream_unreachable', { message: failure.message }),
+      );
     case 'timeout':
-      return fail(call, { kind: 'timeout' }, new RelayError('upstream_timeout', { message: 'The upstream answered, then sent nothing more within UPSTREAM_TIMEOUT.' }));
+      return fail(
+        call,
+        { kind: 'timeout' },
+        new RelayError('upstream_timeout', {
+          message: 'The upstream answered, then sent nothing more within UPSTREAM_TIMEOUT.',
+        }),
+      );
     case 'shutdown':
       return { done: false, retryable: false, error: new RelayError('shutting_down'), call };
   }
@@ -188,7 +263,8 @@ async function fail(call: Call, outcome: AttemptOutcome | null, error: RelayErro
 function responseHeaders(call: Call, res: UpstreamResponse): Record<string, string> {
   const headers: Record<string, string> = { 'x-request-id': call.requestId };
   for (const [name, value] of Object.entries(res.headers)) {
-    if (value !== undefined && call.provider.forwardResponseHeader(name)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    if (value !== undefined && call.provider.forwardResponseHeader(name))
+      headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   return headers;
 }

@@ -4,7 +4,12 @@ import type { FoundUsage } from '../wire/index.js';
 import type { Call } from './call.js';
 
 /** Books one upstream call (once, whatever happened to it), priced by the table of the moment. */
-export async function book(call: Call, status: number, outcome: UsageEvent['outcome'], found: Pick<FoundUsage, 'usage' | 'model'> | undefined): Promise<void> {
+export async function book(
+  call: Call,
+  status: number,
+  outcome: UsageEvent['outcome'],
+  found: Pick<FoundUsage, 'usage' | 'model'> | undefined,
+): Promise<void> {
   const { deps } = call;
   const usage: TokenUsage = found?.usage ?? { ...ZERO_USAGE };
   const model = found?.model ?? call.bridgeContext.upstreamModel;

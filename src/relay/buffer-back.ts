@@ -11,7 +11,11 @@ import type { Delivered } from './stream-back.js';
  * A body that breaks or stalls before its end has reached nobody: an EarlyFailure, and the
  * request fails over (there is no usage to book: it was in the part that never came).
  */
-export async function bufferBack(call: Call, res: UpstreamResponse, headers: Record<string, string>): Promise<Delivered> {
+export async function bufferBack(
+  call: Call,
+  res: UpstreamResponse,
+  headers: Record<string, string>,
+): Promise<Delivered> {
   const { ex, deps } = call;
   let interrupted = false;
   call.onInterrupt = () => {
@@ -28,14 +32,20 @@ export async function bufferBack(call: Call, res: UpstreamResponse, headers: Rec
       return { sent: true, outcome: 'client_abort' };
     }
     if (isTimeout(err)) return { sent: false, failure: { kind: 'timeout' } };
-    return { sent: false, failure: { kind: 'ended', message: 'The upstream connection broke while sending the response.' } };
+    return {
+      sent: false,
+      failure: { kind: 'ended', message: 'The upstream connection broke while sending the response.' },
+    };
   }
   let body = Buffer.concat(chunks);
   let json: unknown;
   try {
     json = JSON.parse(body.toString('utf8'));
   } catch {
-    deps.log.warn('upstream answered with a body that is not JSON', { requestId: call.requestId, accountId: call.account.id });
+    deps.log.warn('upstream answered with a body that is not JSON', {
+      requestId: call.requestId,
+      accountId: call.account.id,
+    });
   }
   const outcome = ex.aborted ? 'client_abort' : 'ok';
   if (call.surface.booked) await book(call, res.statusCode, outcome, usageReader(call.format).fromJson(json));

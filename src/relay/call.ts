@@ -31,4 +31,7 @@ export interface Call {
 }
 
 /** The request-wide part of a call; an attempt adds the account. */
-export type CallBase = Omit<Call, 'account' | 'provider' | 'format' | 'bridge' | 'bridgeContext' | 'ttfbMs' | 'onClientGone' | 'onInterrupt'>;
+export type CallBase = Omit<
+  Call,
+  'account' | 'provider' | 'format' | 'bridge' | 'bridgeContext' | 'ttfbMs' | 'onClientGone' | 'onInterrupt'
+>;

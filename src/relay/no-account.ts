@@ -24,7 +24,10 @@ const WHY: Record<Unusable, string> = {
  * (wait, or ask the admin), e.g. "none of the 2 claude accounts for claude-sonnet-4-5 can take
  * it now: 1 refused by the upstream (its credentials need an admin), 1 rate limited".
  */
-export function noAccountError(picked: Extract<PickResult, { ok: false }>, req: { platforms: readonly Platform[]; model: string; now: number }): RelayError {
+export function noAccountError(
+  picked: Extract<PickResult, { ok: false }>,
+  req: { platforms: readonly Platform[]; model: string; now: number },
+): RelayError {
   const platforms = req.platforms.join(' or ');
   if (picked.candidates === 0) {
     return new RelayError('no_account_available', {
@@ -35,7 +38,8 @@ export function noAccountError(picked: Extract<PickResult, { ok: false }>, req: 
     .sort((a, b) => b[1] - a[1])
     .map(([why, n]) => `${n} ${WHY[why]}`)
     .join(', ');
-  const accounts = picked.candidates === 1 ? `the 1 ${platforms} account` : `the ${picked.candidates} ${platforms} accounts`;
+  const accounts =
+    picked.candidates === 1 ? `the 1 ${platforms} account` : `the ${picked.candidates} ${platforms} accounts`;
   const summary = `None of ${accounts} for ${req.model} can take this request now: ${reasons}.`;
   if (picked.reason === 'all_cooling' && picked.retryAt !== null) {
     return new RelayError('accounts_rate_limited', {

@@ -18,10 +18,21 @@ export type AttemptOutcome =
  *  - 401/403: out of rotation until an admin resets it, and an event for the alert engine.
  * A cooldown is as long as the upstream says, capped at maxCooldownMs; never an hours-long guess.
  */
-export async function reportOutcome(deps: RelayDeps, account: Account, model: string, outcome: AttemptOutcome): Promise<void> {
+export async function reportOutcome(
+  deps: RelayDeps,
+  account: Account,
+  model: string,
+  outcome: AttemptOutcome,
+): Promise<void> {
   const now = deps.clock.now();
   const p = deps.policy;
-  const cool = async (reason: CooldownReason, scope: string, status: number, resetAt: number | undefined, fallbackMs: number) => {
+  const cool = async (
+    reason: CooldownReason,
+    scope: string,
+    status: number,
+    resetAt: number | undefined,
+    fallbackMs: number,
+  ) => {
     const until = Math.min(resetAt && resetAt > now ? resetAt : now + fallbackMs, now + p.maxCooldownMs);
     await deps.health.coolDown(account.id, { scope, until, reason, status });
     return until;
@@ -34,13 +45,24 @@ export async function reportOutcome(deps: RelayDeps, account: Account, model: st
     case 'rate_limited': {
       const family = modelFamily(model);
       const until = await cool('rate_limited', family, outcome.status, outcome.resetAt, p.rateLimitCooldownMs);
-      deps.events.emit('account.rate_limited', { accountId: account.id, accountName: account.name, scope: family, until, fromHeader: outcome.resetAt !== undefined });
+      deps.events.emit('account.rate_limited', {
+        accountId: account.id,
+        accountName: account.name,
+        scope: family,
+        until,
+        fromHeader: outcome.resetAt !== undefined,
+      });
       return;
     }
     case 'overloaded': {
       const family = modelFamily(model);
       const until = await cool('overloaded', family, outcome.status, outcome.resetAt, p.overloadedCooldownMs);
-      deps.events.emit('account.overloaded', { accountId: account.id, accountName: account.name, scope: family, until });
+      deps.events.emit('account.overloaded', {
+        accountId: account.id,
+        accountName: account.name,
+        scope: family,
+        until,
+      });
       return;
     }
     case 'server_error':
@@ -52,7 +74,12 @@ export async function reportOutcome(deps: RelayDeps, account: Account, model: st
       return;
     case 'unauthorized':
       await deps.health.markUnauthorized(account.id, outcome.status, outcome.message);
-      deps.events.emit('account.unauthorized', { accountId: account.id, accountName: account.name, status: outcome.status, message: outcome.message.slice(0, 300) });
+      deps.events.emit('account.unauthorized', {
+        accountId: account.id,
+        accountName: account.name,
+        status: outcome.status,
+        message: outcome.message.slice(0, 300),
+      });
       return;
   }
 }

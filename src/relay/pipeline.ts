@@ -57,7 +57,11 @@ export async function relay(ex: Exchange, surface: Surface, deps: RelayDeps): Pr
     const bytes = await ex.body();
     const parsed = surface.parse(bytes, { path: ex.incoming.path, params: ex.incoming.params, query });
     trace.model = parsed.model;
-    const platforms = deps.limits.authorize(key, { platforms: surface.platforms, model: parsed.model, client: detectClient(ex.incoming.headers, parsed.json) });
+    const platforms = deps.limits.authorize(key, {
+      platforms: surface.platforms,
+      model: parsed.model,
+      client: detectClient(ex.incoming.headers, parsed.json),
+    });
     keyLease = await deps.limits.admit(key, { model: parsed.model, requestId, gone: () => ex.aborted });
     await withFailover({ ex, deps, surface, requestId, startedAt, key, parsed, query }, bytes, platforms, trace);
   } catch (err) {
@@ -66,12 +70,12 @@ export async function relay(ex: Exchange, surface: Surface, deps: RelayDeps): Pr
     await keyLease?.release();
     if (deps.log.enabled('debug')) {
       deps.log.debug('request', {
-      requestId,
-      surface: surface.name,
-      keyId: trace.keyId,
-      accountId: trace.accountId,
-      model: trace.model,
-      status: ex.aborted && ex.status === undefined ? 'client_gone' : ex.status,
+        requestId,
+        surface: surface.name,
+        keyId: trace.keyId,
+        accountId: trace.accountId,
+        model: trace.model,
+        status: ex.aborted && ex.status === undefined ? 'client_gone' : ex.status,
         durationMs: deps.clock.now() - startedAt,
       });
     }
@@ -90,7 +94,15 @@ async function withFailover(base: CallBase, body: Buffer, platforms: readonly Pl
   const tried = new Set<AccountId>();
   let failure: Extract<AttemptResult, { done: false }> | undefined;
   for (let n = 0; n < deps.policy.maxAttempts && !ex.aborted; n++) {
-    const picked = await deps.scheduler.pick({ platforms, serves, model: parsed.model, key: base.key, session, exclude: tried, requestId: base.requestId });
+    const picked = await deps.scheduler.pick({
+      platforms,
+      serves,
+      model: parsed.model,
+      key: base.key,
+      session,
+      exclude: tried,
+      requestId: base.requestId,
+    });
     if (!picked.ok) {
       if (failure) break;
       throw noAccountError(picked, { platforms, model: parsed.model, now: deps.clock.now() });
@@ -106,7 +118,13 @@ async function withFailover(base: CallBase, body: Buffer, platforms: readonly Pl
     if (result.done) return;
     failure = result;
     if (!result.retryable) break;
-    deps.log.info('failing over', { requestId: base.requestId, accountId: result.call.account.id, status: result.error.status, code: result.error.code, attempt: n + 1 });
+    deps.log.info('failing over', {
+      requestId: base.requestId,
+      accountId: result.call.account.id,
+      status: result.error.status,
+      code: result.error.code,
+      attempt: n + 1,
+    });
   }
   if (!failure) return;
   // The last upstream answer goes back to the client, booked for what it was (it cost nothing).
@@ -134,7 +152,13 @@ export function asClientError(err: unknown, requestId: string, deps: Pick<RelayD
   return err;
 }
 
-export function respondError(ex: Exchange, shape: ApiShape, err: unknown, requestId: string, deps: Pick<RelayDeps, 'log'>): void {
+export function respondError(
+  ex: Exchange,
+  shape: ApiShape,
+  err: unknown,
+  requestId: string,
+  deps: Pick<RelayDeps, 'log'>,
+): void {
   if (ex.aborted) return;
   const error = asClientError(err, requestId, deps);
   if (ex.started) {

@@ -31,19 +31,46 @@ export const RELAY_ROUTES: RelayRoute[] = [
 ];
 
 export const INFO_ROUTES: InfoRoute[] = [
-  ...ANTHROPIC_PREFIXES.map((p) => ({ pattern: `${p}/v1/models`, shape: 'anthropic' as const, credential: keyFromHeaders, answer: claudeModelList })),
+  ...ANTHROPIC_PREFIXES.map((p) => ({
+    pattern: `${p}/v1/models`,
+    shape: 'anthropic' as const,
+    credential: keyFromHeaders,
+    answer: claudeModelList,
+  })),
   ...GEMINI_INFO_ROUTES,
-  { pattern: '/openai/claude/v1/models', shape: 'openai', credential: keyFromHeaders, answer: openaiModelList('claude', 'anthropic') },
-  { pattern: '/openai/gemini/v1/models', shape: 'openai', credential: keyFromHeaders, answer: openaiModelList('gemini', 'google') },
-  { pattern: '/openai/v1/models', shape: 'openai', credential: keyFromHeaders, answer: openaiModelList('openai', 'openai') },
-  { pattern: '/openai/models', shape: 'openai', credential: keyFromHeaders, answer: openaiModelList('openai', 'openai') },
+  {
+    pattern: '/openai/claude/v1/models',
+    shape: 'openai',
+    credential: keyFromHeaders,
+    answer: openaiModelList('claude', 'anthropic'),
+  },
+  {
+    pattern: '/openai/gemini/v1/models',
+    shape: 'openai',
+    credential: keyFromHeaders,
+    answer: openaiModelList('gemini', 'google'),
+  },
+  {
+    pattern: '/openai/v1/models',
+    shape: 'openai',
+    credential: keyFromHeaders,
+    answer: openaiModelList('openai', 'openai'),
+  },
+  {
+    pattern: '/openai/models',
+    shape: 'openai',
+    credential: keyFromHeaders,
+    answer: openaiModelList('openai', 'openai'),
+  },
 ];
 
 /** Anthropic's model list format, from the Claude entries of the pricing table. */
 function claudeModelList(deps: RelayDeps) {
   const pricing = deps.pricing();
   const createdAt = new Date(`${pricing.version}T00:00:00Z`).toISOString();
-  const data = pricing.models('claude').map((id) => ({ type: 'model', id, display_name: displayName(id), created_at: createdAt }));
+  const data = pricing
+    .models('claude')
+    .map((id) => ({ type: 'model', id, display_name: displayName(id), created_at: createdAt }));
   return { data, has_more: false, first_id: data[0]?.id ?? null, last_id: data[data.length - 1]?.id ?? null };
 }
 

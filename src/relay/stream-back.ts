@@ -38,7 +38,11 @@ function endingOf(call: Call, interrupted: boolean, failure: unknown, complete: 
  * event: a stream that breaks, stays silent or opens with an error event before that is an
  * EarlyFailure, and the request fails over.
  */
-export async function streamBack(call: Call, res: UpstreamResponse, headers: Record<string, string>): Promise<Delivered> {
+export async function streamBack(
+  call: Call,
+  res: UpstreamResponse,
+  headers: Record<string, string>,
+): Promise<Delivered> {
   const { ex } = call;
   const reader = usageReader(call.format);
   const tap = reader.tap();
@@ -105,7 +109,11 @@ export async function streamBack(call: Call, res: UpstreamResponse, headers: Rec
   if (ex.aborted) return { sent: true, outcome };
   if (outcome !== 'ok' && outcome !== 'client_abort') {
     const message = UNFINISHED[outcome];
-    const tail = translator ? translator.end({ complete: false, message }) : tap.streamError ? undefined : reader.cutNotice?.(message);
+    const tail = translator
+      ? translator.end({ complete: false, message })
+      : tap.streamError
+        ? undefined
+        : reader.cutNotice?.(message);
     if (tail && tail.length > 0) ex.write(tail);
   } else if (translator) {
     const tail = translator.end({ complete: true });

@@ -33,7 +33,13 @@ export async function upstreamErrorOf(res: UpstreamResponse, headers: Record<str
   if (headers['retry-after']) passOn['retry-after'] = headers['retry-after'];
   if (headers['request-id']) passOn['request-id'] = headers['request-id'];
   // The parsed body rides along as the cause: providers read retry hints in it (Google's RetryInfo).
-  return new RelayError('upstream_error', { status: res.statusCode, message, headers: passOn, kind: kindForStatus(res.statusCode), cause: parsedBody });
+  return new RelayError('upstream_error', {
+    status: res.statusCode,
+    message,
+    headers: passOn,
+    kind: kindForStatus(res.statusCode),
+    cause: parsedBody,
+  });
 }
 
 function kindForStatus(status: number): RelayError['kind'] {
@@ -55,4 +61,8 @@ function kindForStatus(status: number): RelayError['kind'] {
  * admin, not to the client.
  */
 export const accountRefused = (status: number) =>
-  new RelayError('upstream_error', { status: 502, kind: 'api', message: `The upstream account was refused (HTTP ${status}); the relay's admin can see why in the account's health.` });
+  new RelayError('upstream_error', {
+    status: 502,
+    kind: 'api',
+    message: `The upstream account was refused (HTTP ${status}); the relay's admin can see why in the account's health.`,
+  });

@@ -21,7 +21,8 @@ export interface Explanation {
 export function staticBlocker(a: Account, now: number): Blocker | null {
   if (!a.active) return { reason: 'inactive', scope: '*', until: null };
   if (!a.schedulable) return { reason: 'unschedulable', scope: '*', until: null };
-  if (a.subscriptionExpiresAt !== null && a.subscriptionExpiresAt <= now) return { reason: 'subscription_expired', scope: '*', until: null };
+  if (a.subscriptionExpiresAt !== null && a.subscriptionExpiresAt <= now)
+    return { reason: 'subscription_expired', scope: '*', until: null };
   return null;
 }
 
@@ -30,7 +31,14 @@ export function staticBlocker(a: Account, now: number): Blocker | null {
  * model, the blockers for that model's family; without, every cooldown of any family is listed.
  */
 export async function explainAccount(
-  deps: { store: Store; health: HealthService; leases: Pick<Leases, 'accountInFlight'>; clock: Clock; breakers?: Breakers; load?: LoadView },
+  deps: {
+    store: Store;
+    health: HealthService;
+    leases: Pick<Leases, 'accountInFlight'>;
+    clock: Clock;
+    breakers?: Breakers;
+    load?: LoadView;
+  },
   account: Account,
   model?: string,
 ): Promise<Explanation> {
@@ -44,12 +52,16 @@ export async function explainAccount(
   blockers.push(...assessed.blockers);
   if (!model) {
     for (const c of health.cooldowns) {
-      if (c.until > now && c.scope !== '*') blockers.push({ reason: c.reason, scope: c.scope, until: c.until, detail: `HTTP ${c.status}` });
+      if (c.until > now && c.scope !== '*')
+        blockers.push({ reason: c.reason, scope: c.scope, until: c.until, detail: `HTTP ${c.status}` });
     }
   }
-  if (deps.breakers?.state(account.id) === 'open') blockers.push({ reason: 'breaker_open', scope: '*', until: null, detail: 'open in this worker' });
+  if (deps.breakers?.state(account.id) === 'open')
+    blockers.push({ reason: 'breaker_open', scope: '*', until: null, detail: 'open in this worker' });
   const [inFlight, leased] = await Promise.all([
-    deps.load ? deps.load.readInFlight(account.id) : readAccountLoad(deps.store, deps.clock, account.id).then((l) => l.inFlight),
+    deps.load
+      ? deps.load.readInFlight(account.id)
+      : readAccountLoad(deps.store, deps.clock, account.id).then((l) => l.inFlight),
     account.maxConcurrency > 0 ? deps.leases.accountInFlight(account.id) : Promise.resolve(0),
   ]);
   const routable = blockers.filter((b) => b.scope === '*' || b.scope === family).length === 0;

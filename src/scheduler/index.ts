@@ -48,10 +48,23 @@ export type PickResult =
    * `candidates`: the accounts the key could use for this request at all; `unusable`: how many of
    * them were ruled out for each reason.
    */
-  | { ok: false; reason: 'no_account' | 'all_cooling'; retryAt: number | null; candidates: number; unusable: Partial<Record<Unusable, number>> };
+  | {
+      ok: false;
+      reason: 'no_account' | 'all_cooling';
+      retryAt: number | null;
+      candidates: number;
+      unusable: Partial<Record<Unusable, number>>;
+    };
 
 /** Blockers that pass by themselves (a cooldown or an open breaker), as opposed to an admin's doing. */
-const PASSING: ReadonlySet<Blocker['reason']> = new Set(['rate_limited', 'overloaded', 'server_error', 'breaker_open', 'unreachable', 'timeout']);
+const PASSING: ReadonlySet<Blocker['reason']> = new Set([
+  'rate_limited',
+  'overloaded',
+  'server_error',
+  'breaker_open',
+  'unreachable',
+  'timeout',
+]);
 
 /**
  * Priority tiers, best first (the seed's order): healthy and lightly loaded; healthy and naming the
@@ -94,21 +107,34 @@ interface Stage {
  * Candidates in order: accounts bound to the key (dedicated), then its groups, then the shared
  * pool of the platform. With bindings, the pool is used only if the key allows falling back.
  */
-function stages(key: ApiKeyRecord, req: { platforms: PickRequest['platforms']; serves: PickRequest['serves'] }, all: readonly Account[], groups: ReadonlyMap<string, Group>, defaultStrategy: Strategy): Stage[] {
+function stages(
+  key: ApiKeyRecord,
+  req: { platforms: PickRequest['platforms']; serves: PickRequest['serves'] },
+  all: readonly Account[],
+  groups: ReadonlyMap<string, Group>,
+  defaultStrategy: Strategy,
+): Stage[] {
   const byId = new Map(all.map((a) => [a.id as string, a]));
   const fits = (a: Account | undefined): a is Account => !!a && req.platforms.includes(a.platform) && req.serves(a);
   const out: Stage[] = [];
   const dedicated = key.accountIds.map((id) => byId.get(id)).filter(fits);
-  if (dedicated.length > 0) out.push({ name: 'dedicated', pool: `key:${key.id}`, strategy: defaultStrategy, accounts: dedicated });
+  if (dedicated.length > 0)
+    out.push({ name: 'dedicated', pool: `key:${key.id}`, strategy: defaultStrategy, accounts: dedicated });
   for (const gid of key.groupIds) {
     const g = groups.get(gid);
     if (!g || !req.platforms.includes(g.platform)) continue;
     const members = g.accountIds.map((id) => byId.get(id)).filter(fits);
-    if (members.length > 0) out.push({ name: 'group', pool: `group:${g.id}`, strategy: g.strategy ?? defaultStrategy, accounts: members });
+    if (members.length > 0)
+      out.push({ name: 'group', pool: `group:${g.id}`, strategy: g.strategy ?? defaultStrategy, accounts: members });
   }
   const bound = key.accountIds.length > 0 || key.groupIds.length > 0;
   if (!bound || key.poolFallback) {
-    out.push({ name: 'pool', pool: `pool:${req.platforms.join('+')}`, strategy: defaultStrategy, accounts: all.filter((a) => a.shared && fits(a)) });
+    out.push({
+      name: 'pool',
+      pool: `pool:${req.platforms.join('+')}`,
+      strategy: defaultStrategy,
+      accounts: all.filter((a) => a.shared && fits(a)),
+    });
   }
   return out;
 }
@@ -123,14 +149,19 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   }
 
   /** Whether the account can take this request now, and in which tier; else what blocks it. */
-  const evaluate = async (a: Account, model: string, now: number): Promise<{ ok: Assessed } | { blockers: Blocker[]; why: Unusable }> => {
+  const evaluate = async (
+    a: Account,
+    model: string,
+    now: number,
+  ): Promise<{ ok: Assessed } | { blockers: Blocker[]; why: Unusable }> => {
     const upstreamModel = upstreamModelFor(a, model);
     if (upstreamModel === undefined) return { blockers: [], why: 'model_not_served' };
     const fixed = staticBlocker(a, now);
     if (fixed) return { blockers: [fixed], why: fixed.reason };
     const { blockers, recoverable } = assess(await deps.health.get(a.id), modelFamily(model), now);
     const local = deps.breakers.state(a.id);
-    if (local === 'open') blockers.push({ reason: 'breaker_open', scope: '*', until: null, detail: 'open in this worker' });
+    if (local === 'open')
+      blockers.push({ reason: 'breaker_open', scope: '*', until: null, detail: 'open in this worker' });
     const first = blockers[0];
     if (first) return { blockers, why: first.reason };
     const inFlight = load.inFlight(a.id);
@@ -225,8 +256,12 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         if (ok) {
           const l = await lease(ok.account, req.requestId);
           if (l) {
-            if (stuck && deps.sticky.needsRenewal(stuck.expiresAt)) await deps.sticky.set(req.key.id, req.session.hash, ok.account.id);
-            return { ok: true, pick: { account: ok.account, upstreamModel: ok.upstreamModel, lease: l, sticky: true, tier: ok.tier } };
+            if (stuck && deps.sticky.needsRenewal(stuck.expiresAt))
+              await deps.sticky.set(req.key.id, req.session.hash, ok.account.id);
+            return {
+              ok: true,
+              pick: { account: ok.account, upstreamModel: ok.upstreamModel, lease: l, sticky: true, tier: ok.tier },
+            };
           }
         }
       }
@@ -243,12 +278,27 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
           const inTier = usable.filter((u) => TIERS.indexOf(u.tier) === bestTier);
           const bestPriority = Math.min(...inTier.map((u) => u.account.priority));
           const equals = inTier.filter((u) => u.account.priority === bestPriority);
-          const chosen = deps.strategies.choose(stage.strategy, `${stage.pool}:${bestTier}:${bestPriority}`, equals.map((u) => u.account), load);
+          const chosen = deps.strategies.choose(
+            stage.strategy,
+            `${stage.pool}:${bestTier}:${bestPriority}`,
+            equals.map((u) => u.account),
+            load,
+          );
           const assessed = equals.find((u) => u.account === chosen) as Assessed;
           const l = await lease(chosen, req.requestId);
           if (l) {
-            if (req.session && stuck?.accountId !== chosen.id) await deps.sticky.set(req.key.id, req.session.hash, chosen.id);
-            return { ok: true, pick: { account: chosen, upstreamModel: assessed.upstreamModel, lease: l, sticky: false, tier: assessed.tier } };
+            if (req.session && stuck?.accountId !== chosen.id)
+              await deps.sticky.set(req.key.id, req.session.hash, chosen.id);
+            return {
+              ok: true,
+              pick: {
+                account: chosen,
+                upstreamModel: assessed.upstreamModel,
+                lease: l,
+                sticky: false,
+                tier: assessed.tier,
+              },
+            };
           }
           // its concurrency cap filled up meanwhile: next one
           usable.splice(usable.indexOf(assessed), 1);
@@ -257,9 +307,20 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       }
       // Every candidate is evaluated once, in the loops above or here, so the counts are whole.
       for (const a of new Set(candidates)) if (!evaluated.has(a.id)) await check(a);
-      return { ok: false, reason: cooling > 0 ? 'all_cooling' : 'no_account', retryAt: earliestRetry, candidates: new Set(candidates.map((a) => a.id)).size, unusable };
+      return {
+        ok: false,
+        reason: cooling > 0 ? 'all_cooling' : 'no_account',
+        retryAt: earliestRetry,
+        candidates: new Set(candidates.map((a) => a.id)).size,
+        unusable,
+      };
     },
 
-    explain: (account, model) => explainAccount({ store: deps.store, health: deps.health, leases: deps.leases, clock, breakers: deps.breakers, load }, account, model),
+    explain: (account, model) =>
+      explainAccount(
+        { store: deps.store, health: deps.health, leases: deps.leases, clock, breakers: deps.breakers, load },
+        account,
+        model,
+      ),
   };
 }

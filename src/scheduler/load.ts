@@ -45,13 +45,23 @@ function sumLoad(entries: Record<string, string>, skip: string | null, now: numb
 }
 
 /** An account's in-flight count across the deployment as last published (admin views, CLI). */
-export async function readAccountLoad(store: Store, clock: Clock, id: AccountId): Promise<{ inFlight: number; lastPick: number }> {
+export async function readAccountLoad(
+  store: Store,
+  clock: Clock,
+  id: AccountId,
+): Promise<{ inFlight: number; lastPick: number }> {
   return sumLoad(await store.redis.hgetall(store.keys.accountLoad(id)), null, clock.now(), FRESH_MS);
 }
 /** How long a TTFB mean is trusted without a new measurement. */
 const TTFB_MEMORY_MS = 60_000;
 
-export function createLoadView(deps: { store: Store; clock: Clock; log: Logger; refreshMs?: number; publishMs?: number }): LoadView {
+export function createLoadView(deps: {
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  refreshMs?: number;
+  publishMs?: number;
+}): LoadView {
   const { store, clock } = deps;
   const refreshMs = deps.refreshMs ?? 250;
   const publishMs = deps.publishMs ?? PUBLISH_MS;
@@ -68,12 +78,15 @@ export function createLoadView(deps: { store: Store; clock: Clock; log: Logger; 
   let refreshing = false;
   let lastStamp = 0;
 
-  const sum = (entries: Record<string, string>, skip: string | null, now: number) => sumLoad(entries, skip, now, freshMs);
+  const sum = (entries: Record<string, string>, skip: string | null, now: number) =>
+    sumLoad(entries, skip, now, freshMs);
 
   const refresh = async (ids: readonly AccountId[]) => {
     refreshing = true;
     try {
-      const rows = await Promise.all(ids.map(async (id) => [id, await store.redis.hgetall(store.keys.accountLoad(id))] as const));
+      const rows = await Promise.all(
+        ids.map(async (id) => [id, await store.redis.hgetall(store.keys.accountLoad(id))] as const),
+      );
       const now = clock.now();
       for (const [id, entries] of rows) others.set(id, sum(entries, me, now));
     } catch {
@@ -133,11 +146,16 @@ export function createLoadView(deps: { store: Store; clock: Clock; log: Logger; 
     },
     measured(id, ttfbMs) {
       const prev = ewma.get(id);
-      ewma.set(id, { mean: prev === undefined ? ttfbMs : prev.mean + EWMA_ALPHA * (ttfbMs - prev.mean), at: clock.now() });
+      ewma.set(id, {
+        mean: prev === undefined ? ttfbMs : prev.mean + EWMA_ALPHA * (ttfbMs - prev.mean),
+        at: clock.now(),
+      });
     },
     async readInFlight(id) {
       // Other workers as last published, this one as it is now.
-      return sum(await store.redis.hgetall(store.keys.accountLoad(id)), me, clock.now()).inFlight + (local.get(id) ?? 0);
+      return (
+        sum(await store.redis.hgetall(store.keys.accountLoad(id)), me, clock.now()).inFlight + (local.get(id) ?? 0)
+      );
     },
     stop() {
       clearInterval(timer);

@@ -7,11 +7,17 @@ const DEVICE = 'd'.repeat(64);
 const ACCOUNT = '11111111-2222-4333-8444-555555555555';
 
 /** Claude Code's `metadata.user_id`: a JSON string. */
-const ccUserId = (session: string, device = DEVICE, account = ACCOUNT) => JSON.stringify({ device_id: device, account_uuid: account, session_id: session });
+const ccUserId = (session: string, device = DEVICE, account = ACCOUNT) =>
+  JSON.stringify({ device_id: device, account_uuid: account, session_id: session });
 /** The legacy underscore form. */
 const legacyUserId = (session: string) => `user_${'ab'.repeat(32)}_account_${ACCOUNT}_session_${session}`;
 
-const anthropic = (system: unknown, ...messages: { role: string; content: unknown }[]) => ({ model: 'claude-sonnet-4-5', max_tokens: 64, system, messages });
+const anthropic = (system: unknown, ...messages: { role: string; content: unknown }[]) => ({
+  model: 'claude-sonnet-4-5',
+  max_tokens: 64,
+  system,
+  messages,
+});
 
 const must = (ref: SessionRef | null): SessionRef => {
   expect(ref).not.toBeNull();
@@ -22,7 +28,11 @@ const hashOf = (headers: Record<string, string>, body: unknown) => must(sessionO
 describe('sessionFromUserId', () => {
   it.each<[string, unknown, string | undefined]>([
     ['Claude Code JSON string', ccUserId(SESSION), SESSION],
-    ['JSON string, keys in another order', JSON.stringify({ session_id: SESSION, account_uuid: '', device_id: DEVICE }), SESSION],
+    [
+      'JSON string, keys in another order',
+      JSON.stringify({ session_id: SESSION, account_uuid: '', device_id: DEVICE }),
+      SESSION,
+    ],
     ['JSON string with an empty account_uuid', ccUserId(SESSION, DEVICE, ''), SESSION],
     ['legacy underscore form', legacyUserId(SESSION), SESSION],
     ['legacy form, upper-case hex session', legacyUserId(SESSION.toUpperCase()), SESSION.toUpperCase()],
@@ -52,18 +62,36 @@ describe('sessionOf: headers', () => {
   const body = anthropic('You are terse.', { role: 'user', content: 'hello' });
   const only = (name: string, value: string) => hashOf({ [name]: value }, body);
 
-  it.each(['x-claude-code-session-id', 'session_id', 'session-id', 'x-session-affinity'])('%s alone is a header session', (name) => {
-    const ref = must(sessionOf({ [name]: SESSION }, body));
-    expect(ref.source).toBe('header');
-    expect(ref.hash).not.toBe(only(name, OTHER_SESSION));
-  });
+  it.each(['x-claude-code-session-id', 'session_id', 'session-id', 'x-session-affinity'])(
+    '%s alone is a header session',
+    (name) => {
+      const ref = must(sessionOf({ [name]: SESSION }, body));
+      expect(ref.source).toBe('header');
+      expect(ref.hash).not.toBe(only(name, OTHER_SESSION));
+    },
+  );
 
   it.each<[string, Record<string, string>, string, string]>([
-    ['x-claude-code-session-id beats session_id and x-session-affinity', { 'x-session-affinity': 'C', session_id: 'B', 'x-claude-code-session-id': 'A' }, 'x-claude-code-session-id', 'A'],
-    ['x-claude-code-session-id beats session_id', { session_id: 'B', 'x-claude-code-session-id': 'A' }, 'x-claude-code-session-id', 'A'],
+    [
+      'x-claude-code-session-id beats session_id and x-session-affinity',
+      { 'x-session-affinity': 'C', session_id: 'B', 'x-claude-code-session-id': 'A' },
+      'x-claude-code-session-id',
+      'A',
+    ],
+    [
+      'x-claude-code-session-id beats session_id',
+      { session_id: 'B', 'x-claude-code-session-id': 'A' },
+      'x-claude-code-session-id',
+      'A',
+    ],
     ['session_id beats x-session-affinity', { 'x-session-affinity': 'C', session_id: 'B' }, 'session_id', 'B'],
     ['an empty header is skipped', { 'x-claude-code-session-id': '', session_id: 'B' }, 'session_id', 'B'],
-    ['a blank header is skipped', { 'x-claude-code-session-id': '   ', 'x-session-affinity': 'C' }, 'x-session-affinity', 'C'],
+    [
+      'a blank header is skipped',
+      { 'x-claude-code-session-id': '   ', 'x-session-affinity': 'C' },
+      'x-session-affinity',
+      'C',
+    ],
     ['a header value is trimmed', { 'x-claude-code-session-id': '  A\t' }, 'x-claude-code-session-id', 'A'],
   ])('%s', (_name, headers, winner, value) => {
     const ref = must(sessionOf(headers, body));
@@ -84,13 +112,18 @@ describe('sessionOf: headers', () => {
   });
 
   it('other headers are not session headers', () => {
-    const ref = must(sessionOf({ 'x-request-id': SESSION, 'user-agent': 'claude-cli/2.1.0', 'x-trace-id': SESSION }, body));
+    const ref = must(
+      sessionOf({ 'x-request-id': SESSION, 'user-agent': 'claude-cli/2.1.0', 'x-trace-id': SESSION }, body),
+    );
     expect(ref.source).toBe('opener');
   });
 });
 
 describe('sessionOf: metadata.user_id', () => {
-  const body = (userId: unknown, firstUser = 'hello') => ({ ...anthropic('sys', { role: 'user', content: firstUser }), metadata: { user_id: userId } });
+  const body = (userId: unknown, firstUser = 'hello') => ({
+    ...anthropic('sys', { role: 'user', content: firstUser }),
+    metadata: { user_id: userId },
+  });
 
   it.each([
     ['JSON string', ccUserId(SESSION)],
@@ -104,7 +137,9 @@ describe('sessionOf: metadata.user_id', () => {
   });
 
   it('only the session id counts: device and account do not change the hash', () => {
-    expect(hashOf({}, body(ccUserId(SESSION, 'e'.repeat(64), OTHER_SESSION)))).toBe(hashOf({}, body(ccUserId(SESSION))));
+    expect(hashOf({}, body(ccUserId(SESSION, 'e'.repeat(64), OTHER_SESSION)))).toBe(
+      hashOf({}, body(ccUserId(SESSION))),
+    );
   });
 
   it('the JSON and legacy forms of one session id are one session', () => {
@@ -124,8 +159,12 @@ describe('sessionOf: metadata.user_id', () => {
   });
 
   it('metadata that is not an object is ignored', () => {
-    expect(must(sessionOf({}, { ...anthropic('sys', { role: 'user', content: 'hi' }), metadata: 'x' })).source).toBe('opener');
-    expect(must(sessionOf({}, { ...anthropic('sys', { role: 'user', content: 'hi' }), metadata: null })).source).toBe('opener');
+    expect(must(sessionOf({}, { ...anthropic('sys', { role: 'user', content: 'hi' }), metadata: 'x' })).source).toBe(
+      'opener',
+    );
+    expect(must(sessionOf({}, { ...anthropic('sys', { role: 'user', content: 'hi' }), metadata: null })).source).toBe(
+      'opener',
+    );
   });
 });
 
@@ -140,7 +179,13 @@ describe('sessionOf: opener hash (Anthropic shape)', () => {
     const later = anthropic(
       'You are a careful reviewer.',
       { role: 'user', content: 'Review this diff.' },
-      { role: 'assistant', content: [{ type: 'text', text: 'Looks fine.' }, { type: 'tool_use', id: 't1', name: 'read', input: {} }] },
+      {
+        role: 'assistant',
+        content: [
+          { type: 'text', text: 'Looks fine.' },
+          { type: 'tool_use', id: 't1', name: 'read', input: {} },
+        ],
+      },
       { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: 'file text' }] },
       { role: 'assistant', content: 'Done.' },
       { role: 'user', content: 'Now the tests.' },
@@ -149,13 +194,23 @@ describe('sessionOf: opener hash (Anthropic shape)', () => {
   });
 
   it('skips leading assistant messages to find the first user message', () => {
-    const withPrefill = anthropic('You are a careful reviewer.', { role: 'assistant', content: 'Hi!' }, { role: 'user', content: 'Review this diff.' });
+    const withPrefill = anthropic(
+      'You are a careful reviewer.',
+      { role: 'assistant', content: 'Hi!' },
+      { role: 'user', content: 'Review this diff.' },
+    );
     expect(hashOf({}, withPrefill)).toBe(hashOf({}, first));
   });
 
   it.each<[string, unknown]>([
-    ['the first user message differs', anthropic('You are a careful reviewer.', { role: 'user', content: 'Review that diff.' })],
-    ['the system prompt differs', anthropic('You are a lenient reviewer.', { role: 'user', content: 'Review this diff.' })],
+    [
+      'the first user message differs',
+      anthropic('You are a careful reviewer.', { role: 'user', content: 'Review that diff.' }),
+    ],
+    [
+      'the system prompt differs',
+      anthropic('You are a lenient reviewer.', { role: 'user', content: 'Review this diff.' }),
+    ],
     ['there is no system prompt', anthropic(undefined, { role: 'user', content: 'Review this diff.' })],
   ])('differs when %s', (_name, other) => {
     expect(hashOf({}, other)).not.toBe(hashOf({}, first));
@@ -163,15 +218,30 @@ describe('sessionOf: opener hash (Anthropic shape)', () => {
 
   it('string and block-array content give the same opener', () => {
     const blocks = anthropic(
-      [{ type: 'text', text: 'You are a careful ' }, { type: 'text', text: 'reviewer.', cache_control: { type: 'ephemeral' } }],
+      [
+        { type: 'text', text: 'You are a careful ' },
+        { type: 'text', text: 'reviewer.', cache_control: { type: 'ephemeral' } },
+      ],
       { role: 'user', content: [{ type: 'text', text: 'Review this diff.' }] },
     );
     expect(hashOf({}, blocks)).toBe(hashOf({}, first));
   });
 
   it('block arrays: text blocks count, the text of each block matters', () => {
-    const a = anthropic([{ type: 'text', text: 'S' }], { role: 'user', content: [{ type: 'image', source: {} }, { type: 'text', text: 'one' }] });
-    const b = anthropic([{ type: 'text', text: 'S' }], { role: 'user', content: [{ type: 'image', source: {} }, { type: 'text', text: 'two' }] });
+    const a = anthropic([{ type: 'text', text: 'S' }], {
+      role: 'user',
+      content: [
+        { type: 'image', source: {} },
+        { type: 'text', text: 'one' },
+      ],
+    });
+    const b = anthropic([{ type: 'text', text: 'S' }], {
+      role: 'user',
+      content: [
+        { type: 'image', source: {} },
+        { type: 'text', text: 'two' },
+      ],
+    });
     expect(hashOf({}, a)).not.toBe(hashOf({}, b));
   });
 
@@ -196,7 +266,12 @@ describe('sessionOf: opener hash (OpenAI shapes)', () => {
 
   it('chat completions: stable when turns are appended, differs with the first user message', () => {
     const first = chat('Be brief.', { role: 'user', content: 'What is TCP?' });
-    const later = chat('Be brief.', { role: 'user', content: 'What is TCP?' }, { role: 'assistant', content: 'A protocol.' }, { role: 'user', content: 'And UDP?' });
+    const later = chat(
+      'Be brief.',
+      { role: 'user', content: 'What is TCP?' },
+      { role: 'assistant', content: 'A protocol.' },
+      { role: 'user', content: 'And UDP?' },
+    );
     const other = chat('Be brief.', { role: 'user', content: 'What is UDP?' });
     expect(must(sessionOf({}, first)).source).toBe('opener');
     expect(hashOf({}, later)).toBe(hashOf({}, first));
@@ -204,7 +279,13 @@ describe('sessionOf: opener hash (OpenAI shapes)', () => {
   });
 
   it('chat completions: string and content-part arrays give the same opener', () => {
-    const parts = chat('Be brief.', { role: 'user', content: [{ type: 'text', text: 'What is ' }, { type: 'text', text: 'TCP?' }] });
+    const parts = chat('Be brief.', {
+      role: 'user',
+      content: [
+        { type: 'text', text: 'What is ' },
+        { type: 'text', text: 'TCP?' },
+      ],
+    });
     expect(hashOf({}, parts)).toBe(hashOf({}, chat('Be brief.', { role: 'user', content: 'What is TCP?' })));
   });
 
@@ -223,7 +304,13 @@ describe('sessionOf: opener hash (OpenAI shapes)', () => {
       instructions: 'Be brief.',
       input: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'What is TCP?' }] }],
     };
-    const later = { ...items, input: [...items.input, { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'A protocol.' }] }] };
+    const later = {
+      ...items,
+      input: [
+        ...items.input,
+        { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'A protocol.' }] },
+      ],
+    };
     expect(must(sessionOf({}, str)).source).toBe('opener');
     expect(hashOf({}, items)).toBe(hashOf({}, str));
     expect(hashOf({}, later)).toBe(hashOf({}, str));
@@ -251,9 +338,15 @@ describe('sessionOf: opener hash (Gemini shape)', () => {
   });
 
   it.each<[string, unknown]>([
-    ['the system instruction differs', gemini('You are a critic.', { role: 'user', parts: [{ text: 'Write about rain.' }] })],
+    [
+      'the system instruction differs',
+      gemini('You are a critic.', { role: 'user', parts: [{ text: 'Write about rain.' }] }),
+    ],
     ['there is no system instruction', gemini(undefined, { role: 'user', parts: [{ text: 'Write about rain.' }] })],
-    ['the first user message differs', gemini('You are a poet.', { role: 'user', parts: [{ text: 'Write about snow.' }] })],
+    [
+      'the first user message differs',
+      gemini('You are a poet.', { role: 'user', parts: [{ text: 'Write about snow.' }] }),
+    ],
   ])('differs when %s', (_name, other) => {
     expect(hashOf({}, other)).not.toBe(hashOf({}, first));
   });
@@ -286,10 +379,14 @@ describe('sessionOf: the hash', () => {
   });
 });
 
-describe('sessionOf: session ids in other clients\' bodies', () => {
-  const codeAssist = (session: unknown, text = 'hello') => ({ model: 'gemini-2.5-pro', project: 'p', request: { contents: [{ role: 'user', parts: [{ text }] }], session_id: session } });
+describe("sessionOf: session ids in other clients' bodies", () => {
+  const codeAssist = (session: unknown, text = 'hello') => ({
+    model: 'gemini-2.5-pro',
+    project: 'p',
+    request: { contents: [{ role: 'user', parts: [{ text }] }], session_id: session },
+  });
 
-  it('Gemini CLI\'s Code Assist request.session_id names the conversation, whatever the prompt', () => {
+  it("Gemini CLI's Code Assist request.session_id names the conversation, whatever the prompt", () => {
     const ref = must(sessionOf({}, codeAssist(SESSION)));
     expect(ref.source).toBe('metadata');
     expect(hashOf({}, codeAssist(SESSION, 'another prompt'))).toBe(ref.hash);
@@ -298,7 +395,7 @@ describe('sessionOf: session ids in other clients\' bodies', () => {
     expect(hashOf({ 'x-session-affinity': SESSION }, {})).toBe(ref.hash);
   });
 
-  it('OpenAI\'s prompt_cache_key names the conversation', () => {
+  it("OpenAI's prompt_cache_key names the conversation", () => {
     const body = (key: string, text: string) => ({ model: 'gpt-5', input: text, prompt_cache_key: key });
     expect(hashOf({}, body('thread-1', 'a'))).toBe(hashOf({}, body('thread-1', 'b')));
     expect(hashOf({}, body('thread-1', 'a'))).not.toBe(hashOf({}, body('thread-2', 'a')));

@@ -28,14 +28,18 @@ export function sessionOf(headers: Readonly<Record<string, string>>, body: unkno
     if (v) return { hash: digest(`s:${v}`), source: 'header' };
   }
   const b = body as Record<string, unknown> | null | undefined;
-  const fromMetadata = sessionFromUserId((b?.metadata as { user_id?: unknown } | undefined)?.user_id) ?? bodySessionId(b);
+  const fromMetadata =
+    sessionFromUserId((b?.metadata as { user_id?: unknown } | undefined)?.user_id) ?? bodySessionId(b);
   if (fromMetadata) return { hash: digest(`s:${fromMetadata}`), source: 'metadata' };
   const opener = openerParts(b);
   if (opener) return { hash: digest(`o:${JSON.stringify(opener)}`), source: 'opener' };
   return null;
 }
 
-/** Session ids other clients put in the body: Gemini CLI's Code Assist `request.session_id`, OpenAI's `prompt_cache_key`. */
+/**
+ * Session ids other clients put in the body: Gemini CLI's Code Assist `request.session_id`, OpenAI's
+ * `prompt_cache_key`.
+ */
 function bodySessionId(b: Record<string, unknown> | null | undefined): string | undefined {
   const codeAssist = (b?.request as { session_id?: unknown } | undefined)?.session_id;
   if (typeof codeAssist === 'string' && codeAssist) return codeAssist;
@@ -68,16 +72,21 @@ function openerParts(outer: Record<string, unknown> | null | undefined): [string
   const inner = outer?.request;
   const body = inner && typeof inner === 'object' && !Array.isArray(inner) ? (inner as Record<string, unknown>) : outer;
   if (!body) return null;
-  const system = [textOf(body.system ?? body.instructions ?? (body.systemInstruction as { parts?: unknown } | undefined)?.parts)];
+  const system = [
+    textOf(body.system ?? body.instructions ?? (body.systemInstruction as { parts?: unknown } | undefined)?.parts),
+  ];
   let first = '';
   const messages = (body.messages ?? body.contents ?? body.input) as unknown;
   if (Array.isArray(messages)) {
     const roleOf = (m: unknown) => (m as { role?: unknown } | null)?.role;
     // Gemini allows single-turn contents without a role: that is the user's.
-    const firstUser = messages.findIndex((m) => roleOf(m) === 'user' || (roleOf(m) === undefined && body.contents !== undefined));
+    const firstUser = messages.findIndex(
+      (m) => roleOf(m) === 'user' || (roleOf(m) === undefined && body.contents !== undefined),
+    );
     // OpenAI chat bodies carry the system prompt as leading system/developer messages.
     for (const m of messages.slice(0, firstUser < 0 ? messages.length : firstUser)) {
-      if (roleOf(m) === 'system' || roleOf(m) === 'developer') system.push(textOf((m as { content?: unknown }).content));
+      if (roleOf(m) === 'system' || roleOf(m) === 'developer')
+        system.push(textOf((m as { content?: unknown }).content));
     }
     const user = messages[firstUser] as Record<string, unknown> | undefined;
     if (user) first = textOf(user.content ?? user.parts);
@@ -91,6 +100,15 @@ function openerParts(outer: Record<string, unknown> | null | undefined): [string
 
 function textOf(v: unknown): string {
   if (typeof v === 'string') return v;
-  if (Array.isArray(v)) return v.map((p) => (typeof p === 'string' ? p : typeof (p as { text?: unknown })?.text === 'string' ? (p as { text: string }).text : '')).join('');
+  if (Array.isArray(v))
+    return v
+      .map((p) =>
+        typeof p === 'string'
+          ? p
+          : typeof (p as { text?: unknown })?.text === 'string'
+            ? (p as { text: string }).text
+            : '',
+      )
+      .join('');
   return '';
 }

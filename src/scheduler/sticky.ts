@@ -16,7 +16,13 @@ export interface StickySessions {
   needsRenewal(expiresAt: number): boolean;
 }
 
-export function createStickySessions(deps: { store: Store; clock: Clock; ttlMs: number; renewBelowMs: number; cacheTtlMs: number }): StickySessions {
+export function createStickySessions(deps: {
+  store: Store;
+  clock: Clock;
+  ttlMs: number;
+  renewBelowMs: number;
+  cacheTtlMs: number;
+}): StickySessions {
   const { store, clock } = deps;
   const redisKey = (id: string) => {
     const [keyId, session] = id.split('|') as [ApiKeyId, string];

@@ -49,7 +49,9 @@ function signals(l: Loads = {}): LoadSignals {
 
 function permutations<T>(items: readonly T[]): T[][] {
   if (items.length <= 1) return [[...items]];
-  return items.flatMap((x, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [x, ...rest]));
+  return items.flatMap((x, i) =>
+    permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [x, ...rest]),
+  );
 }
 
 const names = (picks: readonly Account[]) => picks.map((a) => a.id as string);
@@ -70,7 +72,13 @@ function longestRun(seq: readonly string[]): Record<string, number> {
   return out;
 }
 
-const [A, B, C, D, E] = ['a_a', 'a_b', 'a_c', 'a_d', 'a_e'].map((id) => account(id)) as [Account, Account, Account, Account, Account];
+const [A, B, C, D, E] = ['a_a', 'a_b', 'a_c', 'a_d', 'a_e'].map((id) => account(id)) as [
+  Account,
+  Account,
+  Account,
+  Account,
+  Account,
+];
 
 describe('any strategy', () => {
   it.each(STRATEGIES)('%s: a single candidate is returned as is', (strategy) => {
@@ -84,7 +92,10 @@ describe('any strategy', () => {
   it.each(STRATEGIES)('%s: returns one of the candidates passed in', (strategy) => {
     const state = createStrategyState();
     const pool = [A, B, C];
-    for (let i = 0; i < 20; i++) expect(pool).toContain(state.choose(strategy, 'p', pool, signals({ lastPick: { a_a: i % 3 }, ttfb: { a_a: 10, a_b: 20, a_c: 30 } })));
+    for (let i = 0; i < 20; i++)
+      expect(pool).toContain(
+        state.choose(strategy, 'p', pool, signals({ lastPick: { a_a: i % 3 }, ttfb: { a_a: 10, a_b: 20, a_c: 30 } })),
+      );
   });
 });
 
@@ -102,7 +113,9 @@ describe('round-robin', () => {
   it('stays even when candidates come in a different order on every call', () => {
     const state = createStrategyState();
     const orders = permutations([A, B, C]);
-    const picks = Array.from({ length: 3 * 60 }, (_, i) => state.choose('round-robin', 'p', orders[i % orders.length] as Account[], signals()));
+    const picks = Array.from({ length: 3 * 60 }, (_, i) =>
+      state.choose('round-robin', 'p', orders[i % orders.length] as Account[], signals()),
+    );
     expect(counts(picks)).toEqual({ a_a: 60, a_b: 60, a_c: 60 });
   });
 
@@ -156,21 +169,63 @@ describe('weighted-round-robin', () => {
   //   5,1,1 → a a b a c a a;   1,2,3 → c b a c b c;   1,1,1 → a b c.
   // Ties go to the first account by id.
   it.each<[string, [string, number][], string]>([
-    ['5,1,1', [['a', 5], ['b', 1], ['c', 1]], 'aabacaa'],
-    ['1,2,3', [['a', 1], ['b', 2], ['c', 3]], 'cbacbc'],
-    ['1,1,1', [['a', 1], ['b', 1], ['c', 1]], 'abc'],
-    ['3,1', [['a', 3], ['b', 1]], 'aaba'],
-    ['2,2', [['a', 2], ['b', 2]], 'ab'],
+    [
+      '5,1,1',
+      [
+        ['a', 5],
+        ['b', 1],
+        ['c', 1],
+      ],
+      'aabacaa',
+    ],
+    [
+      '1,2,3',
+      [
+        ['a', 1],
+        ['b', 2],
+        ['c', 3],
+      ],
+      'cbacbc',
+    ],
+    [
+      '1,1,1',
+      [
+        ['a', 1],
+        ['b', 1],
+        ['c', 1],
+      ],
+      'abc',
+    ],
+    [
+      '3,1',
+      [
+        ['a', 3],
+        ['b', 1],
+      ],
+      'aaba',
+    ],
+    [
+      '2,2',
+      [
+        ['a', 2],
+        ['b', 2],
+      ],
+      'ab',
+    ],
   ])('is smooth: weights %s give the nginx sequence, cycle after cycle', (_name, spec, cycle) => {
     const pool = spec.map(([id, w]) => weighted(`a_${id}`, w));
     const state = createStrategyState();
-    const seq = Array.from({ length: cycle.length * 10 }, () => state.choose('weighted-round-robin', 'p', pool, signals()).id.slice(2)).join('');
+    const seq = Array.from({ length: cycle.length * 10 }, () =>
+      state.choose('weighted-round-robin', 'p', pool, signals()).id.slice(2),
+    ).join('');
     expect(seq).toBe(cycle.repeat(10));
   });
 
   it('equal weights never pick one account twice in a row', () => {
     const state = createStrategyState();
-    const seq = names(Array.from({ length: 300 }, () => state.choose('weighted-round-robin', 'p', [A, B, C, D], signals())));
+    const seq = names(
+      Array.from({ length: 300 }, () => state.choose('weighted-round-robin', 'p', [A, B, C, D], signals())),
+    );
     expect(Math.max(...Object.values(longestRun(seq)))).toBe(1);
   });
 
@@ -186,7 +241,9 @@ describe('weighted-round-robin', () => {
     const pool = [weighted('a_a', 5), weighted('a_b', 1), weighted('a_c', 1)];
     const orders = permutations(pool);
     const state = createStrategyState();
-    const seq = Array.from({ length: 70 }, (_, i) => state.choose('weighted-round-robin', 'p', orders[i % orders.length] as Account[], signals()).id.slice(2)).join('');
+    const seq = Array.from({ length: 70 }, (_, i) =>
+      state.choose('weighted-round-robin', 'p', orders[i % orders.length] as Account[], signals()).id.slice(2),
+    ).join('');
     expect(seq).toBe('aabacaa'.repeat(10));
   });
 
@@ -210,17 +267,34 @@ describe('least-connections', () => {
   it.each<[string, Loads, string]>([
     ['the fewest in flight', { inFlight: { a_a: 3, a_b: 1, a_c: 2 } }, 'a_b'],
     ['zero beats any', { inFlight: { a_a: 1, a_b: 1, a_c: 0 } }, 'a_c'],
-    ['in flight outranks recency', { inFlight: { a_a: 0, a_b: 1, a_c: 1 }, lastPick: { a_a: 9_000, a_b: 1, a_c: 2 } }, 'a_a'],
-    ['a tie goes to the least recently picked', { inFlight: { a_a: 1, a_b: 1, a_c: 5 }, lastPick: { a_a: 200, a_b: 100, a_c: 0 } }, 'a_b'],
-    ['a three-way tie goes to the least recently picked', { inFlight: { a_a: 2, a_b: 2, a_c: 2 }, lastPick: { a_a: 300, a_b: 200, a_c: 100 } }, 'a_c'],
+    [
+      'in flight outranks recency',
+      { inFlight: { a_a: 0, a_b: 1, a_c: 1 }, lastPick: { a_a: 9_000, a_b: 1, a_c: 2 } },
+      'a_a',
+    ],
+    [
+      'a tie goes to the least recently picked',
+      { inFlight: { a_a: 1, a_b: 1, a_c: 5 }, lastPick: { a_a: 200, a_b: 100, a_c: 0 } },
+      'a_b',
+    ],
+    [
+      'a three-way tie goes to the least recently picked',
+      { inFlight: { a_a: 2, a_b: 2, a_c: 2 }, lastPick: { a_a: 300, a_b: 200, a_c: 100 } },
+      'a_c',
+    ],
   ])('%s', (_name, loads, expected) => {
     for (const order of permutations([A, B, C])) {
-      expect(createStrategyState().choose('least-connections', 'p', order, signals(loads)).id, names(order).join()).toBe(expected);
+      expect(
+        createStrategyState().choose('least-connections', 'p', order, signals(loads)).id,
+        names(order).join(),
+      ).toBe(expected);
     }
   });
 
   it('a full tie gives the same account whatever the order', () => {
-    const picks = permutations([A, B, C, D]).map((order) => createStrategyState().choose('least-connections', 'p', order, signals()).id);
+    const picks = permutations([A, B, C, D]).map(
+      (order) => createStrategyState().choose('least-connections', 'p', order, signals()).id,
+    );
     expect(new Set(picks).size).toBe(1);
   });
 });
@@ -229,19 +303,31 @@ describe('fastest', () => {
   it.each<[string, Loads, string]>([
     ['the lowest mean TTFB', { ttfb: { a_a: 300, a_b: 120, a_c: 250 } }, 'a_b'],
     ['an unmeasured account first, however fast the others', { ttfb: { a_a: 1, a_c: 2 } }, 'a_b'],
-    ['among unmeasured, the least recently picked', { ttfb: { a_b: 1 }, lastPick: { a_a: 50, a_c: 10, a_b: 0 } }, 'a_c'],
+    [
+      'among unmeasured, the least recently picked',
+      { ttfb: { a_b: 1 }, lastPick: { a_a: 50, a_c: 10, a_b: 0 } },
+      'a_c',
+    ],
     ['a measured 0 ms counts as measured', { ttfb: { a_a: 0, a_b: 5 }, lastPick: { a_c: 1e12 } }, 'a_c'],
     ['fractional means compare exactly', { ttfb: { a_a: 100.25, a_b: 100.5, a_c: 100.75 } }, 'a_a'],
-    ['recency does not matter once all are measured', { ttfb: { a_a: 90, a_b: 80, a_c: 70 }, lastPick: { a_c: 1e12 } }, 'a_c'],
+    [
+      'recency does not matter once all are measured',
+      { ttfb: { a_a: 90, a_b: 80, a_c: 70 }, lastPick: { a_c: 1e12 } },
+      'a_c',
+    ],
   ])('%s', (_name, loads, expected) => {
     for (const order of permutations([A, B, C])) {
-      expect(createStrategyState().choose('fastest', 'p', order, signals(loads)).id, names(order).join()).toBe(expected);
+      expect(createStrategyState().choose('fastest', 'p', order, signals(loads)).id, names(order).join()).toBe(
+        expected,
+      );
     }
   });
 
   it('a tie in mean TTFB gives the same account whatever the order', () => {
     const loads = { ttfb: { a_a: 100, a_b: 100, a_c: 100, a_d: 100 } };
-    const picks = permutations([A, B, C, D]).map((order) => createStrategyState().choose('fastest', 'p', order, signals(loads)).id);
+    const picks = permutations([A, B, C, D]).map(
+      (order) => createStrategyState().choose('fastest', 'p', order, signals(loads)).id,
+    );
     expect(new Set(picks).size).toBe(1);
   });
 });
@@ -254,12 +340,17 @@ describe('least-recently-used', () => {
     ['TTFB does not matter', { lastPick: { a_a: 5, a_b: 2, a_c: 3 }, ttfb: { a_b: 9_999, a_a: 1 } }, 'a_b'],
   ])('%s', (_name, loads, expected) => {
     for (const order of permutations([A, B, C])) {
-      expect(createStrategyState().choose('least-recently-used', 'p', order, signals(loads)).id, names(order).join()).toBe(expected);
+      expect(
+        createStrategyState().choose('least-recently-used', 'p', order, signals(loads)).id,
+        names(order).join(),
+      ).toBe(expected);
     }
   });
 
   it('a tie gives the same account whatever the order', () => {
-    const picks = permutations([A, B, C, D]).map((order) => createStrategyState().choose('least-recently-used', 'p', order, signals()).id);
+    const picks = permutations([A, B, C, D]).map(
+      (order) => createStrategyState().choose('least-recently-used', 'p', order, signals()).id,
+    );
     expect(new Set(picks).size).toBe(1);
   });
 
@@ -278,7 +369,11 @@ describe('least-recently-used', () => {
 });
 
 describe('strategies that read signals do not depend on the pool name or on earlier picks', () => {
-  const loads = signals({ inFlight: { a_a: 2, a_b: 1, a_c: 1 }, lastPick: { a_a: 1, a_b: 3, a_c: 2 }, ttfb: { a_a: 50, a_b: 40, a_c: 60 } });
+  const loads = signals({
+    inFlight: { a_a: 2, a_b: 1, a_c: 1 },
+    lastPick: { a_a: 1, a_b: 3, a_c: 2 },
+    ttfb: { a_a: 50, a_b: 40, a_c: 60 },
+  });
   it.each<[Strategy, string]>([
     ['least-connections', 'a_c'],
     ['fastest', 'a_b'],

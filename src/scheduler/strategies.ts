@@ -56,14 +56,20 @@ export function createStrategyState(): StrategyState {
         }
         case 'least-connections': {
           const min = Math.min(...list.map((a) => s.inFlight(a.id)));
-          return leastRecentlyUsed(list.filter((a) => s.inFlight(a.id) === min), s);
+          return leastRecentlyUsed(
+            list.filter((a) => s.inFlight(a.id) === min),
+            s,
+          );
         }
         case 'fastest': {
           // Unmeasured accounts first (they need a measurement), then the lowest mean TTFB.
           const unmeasured = list.filter((a) => s.ttfb(a.id) === undefined);
           if (unmeasured.length > 0) return leastRecentlyUsed(unmeasured, s);
           const min = Math.min(...list.map((a) => s.ttfb(a.id) as number));
-          return leastRecentlyUsed(list.filter((a) => s.ttfb(a.id) === min), s);
+          return leastRecentlyUsed(
+            list.filter((a) => s.ttfb(a.id) === min),
+            s,
+          );
         }
         case 'least-recently-used':
           return leastRecentlyUsed(list, s);

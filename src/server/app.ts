@@ -77,7 +77,16 @@ export function buildApp(deps: ServerDeps): RelayApp {
   };
 
   const json = (shape: ApiShape, limit: number) =>
-    jsonRoutes({ app, shape, bodyLimitBytes: limit, meter, log, nextRequestId: deps.relay.nextRequestId, clientAddressOf: deps.clientAddressOf, track });
+    jsonRoutes({
+      app,
+      shape,
+      bodyLimitBytes: limit,
+      meter,
+      log,
+      nextRequestId: deps.relay.nextRequestId,
+      clientAddressOf: deps.clientAddressOf,
+      track,
+    });
   const adminJson = json('admin', ADMIN_BODY_LIMIT);
   const infoJson = new Map<ApiShape, ReturnType<typeof jsonRoutes>>();
   const infoRoute = (route: InfoRoute) => {
@@ -89,7 +98,10 @@ export function buildApp(deps: ServerDeps): RelayApp {
     register(route.method ?? 'get', route.pattern, async (ctx) => {
       const auth = await deps.relay.keys.authenticate(route.credential(ctx.headers, ctx.query));
       if (!auth.ok) throw authFailureError(auth.reason);
-      return { status: 200, body: route.answer(deps.relay, { params: ctx.params, query: ctx.query, path: ctx.ex.incoming.path }) };
+      return {
+        status: 200,
+        body: route.answer(deps.relay, { params: ctx.params, query: ctx.query, path: ctx.ex.incoming.path }),
+      };
     });
   };
 
@@ -101,7 +113,9 @@ export function buildApp(deps: ServerDeps): RelayApp {
 
   const notFound = (ex: UwsExchange) => {
     const shape = shapeForPath(ex.incoming.path);
-    const error = new RelayError(shape === 'admin' ? 'admin_not_found' : 'not_found', { message: `No route for ${ex.incoming.method.toUpperCase()} ${ex.incoming.path}.` });
+    const error = new RelayError(shape === 'admin' ? 'admin_not_found' : 'not_found', {
+      message: `No route for ${ex.incoming.method.toUpperCase()} ${ex.incoming.path}.`,
+    });
     respondError(ex, shape, error, deps.relay.nextRequestId(), deps.relay);
   };
   app.any('/*', (res, req) => notFound(new UwsExchange(res, req, 0)));

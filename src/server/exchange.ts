@@ -88,7 +88,11 @@ export class UwsExchange implements Exchange {
     const declared = Number(this.incoming.headers['content-length'] ?? NaN);
     if (Number.isFinite(declared) && declared > limit) {
       this.closeAfter = true;
-      this.bodyPromise = Promise.reject(new RelayError('body_too_large', { message: `The request body (${declared} bytes) is larger than the limit of ${limit} bytes.` }));
+      this.bodyPromise = Promise.reject(
+        new RelayError('body_too_large', {
+          message: `The request body (${declared} bytes) is larger than the limit of ${limit} bytes.`,
+        }),
+      );
       // Not read at all; the response will close the connection.
       this.bodyPromise.catch(() => {});
       this.res.onData(() => {});
@@ -120,7 +124,11 @@ export class UwsExchange implements Exchange {
         if (size > limit) {
           stop();
           this.closeAfter = true;
-          reject(new RelayError('body_too_large', { message: `The request body is larger than the limit of ${limit} bytes.` }));
+          reject(
+            new RelayError('body_too_large', {
+              message: `The request body is larger than the limit of ${limit} bytes.`,
+            }),
+          );
           return;
         }
         // uWS neuters the ArrayBuffer after this callback: copy.

@@ -45,28 +45,52 @@ export interface RelayInstance {
   drain(timeoutMs: number): Promise<boolean>;
 }
 
-export async function startInstance(config: Config, opts: { log?: Logger; clock?: Clock; name?: string } = {}): Promise<RelayInstance> {
+export async function startInstance(
+  config: Config,
+  opts: { log?: Logger; clock?: Clock; name?: string } = {},
+): Promise<RelayInstance> {
   if (!config.encryptionKey) throw new Error('ENCRYPTION_KEY is not resolved (the primary loads or generates it)');
   const log = opts.log ?? createLogger(config.logLevel, { pid: process.pid });
   const clock = opts.clock ?? systemClock;
-  const store = await openStore({ target: config.redis, keyPrefix: config.redisKeyPrefix, log, name: opts.name ?? 'crs' });
+  const store = await openStore({
+    target: config.redis,
+    keyPrefix: config.redisKeyPrefix,
+    log,
+    name: opts.name ?? 'crs',
+  });
   const secrets = createSecrets(config.encryptionKey);
   const keys = createApiKeyService({ store, secrets, clock, cacheTtlMs: config.cacheTtlMs });
   const accounts = createAccountService({ store, secrets, clock, log, cacheTtlMs: config.cacheTtlMs });
   const pricing = await createPricingSource({ store, log });
   const bucketsOf = bucketer(config.statsTimezone);
-  const recorder = createUsageRecorder({ store, log, timeZone: config.statsTimezone, recordsKept: config.usageRecordsKept, keyBumps: windowBumps(store.keys) });
-  const upstream = createUpstream({ connectTimeoutMs: config.upstreamConnectTimeoutMs, timeoutMs: config.upstreamTimeoutMs });
+  const recorder = createUsageRecorder({
+    store,
+    log,
+    timeZone: config.statsTimezone,
+    recordsKept: config.usageRecordsKept,
+    keyBumps: windowBumps(store.keys),
+  });
+  const upstream = createUpstream({
+    connectTimeoutMs: config.upstreamConnectTimeoutMs,
+    timeoutMs: config.upstreamTimeoutMs,
+  });
 
   const groups = createGroupService({ store, clock, cacheTtlMs: config.cacheTtlMs });
   const health = createHealthService({ store, clock, cacheTtlMs: config.cacheTtlMs });
   const events = createEventSink({ store, clock, log });
   const leases = createLeases({ store, clock, log, leaseMs: config.leaseTtlMs });
   const breakers = createBreakers(
-    { errorPercent: config.breakerErrorPercent, volume: config.breakerVolume, resetMs: config.breakerResetMs, windowMs: config.breakerWindowMs },
+    {
+      errorPercent: config.breakerErrorPercent,
+      volume: config.breakerVolume,
+      resetMs: config.breakerResetMs,
+      windowMs: config.breakerWindowMs,
+    },
     {
       onOpen: (id, openUntil) => {
-        health.breakerOpened(id, openUntil).catch((err: unknown) => log.warn('breaker state not shared', { accountId: id, err }));
+        health
+          .breakerOpened(id, openUntil)
+          .catch((err: unknown) => log.warn('breaker state not shared', { accountId: id, err }));
         events.emit('account.breaker_open', { accountId: id, until: openUntil });
       },
       onClose: (id) => {
@@ -86,7 +110,13 @@ export async function startInstance(config: Config, opts: { log?: Logger; clock?
     health,
     breakers,
     load,
-    sticky: createStickySessions({ store, clock, ttlMs: config.stickyTtlMs, renewBelowMs: config.stickyRenewBelowMs, cacheTtlMs: config.cacheTtlMs }),
+    sticky: createStickySessions({
+      store,
+      clock,
+      ttlMs: config.stickyTtlMs,
+      renewBelowMs: config.stickyRenewBelowMs,
+      cacheTtlMs: config.cacheTtlMs,
+    }),
     strategies: createStrategyState(),
     leases,
     clock,
@@ -141,7 +171,9 @@ export async function startInstance(config: Config, opts: { log?: Logger; clock?
       try {
         const latency = await Promise.race([
           pingLatency(store.redis),
-          new Promise<never>((_, reject) => setTimeout(() => reject(new Error('ping timed out after 1000ms')), 1000).unref()),
+          new Promise<never>((_, reject) =>
+            setTimeout(() => reject(new Error('ping timed out after 1000ms')), 1000).unref(),
+          ),
         ]);
         redis = { status: 'up', latencyMs: Math.round(latency * 1000) / 1000 };
       } catch (err) {
@@ -180,7 +212,10 @@ export async function startInstance(config: Config, opts: { log?: Logger; clock?
         relayApp.startDraining();
         uWS.us_listen_socket_close(listenSocket);
         const idleWithin = (ms: number) =>
-          Promise.race([relayApp.idle().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
+          Promise.race([
+            relayApp.idle().then(() => true),
+            new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref()),
+          ]);
         const finished = await idleWithin(timeoutMs);
         let closed = false;
         const closeApp = () => {

@@ -49,14 +49,25 @@ export function jsonRoutes(opts: {
             try {
               body = JSON.parse(bytes.toString('utf8'));
             } catch {
-              throw new RelayError(opts.shape === 'admin' ? 'admin_invalid' : 'invalid_json', { message: 'The request body is not valid JSON.' });
+              throw new RelayError(opts.shape === 'admin' ? 'admin_invalid' : 'invalid_json', {
+                message: 'The request body is not valid JSON.',
+              });
             }
           }
-          const reply = await handler({ ex, params: ex.incoming.params, query: new URLSearchParams(ex.incoming.query), headers, body, requestId, clientAddress });
+          const reply = await handler({
+            ex,
+            params: ex.incoming.params,
+            query: new URLSearchParams(ex.incoming.query),
+            headers,
+            body,
+            requestId,
+            clientAddress,
+          });
           if (reply.status === 204) ex.send(204, { 'x-request-id': requestId, ...reply.headers }, '');
           else ex.json(reply.status, reply.body, { 'x-request-id': requestId, ...reply.headers });
         } catch (err) {
-          if (!(err instanceof RelayError)) opts.log.error('handler failed', { requestId, path: ex.incoming.path, err });
+          if (!(err instanceof RelayError))
+            opts.log.error('handler failed', { requestId, path: ex.incoming.path, err });
           const r = renderError(opts.shape, err, requestId);
           ex.send(r.status, { ...r.headers, 'x-request-id': requestId }, r.body);
         }

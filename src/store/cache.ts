@@ -145,7 +145,10 @@ export async function createInvalidationBus(opts: {
     },
     async close() {
       // Closing anyway: do not wait on a Redis that is gone.
-      await Promise.race([subscriber.unsubscribe(channel).catch(() => {}), new Promise((r) => setTimeout(r, 500).unref())]);
+      await Promise.race([
+        subscriber.unsubscribe(channel).catch(() => {}),
+        new Promise((r) => setTimeout(r, 500).unref()),
+      ]);
     },
   };
 }
@@ -155,7 +158,13 @@ export async function createInvalidationBus(opts: {
  * loaded on first use and after `ttlMs`, dropped at once when the bus says `kind` changed. A load
  * that fails is not kept.
  */
-export function createSnapshot<T>(opts: { bus: InvalidationBus; kind: string; ttlMs: number; now: () => number; load: () => Promise<T> }): () => Promise<T> {
+export function createSnapshot<T>(opts: {
+  bus: InvalidationBus;
+  kind: string;
+  ttlMs: number;
+  now: () => number;
+  load: () => Promise<T>;
+}): () => Promise<T> {
   let cached: { at: number; value: Promise<T> } | null = null;
   const drop = () => {
     cached = null;

@@ -25,10 +25,14 @@ export function decodeFields(raw: Record<string, string>): Record<string, unknow
 /** Typed readers for decoded fields, with the default used when a field is absent or malformed. */
 export const field = {
   str: (r: Record<string, unknown>, k: string, d = ''): string => (typeof r[k] === 'string' ? (r[k] as string) : d),
-  num: (r: Record<string, unknown>, k: string, d = 0): number => (typeof r[k] === 'number' && Number.isFinite(r[k]) ? (r[k] as number) : d),
-  numOrNull: (r: Record<string, unknown>, k: string): number | null => (typeof r[k] === 'number' && Number.isFinite(r[k]) ? (r[k] as number) : null),
-  bool: (r: Record<string, unknown>, k: string, d: boolean): boolean => (typeof r[k] === 'boolean' ? (r[k] as boolean) : d),
-  strList: (r: Record<string, unknown>, k: string): string[] => (Array.isArray(r[k]) ? (r[k] as unknown[]).filter((x): x is string => typeof x === 'string') : []),
+  num: (r: Record<string, unknown>, k: string, d = 0): number =>
+    typeof r[k] === 'number' && Number.isFinite(r[k]) ? (r[k] as number) : d,
+  numOrNull: (r: Record<string, unknown>, k: string): number | null =>
+    typeof r[k] === 'number' && Number.isFinite(r[k]) ? (r[k] as number) : null,
+  bool: (r: Record<string, unknown>, k: string, d: boolean): boolean =>
+    typeof r[k] === 'boolean' ? (r[k] as boolean) : d,
+  strList: (r: Record<string, unknown>, k: string): string[] =>
+    Array.isArray(r[k]) ? (r[k] as unknown[]).filter((x): x is string => typeof x === 'string') : [],
   strMap: (r: Record<string, unknown>, k: string): Record<string, string> => {
     const v = r[k];
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return {};

@@ -89,6 +89,7 @@ export async function startEmbeddedRedis(opts: { dataDir: string; bin: string; l
   const port = useSocket ? 0 : await freePort();
   if (useSocket) rmSync(socketPath, { force: true });
 
+  // prettier-ignore
   const args = [
     '--port', String(port),
     '--bind', '127.0.0.1',
@@ -125,7 +126,12 @@ export async function startEmbeddedRedis(opts: { dataDir: string; bin: string; l
       throw new Error(`embedded redis-server did not answer within 15s; see ${path.join(dir, 'redis.log')}`);
     }
   }
-  opts.log.info('embedded redis started', { dir, socket: useSocket ? socketPath : undefined, port: useSocket ? undefined : port, pid: child.pid });
+  opts.log.info('embedded redis started', {
+    dir,
+    socket: useSocket ? socketPath : undefined,
+    port: useSocket ? undefined : port,
+    pid: child.pid,
+  });
 
   return {
     url: useSocket ? `unix://${socketPath}` : `redis://127.0.0.1:${port}`,

@@ -113,6 +113,9 @@ export function isConnectionFailure(err: unknown): boolean {
   if (!(err instanceof Error) || err instanceof ReplyError) return false;
   if (err.name === 'MaxRetriesPerRequestError' || err.name === 'ClusterAllFailedError') return true;
   const code = (err as NodeJS.ErrnoException).code;
-  if (code && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTCONN', 'EPIPE', 'ENOENT', 'EHOSTUNREACH'].includes(code)) return true;
-  return /Connection is closed|Stream isn't writeable|None of startup nodes is available|Failed to refresh slots cache|CLUSTERDOWN|TRYAGAIN|LOADING/.test(err.message);
+  if (code && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTCONN', 'EPIPE', 'ENOENT', 'EHOSTUNREACH'].includes(code))
+    return true;
+  return /Connection is closed|Stream isn't writeable|None of startup nodes is available|Failed to refresh slots cache|CLUSTERDOWN|TRYAGAIN|LOADING/.test(
+    err.message,
+  );
 }

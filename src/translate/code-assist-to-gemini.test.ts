@@ -42,7 +42,9 @@ describe('codeAssistToGemini.request', () => {
 
   it('countTokens: only the contents (the model goes in the URL)', () => {
     const body = { request: { model: 'models/gemini-2.5-flash', contents: CODE_ASSIST_REQUEST.request.contents } };
-    expect(codeAssistToGemini.request(body, ctx('count_tokens'))).toEqual({ contents: CODE_ASSIST_REQUEST.request.contents });
+    expect(codeAssistToGemini.request(body, ctx('count_tokens'))).toEqual({
+      contents: CODE_ASSIST_REQUEST.request.contents,
+    });
   });
 
   it('a request without an inner request gives an empty native request (the upstream says what is missing)', () => {
@@ -54,15 +56,28 @@ describe('codeAssistToGemini.response', () => {
   it.each<[string, BridgeContext['op'], unknown, unknown]>([
     ['wrapped, the response id as trace id', 'generate', RESPONSE, { response: RESPONSE, traceId: 'resp-1' }],
     ['without a response id', 'generate', { candidates: [] }, { response: { candidates: [] } }],
-    ['countTokens: as it is', 'count_tokens', { totalTokens: 9, promptTokensDetails: [] }, { totalTokens: 9, promptTokensDetails: [] }],
-    ['errors: as they are', 'generate', { error: { code: 429, message: 'slow down', status: 'RESOURCE_EXHAUSTED' } }, { error: { code: 429, message: 'slow down', status: 'RESOURCE_EXHAUSTED' } }],
+    [
+      'countTokens: as it is',
+      'count_tokens',
+      { totalTokens: 9, promptTokensDetails: [] },
+      { totalTokens: 9, promptTokensDetails: [] },
+    ],
+    [
+      'errors: as they are',
+      'generate',
+      { error: { code: 429, message: 'slow down', status: 'RESOURCE_EXHAUSTED' } },
+      { error: { code: 429, message: 'slow down', status: 'RESOURCE_EXHAUSTED' } },
+    ],
   ])('%s', (_name, op, body, expected) => {
     expect(codeAssistToGemini.response(body, ctx(op))).toEqual(expected);
   });
 });
 
 describe('codeAssistToGemini.stream', () => {
-  const chunks = [{ candidates: [{ content: { parts: [{ text: 'Hel' }], role: 'model' } }], responseId: 'resp-1' }, RESPONSE];
+  const chunks = [
+    { candidates: [{ content: { parts: [{ text: 'Hel' }], role: 'model' } }], responseId: 'resp-1' },
+    RESPONSE,
+  ];
   const upstream = Buffer.from(chunks.map((c) => `data: ${JSON.stringify(c)}\r\n\r\n`).join(''));
 
   it('wraps every chunk as Code Assist streams it (Gemini CLI reads `data:` lines)', () => {

@@ -14,7 +14,15 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
  * The fields of a native GenerateContentRequest. Code Assist's request carries more (`session_id`,
  * `labels`) that the Gemini API rejects as unknown.
  */
-const NATIVE_FIELDS = ['contents', 'systemInstruction', 'tools', 'toolConfig', 'safetySettings', 'generationConfig', 'cachedContent'] as const;
+const NATIVE_FIELDS = [
+  'contents',
+  'systemInstruction',
+  'tools',
+  'toolConfig',
+  'safetySettings',
+  'generationConfig',
+  'cachedContent',
+] as const;
 
 export function nativeRequest(inner: Json): Json {
   const out: Json = {};

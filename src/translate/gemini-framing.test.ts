@@ -11,8 +11,14 @@ const ctx = (query: string, op: BridgeContext['op'] = 'generate'): BridgeContext
 });
 
 const CHUNKS = [
-  { candidates: [{ content: { parts: [{ text: 'Hé' }], role: 'model' }, index: 0 }], usageMetadata: { promptTokenCount: 5, candidatesTokenCount: 1 } },
-  { candidates: [{ content: { parts: [{ text: 'llo 世界' }], role: 'model' }, finishReason: 'STOP', index: 0 }], usageMetadata: { promptTokenCount: 5, candidatesTokenCount: 3 } },
+  {
+    candidates: [{ content: { parts: [{ text: 'Hé' }], role: 'model' }, index: 0 }],
+    usageMetadata: { promptTokenCount: 5, candidatesTokenCount: 1 },
+  },
+  {
+    candidates: [{ content: { parts: [{ text: 'llo 世界' }], role: 'model' }, finishReason: 'STOP', index: 0 }],
+    usageMetadata: { promptTokenCount: 5, candidatesTokenCount: 3 },
+  },
 ];
 const UPSTREAM = Buffer.from(CHUNKS.map((c) => `data: ${JSON.stringify(c)}\r\n\r\n`).join(''));
 const ERROR = { error: { code: 503, message: 'The model is overloaded.', status: 'UNAVAILABLE' } };
@@ -45,32 +51,56 @@ describe('geminiStream framing', () => {
     const t = geminiStream(ctx(''), (c) => c);
     const first = t.push(UPSTREAM.subarray(0, UPSTREAM.indexOf('\r\n\r\n') + 4)).toString('utf8');
     expect(first.startsWith('[')).toBe(true);
-    const rest = t.push(UPSTREAM.subarray(UPSTREAM.indexOf('\r\n\r\n') + 4)).toString('utf8') + t.end({ complete: true }).toString('utf8');
+    const rest =
+      t.push(UPSTREAM.subarray(UPSTREAM.indexOf('\r\n\r\n') + 4)).toString('utf8') +
+      t.end({ complete: true }).toString('utf8');
     expect(arrayOf(first + rest)).toEqual(CHUNKS);
     expect(t.contentType).toBe('application/json; charset=utf-8');
   });
 
   it.each(['alt=sse', ''])('the client gets the same bytes however the upstream splits them (%s)', (query) => {
-    const whole = run(geminiStream(ctx(query), (c) => c), [UPSTREAM], true);
+    const whole = run(
+      geminiStream(ctx(query), (c) => c),
+      [UPSTREAM],
+      true,
+    );
     for (let i = 1; i < UPSTREAM.length; i++) {
-      const split = run(geminiStream(ctx(query), (c) => c), [UPSTREAM.subarray(0, i), UPSTREAM.subarray(i)], true);
+      const split = run(
+        geminiStream(ctx(query), (c) => c),
+        [UPSTREAM.subarray(0, i), UPSTREAM.subarray(i)],
+        true,
+      );
       if (split !== whole) expect({ splitAt: i, split }).toEqual({ splitAt: i, split: whole });
     }
   });
 
   it('a stream with no chunk at all is an empty array', () => {
-    expect(run(geminiStream(ctx(''), (c) => c), [], true)).toBe('[]');
+    expect(
+      run(
+        geminiStream(ctx(''), (c) => c),
+        [],
+        true,
+      ),
+    ).toBe('[]');
   });
 
-  it('alt=sse, cut short: the client gets Google\'s error body at the end', () => {
-    const text = run(geminiStream(ctx('alt=sse'), (c) => c), [UPSTREAM.subarray(0, UPSTREAM.indexOf('\r\n\r\n') + 4)], false);
+  it("alt=sse, cut short: the client gets Google's error body at the end", () => {
+    const text = run(
+      geminiStream(ctx('alt=sse'), (c) => c),
+      [UPSTREAM.subarray(0, UPSTREAM.indexOf('\r\n\r\n') + 4)],
+      false,
+    );
     const [events, tail] = [eventsOf(text), text.slice(text.lastIndexOf('\r\n\r\n') + 4)];
     expect(events).toEqual([CHUNKS[0]]);
     expect(JSON.parse(tail)).toMatchObject({ error: { code: 502, status: 'UNAVAILABLE' } });
   });
 
   it('JSON array, cut short: the error is the last element, and the array is closed', () => {
-    const text = run(geminiStream(ctx(''), (c) => c), [UPSTREAM.subarray(0, UPSTREAM.indexOf('\r\n\r\n') + 4)], false);
+    const text = run(
+      geminiStream(ctx(''), (c) => c),
+      [UPSTREAM.subarray(0, UPSTREAM.indexOf('\r\n\r\n') + 4)],
+      false,
+    );
     expect(arrayOf(text)).toEqual([CHUNKS[0], { error: expect.objectContaining({ code: 502 }) as unknown }]);
   });
 
@@ -79,14 +109,30 @@ describe('geminiStream framing', () => {
     ['in a data event', `data: ${JSON.stringify(ERROR)}\r\n\r\n`],
   ])('an upstream error body (%s) reaches the client once, as Google sends it', (_name, error) => {
     const bytes = Buffer.concat([UPSTREAM.subarray(0, UPSTREAM.indexOf('\r\n\r\n') + 4), Buffer.from(error)]);
-    const sseText = run(geminiStream(ctx('alt=sse'), (c) => c), [bytes], false);
+    const sseText = run(
+      geminiStream(ctx('alt=sse'), (c) => c),
+      [bytes],
+      false,
+    );
     expect(eventsOf(sseText)).toEqual([CHUNKS[0]]);
     expect(JSON.parse(sseText.slice(sseText.lastIndexOf('\r\n\r\n') + 4))).toEqual(ERROR);
-    expect(arrayOf(run(geminiStream(ctx(''), (c) => c), [bytes], false))).toEqual([CHUNKS[0], ERROR]);
+    expect(
+      arrayOf(
+        run(
+          geminiStream(ctx(''), (c) => c),
+          [bytes],
+          false,
+        ),
+      ),
+    ).toEqual([CHUNKS[0], ERROR]);
   });
 
   it('the transform applies to each chunk, never to errors', () => {
-    const text = run(geminiStream(ctx(''), (c) => ({ wrapped: c })), [UPSTREAM, Buffer.from(`${JSON.stringify(ERROR)}\n`)], false);
+    const text = run(
+      geminiStream(ctx(''), (c) => ({ wrapped: c })),
+      [UPSTREAM, Buffer.from(`${JSON.stringify(ERROR)}\n`)],
+      false,
+    );
     expect(arrayOf(text)).toEqual([{ wrapped: CHUNKS[0] }, { wrapped: CHUNKS[1] }, ERROR]);
   });
 });
@@ -100,13 +146,15 @@ describe('geminiFraming (native on both sides)', () => {
 });
 
 describe('codeAssistFraming (Code Assist on both sides)', () => {
-  it('generate: the account\'s model mapping applies; the rest is kept', () => {
+  it("generate: the account's model mapping applies; the rest is kept", () => {
     const body = { model: 'gemini-2.5-flash', project: 'theirs', user_prompt_id: 'p1', request: { contents: [] } };
     expect(codeAssistFraming.request(body, ctx(''))).toEqual({ ...body, model: 'gemini-2.5-flash-002' });
   });
 
   it('countTokens: the model is inside the request, as `models/…`', () => {
     const body = { request: { model: 'models/gemini-2.5-flash', contents: [{ parts: [{ text: 'x' }] }] } };
-    expect(codeAssistFraming.request(body, ctx('', 'count_tokens'))).toEqual({ request: { model: 'models/gemini-2.5-flash-002', contents: body.request.contents } });
+    expect(codeAssistFraming.request(body, ctx('', 'count_tokens'))).toEqual({
+      request: { model: 'models/gemini-2.5-flash-002', contents: body.request.contents },
+    });
   });
 });

@@ -16,7 +16,10 @@ export const wantsSse = (query: URLSearchParams): boolean => query.get('alt') ==
  * passed on as Google would send it; a stream that ends early gets one, so the client never takes a
  * cut answer for a whole one.
  */
-export function geminiStream(ctx: BridgeContext, transform: (chunk: Record<string, unknown>) => unknown): StreamTranslator {
+export function geminiStream(
+  ctx: BridgeContext,
+  transform: (chunk: Record<string, unknown>) => unknown,
+): StreamTranslator {
   const sse = wantsSse(ctx.clientQuery);
   let out: string[] = [];
   let elements = 0;
@@ -33,16 +36,13 @@ export function geminiStream(ctx: BridgeContext, transform: (chunk: Record<strin
     if (sse) out.push(`${JSON.stringify(body)}\n`);
     else element(body);
   };
-  const parser = new GeminiStreamParser(
-    (json) => {
-      if (googleErrorOf(json)) return error(json);
-      if (typeof json !== 'object' || json === null || Array.isArray(json)) return;
-      const chunk = transform(json as Record<string, unknown>);
-      if (sse) out.push(`data: ${JSON.stringify(chunk)}\r\n\r\n`);
-      else element(chunk);
-    },
-    error,
-  );
+  const parser = new GeminiStreamParser((json) => {
+    if (googleErrorOf(json)) return error(json);
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) return;
+    const chunk = transform(json as Record<string, unknown>);
+    if (sse) out.push(`data: ${JSON.stringify(chunk)}\r\n\r\n`);
+    else element(chunk);
+  }, error);
   const take = (): Buffer => {
     if (out.length === 0) return EMPTY;
     const bytes = Buffer.from(out.join(''));
@@ -84,7 +84,8 @@ export const codeAssistFraming: Bridge = {
   to: 'code-assist',
   request(body, ctx) {
     if (ctx.op === 'count_tokens') {
-      const inner = typeof body.request === 'object' && body.request !== null ? (body.request as Record<string, unknown>) : {};
+      const inner =
+        typeof body.request === 'object' && body.request !== null ? (body.request as Record<string, unknown>) : {};
       return { ...body, request: { ...inner, model: `models/${ctx.upstreamModel}` } };
     }
     return { ...body, model: ctx.upstreamModel };

@@ -16,7 +16,9 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 export function unwrapResponse(body: Json): Json {
   if (!isObject(body.response)) return body;
   const response = body.response;
-  return typeof body.traceId === 'string' && response.responseId === undefined ? { ...response, responseId: body.traceId } : response;
+  return typeof body.traceId === 'string' && response.responseId === undefined
+    ? { ...response, responseId: body.traceId }
+    : response;
 }
 
 /** A native countTokens body (`contents`, or a whole `generateContentRequest`) → Code Assist's. */

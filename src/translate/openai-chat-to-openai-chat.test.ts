@@ -21,8 +21,20 @@ const chunk = (delta: Record<string, unknown>, finish: string | null = null) => 
   choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
   usage: null,
 });
-const USAGE_CHUNK = { id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1, model: 'gpt-6.2-sol', choices: [], usage: { prompt_tokens: 50, completion_tokens: 7, total_tokens: 57 } };
-const CONTENT = [data(chunk({ role: 'assistant', content: '' })), data(chunk({ content: 'Hi ' })), data(chunk({ content: 'there — ✓' })), data(chunk({}, 'stop'))];
+const USAGE_CHUNK = {
+  id: 'chatcmpl-1',
+  object: 'chat.completion.chunk',
+  created: 1,
+  model: 'gpt-6.2-sol',
+  choices: [],
+  usage: { prompt_tokens: 50, completion_tokens: 7, total_tokens: 57 },
+};
+const CONTENT = [
+  data(chunk({ role: 'assistant', content: '' })),
+  data(chunk({ content: 'Hi ' })),
+  data(chunk({ content: 'there — ✓' })),
+  data(chunk({}, 'stop')),
+];
 const UPSTREAM = [...CONTENT, data(USAGE_CHUNK), data('[DONE]')].join('');
 
 /** Runs the upstream bytes through the bridge's translator in the given pieces. */
@@ -46,11 +58,20 @@ describe('openai-chat → openai-chat: the request', () => {
   });
 
   it.each<[string, Record<string, unknown>, Record<string, unknown>]>([
-    ['a stream asks for usage', { model: 'm', stream: true, messages: [] }, { model: 'gpt-6.2-sol', stream: true, messages: [], stream_options: { include_usage: true } }],
+    [
+      'a stream asks for usage',
+      { model: 'm', stream: true, messages: [] },
+      { model: 'gpt-6.2-sol', stream: true, messages: [], stream_options: { include_usage: true } },
+    ],
     [
       "the client's other stream options stay",
       { model: 'm', stream: true, messages: [], stream_options: { include_obfuscation: false } },
-      { model: 'gpt-6.2-sol', stream: true, messages: [], stream_options: { include_obfuscation: false, include_usage: true } },
+      {
+        model: 'gpt-6.2-sol',
+        stream: true,
+        messages: [],
+        stream_options: { include_obfuscation: false, include_usage: true },
+      },
     ],
     [
       'include_usage: false is overridden (the relay must see the usage)',
@@ -62,7 +83,11 @@ describe('openai-chat → openai-chat: the request', () => {
       { model: 'm', stream: true, messages: [], stream_options: { include_usage: true } },
       { model: 'gpt-6.2-sol', stream: true, messages: [], stream_options: { include_usage: true } },
     ],
-    ['no stream: nothing added', { model: 'm', messages: [{ role: 'user', content: 'x' }], temperature: 0.2 }, { model: 'gpt-6.2-sol', messages: [{ role: 'user', content: 'x' }], temperature: 0.2 }],
+    [
+      'no stream: nothing added',
+      { model: 'm', messages: [{ role: 'user', content: 'x' }], temperature: 0.2 },
+      { model: 'gpt-6.2-sol', messages: [{ role: 'user', content: 'x' }], temperature: 0.2 },
+    ],
   ])('%s', (_name, body, want) => {
     expect(openaiChatToOpenaiChat.request(body, ctx(body))).toEqual(want);
   });

@@ -16,7 +16,10 @@ const clientAsked = (ctx: BridgeContext): boolean => wantsUsage(ctx.clientBody);
 function request(body: Record<string, unknown>, ctx: BridgeContext): Record<string, unknown> {
   const out: Record<string, unknown> = { ...body, model: ctx.upstreamModel };
   if (body.stream === true && !clientAsked(ctx)) {
-    const opts = body.stream_options && typeof body.stream_options === 'object' ? (body.stream_options as Record<string, unknown>) : {};
+    const opts =
+      body.stream_options && typeof body.stream_options === 'object'
+        ? (body.stream_options as Record<string, unknown>)
+        : {};
     out.stream_options = { ...opts, include_usage: true };
   }
   return out;

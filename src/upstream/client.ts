@@ -1,4 +1,12 @@
-import { Agent, buildConnector, errors as undiciErrors, ProxyAgent, request, Socks5ProxyAgent, type Dispatcher } from 'undici';
+import {
+  Agent,
+  buildConnector,
+  errors as undiciErrors,
+  ProxyAgent,
+  request,
+  Socks5ProxyAgent,
+  type Dispatcher,
+} from 'undici';
 import { RelayError } from '../errors/catalogue.js';
 import type { Upstream } from './types.js';
 
@@ -8,7 +16,12 @@ import type { Upstream } from './types.js';
  * headers, and the longest silence between body chunks.
  */
 export function createUpstream(opts: { connectTimeoutMs: number; timeoutMs: number }): Upstream {
-  const timeouts = { headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000 };
+  const timeouts = {
+    headersTimeout: opts.timeoutMs,
+    bodyTimeout: opts.timeoutMs,
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 600_000,
+  };
   const direct = new Agent({ connect: { timeout: opts.connectTimeoutMs }, ...timeouts });
   const proxies = new Map<string, Dispatcher>();
 
@@ -21,7 +34,9 @@ export function createUpstream(opts: { connectTimeoutMs: number; timeoutMs: numb
       // ignores pool timeouts: `send` passes those per request.
       d =
         protocol === 'socks5:' || protocol === 'socks5h:'
-          ? new Socks5ProxyAgent(proxy.replace(/^socks5h:/, 'socks5:'), { connect: buildConnector({ timeout: opts.connectTimeoutMs }) })
+          ? new Socks5ProxyAgent(proxy.replace(/^socks5h:/, 'socks5:'), {
+              connect: buildConnector({ timeout: opts.connectTimeoutMs }),
+            })
           : new ProxyAgent({ uri: proxy, connect: { timeout: opts.connectTimeoutMs }, ...timeouts });
       proxies.set(proxy, d);
     }
@@ -56,16 +71,25 @@ export function createUpstream(opts: { connectTimeoutMs: number; timeoutMs: numb
 /** Maps undici's failures to catalogue errors; never exposes upstream addresses to clients. */
 export function toRelayError(err: unknown): RelayError | Error {
   if (err instanceof RelayError) return err;
-  if (err instanceof undiciErrors.RequestAbortedError || (err instanceof Error && err.name === 'AbortError')) return err;
-  if (err instanceof undiciErrors.ConnectTimeoutError || err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) {
+  if (err instanceof undiciErrors.RequestAbortedError || (err instanceof Error && err.name === 'AbortError'))
+    return err;
+  if (
+    err instanceof undiciErrors.ConnectTimeoutError ||
+    err instanceof undiciErrors.HeadersTimeoutError ||
+    err instanceof undiciErrors.BodyTimeoutError
+  ) {
     return new RelayError('upstream_timeout', { cause: err });
   }
   return new RelayError('upstream_unreachable', { cause: err });
 }
 
 export const isAbort = (err: unknown): boolean =>
-  err instanceof undiciErrors.RequestAbortedError || (err instanceof Error && (err.name === 'AbortError' || (err as { code?: string }).code === 'UND_ERR_ABORTED'));
+  err instanceof undiciErrors.RequestAbortedError ||
+  (err instanceof Error && (err.name === 'AbortError' || (err as { code?: string }).code === 'UND_ERR_ABORTED'));
 
 /** The upstream was silent too long: while connecting, before its headers, or between body chunks. */
 export const isTimeout = (err: unknown): boolean =>
-  err instanceof undiciErrors.ConnectTimeoutError || err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError || (err instanceof RelayError && err.code === 'upstream_timeout');
+  err instanceof undiciErrors.ConnectTimeoutError ||
+  err instanceof undiciErrors.HeadersTimeoutError ||
+  err instanceof undiciErrors.BodyTimeoutError ||
+  (err instanceof RelayError && err.code === 'upstream_timeout');

@@ -5,7 +5,8 @@ import { validateTable, type PricingTableJson } from './pricing.js';
  * The table `crs pricing refresh` stored for every node, as the relays read it:
  * `none` (they use the shipped table), `valid`, or `invalid` (they keep what they had).
  */
-export type StoredPricing = { kind: 'none' } | { kind: 'valid'; table: PricingTableJson } | { kind: 'invalid'; error: string };
+export type StoredPricing =
+  { kind: 'none' } | { kind: 'valid'; table: PricingTableJson } | { kind: 'invalid'; error: string };
 
 export async function readStoredPricingTable(store: Store): Promise<StoredPricing> {
   const raw = await store.redis.get(store.keys.pricingTable());

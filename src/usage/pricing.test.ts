@@ -81,8 +81,18 @@ describe('model resolution with the shipped table', () => {
 
 describe('cost in integer picodollars', () => {
   it.each<[string, string, Partial<TokenUsage>, number]>([
-    ['sonnet $3/$15 input + output', 'claude-sonnet-4-5', { inputTokens: 1000, outputTokens: 500 }, 1000 * pp(3) + 500 * pp(15)],
-    ['dated alias, same price', 'claude-sonnet-4-5-20250929', { inputTokens: 1000, outputTokens: 500 }, 1000 * pp(3) + 500 * pp(15)],
+    [
+      'sonnet $3/$15 input + output',
+      'claude-sonnet-4-5',
+      { inputTokens: 1000, outputTokens: 500 },
+      1000 * pp(3) + 500 * pp(15),
+    ],
+    [
+      'dated alias, same price',
+      'claude-sonnet-4-5-20250929',
+      { inputTokens: 1000, outputTokens: 500 },
+      1000 * pp(3) + 500 * pp(15),
+    ],
     ['sonnet 5m cache write = 1.25 × input', 'claude-sonnet-4-5', { cacheCreate5mTokens: 2000 }, 2000 * pp(3.75)],
     ['sonnet 1h cache write = 2 × input', 'claude-sonnet-4-5', { cacheCreate1hTokens: 1000 }, 1000 * pp(6)],
     ['sonnet cache read = 0.1 × input', 'claude-sonnet-4-5', { cacheReadTokens: 10_000 }, 10_000 * pp(0.3)],
@@ -97,10 +107,25 @@ describe('cost in integer picodollars', () => {
     ['claude-3-haiku listed 5m write $0.30', 'claude-3-haiku', { cacheCreate5mTokens: 1000 }, 1000 * pp(0.3)],
     ['claude-3-haiku listed read $0.03', 'claude-3-haiku', { cacheReadTokens: 1000 }, 1000 * pp(0.03)],
     ['claude-opus-5-5 listed read $0.20 (not 0.1 × $4)', 'claude-opus-5-5', { cacheReadTokens: 1000 }, 1000 * pp(0.2)],
-    ['claude-fable-5-2 listed read, default 5m write 1.25 × $8', 'claude-fable-5-2', { cacheReadTokens: 1000, cacheCreate5mTokens: 1000 }, 1000 * pp(0.2) + 1000 * pp(10)],
-    ['non-Claude listed cache read (gpt-4.1 $0.50)', 'gpt-4.1', { inputTokens: 1000, cacheReadTokens: 1000 }, 1000 * pp(2) + 1000 * pp(0.5)],
+    [
+      'claude-fable-5-2 listed read, default 5m write 1.25 × $8',
+      'claude-fable-5-2',
+      { cacheReadTokens: 1000, cacheCreate5mTokens: 1000 },
+      1000 * pp(0.2) + 1000 * pp(10),
+    ],
+    [
+      'non-Claude listed cache read (gpt-4.1 $0.50)',
+      'gpt-4.1',
+      { inputTokens: 1000, cacheReadTokens: 1000 },
+      1000 * pp(2) + 1000 * pp(0.5),
+    ],
     ['family-priced model (opus 5.5 at $4)', 'claude-opus-7', { inputTokens: 1000 }, 1000 * pp(4)],
-    ['unknown model at the fallback (sonnet 4.6 $3/$15)', 'llama-3.1-70b', { inputTokens: 1000, outputTokens: 1000 }, 1000 * pp(3) + 1000 * pp(15)],
+    [
+      'unknown model at the fallback (sonnet 4.6 $3/$15)',
+      'llama-3.1-70b',
+      { inputTokens: 1000, outputTokens: 1000 },
+      1000 * pp(3) + 1000 * pp(15),
+    ],
     ['no tokens, no cost', 'claude-opus-4-1', {}, 0],
   ])('%s', (_name, model, u, expected) => {
     expect(pricing.cost(model, usage(u)).costPico).toBe(expected);
@@ -116,9 +141,24 @@ describe('cost in integer picodollars', () => {
       { inputTokens: 50_000, cacheReadTokens: 60_000, outputTokens: 1000 },
       50_000 * pp(0.5) + 60_000 * pp(0.05) + 1000 * pp(2.5),
     ],
-    ['haiku-5-5 5m cache writes count toward the prompt', 'claude-haiku-5-5', { inputTokens: 40_000, cacheCreate5mTokens: 70_000 }, 40_000 * pp(0.5) + 70_000 * pp(0.625)],
-    ['haiku-5-5 1h cache writes count toward the prompt', 'claude-haiku-5-5', { inputTokens: 40_000, cacheCreate1hTokens: 70_000 }, 40_000 * pp(0.5) + 70_000 * pp(1)],
-    ['haiku-5-5 output alone never lifts the tier', 'claude-haiku-5-5', { inputTokens: 10, outputTokens: 200_000 }, 10 * pp(0.1) + 200_000 * pp(0.5)],
+    [
+      'haiku-5-5 5m cache writes count toward the prompt',
+      'claude-haiku-5-5',
+      { inputTokens: 40_000, cacheCreate5mTokens: 70_000 },
+      40_000 * pp(0.5) + 70_000 * pp(0.625),
+    ],
+    [
+      'haiku-5-5 1h cache writes count toward the prompt',
+      'claude-haiku-5-5',
+      { inputTokens: 40_000, cacheCreate1hTokens: 70_000 },
+      40_000 * pp(0.5) + 70_000 * pp(1),
+    ],
+    [
+      'haiku-5-5 output alone never lifts the tier',
+      'claude-haiku-5-5',
+      { inputTokens: 10, outputTokens: 200_000 },
+      10 * pp(0.1) + 200_000 * pp(0.5),
+    ],
     // gemini-2.5-pro: $1.25/$10/read $0.125, above 200k $2.5/$15/read $0.25.
     [
       'gemini-2.5-pro at 190k prompt: base',
@@ -133,38 +173,100 @@ describe('cost in integer picodollars', () => {
       150_000 * pp(2.5) + 60_000 * pp(0.25) + 1000 * pp(15),
     ],
     ['gemini-2.5-pro at exactly 200k: base', 'gemini-2.5-pro', { inputTokens: 200_000 }, 200_000 * pp(1.25)],
-    ['gemini-2.5-pro via models/ prefix at 200,001: tier', 'models/gemini-2.5-pro', { inputTokens: 200_001 }, 200_001 * pp(2.5)],
+    [
+      'gemini-2.5-pro via models/ prefix at 200,001: tier',
+      'models/gemini-2.5-pro',
+      { inputTokens: 200_001 },
+      200_001 * pp(2.5),
+    ],
   ])('tiers: %s', (_name, model, u, expected) => {
     expect(pricing.cost(model, usage(u)).costPico).toBe(expected);
   });
 
   it.each<[string, string, Partial<TokenUsage>, number]>([
-    ['fast on opus-4-8 (fast: 6)', 'claude-opus-4-8', { inputTokens: 1000, outputTokens: 100, speed: 'fast' }, (1000 * pp(5) + 100 * pp(25)) * 6],
-    ['standard speed on opus-4-8', 'claude-opus-4-8', { inputTokens: 1000, outputTokens: 100, speed: 'standard' }, 1000 * pp(5) + 100 * pp(25)],
-    ['fast on a model without a fast price', 'claude-opus-4-7', { inputTokens: 1000, outputTokens: 100, speed: 'fast' }, 1000 * pp(5) + 100 * pp(25)],
+    [
+      'fast on opus-4-8 (fast: 6)',
+      'claude-opus-4-8',
+      { inputTokens: 1000, outputTokens: 100, speed: 'fast' },
+      (1000 * pp(5) + 100 * pp(25)) * 6,
+    ],
+    [
+      'standard speed on opus-4-8',
+      'claude-opus-4-8',
+      { inputTokens: 1000, outputTokens: 100, speed: 'standard' },
+      1000 * pp(5) + 100 * pp(25),
+    ],
+    [
+      'fast on a model without a fast price',
+      'claude-opus-4-7',
+      { inputTokens: 1000, outputTokens: 100, speed: 'fast' },
+      1000 * pp(5) + 100 * pp(25),
+    ],
     ['fast scales cache tokens too', 'claude-opus-4-8', { cacheReadTokens: 1000, speed: 'fast' }, 1000 * pp(0.5) * 6],
-    ['inference_geo us: 1.1×', 'claude-sonnet-4-5', { inputTokens: 1000, outputTokens: 500, inferenceGeo: 'us' }, (1000 * pp(3) + 500 * pp(15)) * 1.1],
-    ['inference_geo us scales cache reads', 'claude-sonnet-4-5', { cacheReadTokens: 10_000, inferenceGeo: 'us' }, 10_000 * pp(0.3) * 1.1],
-    ['inference_geo global: 1×', 'claude-sonnet-4-5', { inputTokens: 1000, outputTokens: 500, inferenceGeo: 'global' }, 1000 * pp(3) + 500 * pp(15)],
+    [
+      'inference_geo us: 1.1×',
+      'claude-sonnet-4-5',
+      { inputTokens: 1000, outputTokens: 500, inferenceGeo: 'us' },
+      (1000 * pp(3) + 500 * pp(15)) * 1.1,
+    ],
+    [
+      'inference_geo us scales cache reads',
+      'claude-sonnet-4-5',
+      { cacheReadTokens: 10_000, inferenceGeo: 'us' },
+      10_000 * pp(0.3) * 1.1,
+    ],
+    [
+      'inference_geo global: 1×',
+      'claude-sonnet-4-5',
+      { inputTokens: 1000, outputTokens: 500, inferenceGeo: 'global' },
+      1000 * pp(3) + 500 * pp(15),
+    ],
     ['web search $0.01 each', 'claude-sonnet-4-5', { webSearchRequests: 3 }, 3 * 0.01 * 1e12],
-    ['web search plus tokens', 'claude-sonnet-4-5', { inputTokens: 1000, webSearchRequests: 1 }, 1000 * pp(3) + 0.01 * 1e12],
+    [
+      'web search plus tokens',
+      'claude-sonnet-4-5',
+      { inputTokens: 1000, webSearchRequests: 1 },
+      1000 * pp(3) + 0.01 * 1e12,
+    ],
   ])('modifiers: %s', (_name, model, u, expected) => {
     expect(pricing.cost(model, usage(u)).costPico).toBe(Math.round(expected));
   });
 
   it('every cost is an exact integer, whatever the mix', () => {
-    const models = ['claude-sonnet-4-5', 'claude-3-5-haiku', 'claude-haiku-5-5', 'gemini-2.5-pro', 'gpt-5-nano', 'claude-opus-4-8'];
+    const models = [
+      'claude-sonnet-4-5',
+      'claude-3-5-haiku',
+      'claude-haiku-5-5',
+      'gemini-2.5-pro',
+      'gpt-5-nano',
+      'claude-opus-4-8',
+    ];
     for (const model of models) {
       for (const n of [1, 7, 333, 99_999, 123_457]) {
-        const u = usage({ inputTokens: n, outputTokens: n + 1, cacheCreate5mTokens: n * 3, cacheCreate1hTokens: 11, cacheReadTokens: n * 2, webSearchRequests: 1, speed: 'fast', inferenceGeo: 'us' });
+        const u = usage({
+          inputTokens: n,
+          outputTokens: n + 1,
+          cacheCreate5mTokens: n * 3,
+          cacheCreate1hTokens: 11,
+          cacheReadTokens: n * 2,
+          webSearchRequests: 1,
+          speed: 'fast',
+          inferenceGeo: 'us',
+        });
         expect(Number.isInteger(pricing.cost(model, u).costPico), `${model} × ${n}`).toBe(true);
       }
     }
   });
 
   it('reports what the price came from', () => {
-    expect(pricing.cost('claude-opus-7', usage({ inputTokens: 1 }))).toMatchObject({ pricedAs: 'claude-opus-5-5', source: 'family' });
-    expect(pricing.cost('mystery', usage({ inputTokens: 1 }))).toMatchObject({ pricedAs: 'claude-sonnet-4-6', source: 'fallback' });
+    expect(pricing.cost('claude-opus-7', usage({ inputTokens: 1 }))).toMatchObject({
+      pricedAs: 'claude-opus-5-5',
+      source: 'family',
+    });
+    expect(pricing.cost('mystery', usage({ inputTokens: 1 }))).toMatchObject({
+      pricedAs: 'claude-sonnet-4-6',
+      source: 'fallback',
+    });
   });
 
   it('picoToUsd', () => {
@@ -266,7 +368,10 @@ describe('validateTable rejects bad tables', () => {
     ['negative fast', withModel({ input: 1, output: 2, fast: -6 })],
     ['invalid family regex', { ...good(), families: [{ pattern: '^claude-(', model: 'm' }] }],
     ['family points at an unknown model', { ...good(), families: [{ pattern: '^x', model: 'x' }] }],
-    ['negative tier price', withModel({ input: 1, output: 2, tiers: [{ aboveInputTokens: 1000, input: -1, output: 2 }] })],
+    [
+      'negative tier price',
+      withModel({ input: 1, output: 2, tiers: [{ aboveInputTokens: 1000, input: -1, output: 2 }] }),
+    ],
     ['a model entry that is not an object', withModel(null)],
   ])('%s', (_name, table) => {
     expect(() => validateTable(table)).toThrow(PricingTableError);
@@ -296,22 +401,46 @@ describe('fromLiteLLM', () => {
       output_cost_per_token_above_200k_tokens: 1.5e-5,
       cache_read_input_token_cost_above_200k_tokens: 2.5e-7,
     },
-    'o4-mini': { litellm_provider: 'openai', mode: 'chat', input_cost_per_token: 1.1e-6, output_cost_per_token: 4.4e-6, cache_read_input_token_cost: 2.75e-7 },
+    'o4-mini': {
+      litellm_provider: 'openai',
+      mode: 'chat',
+      input_cost_per_token: 1.1e-6,
+      output_cost_per_token: 4.4e-6,
+      cache_read_input_token_cost: 2.75e-7,
+    },
     'text-embedding-3-small': { litellm_provider: 'openai', mode: 'embedding', input_cost_per_token: 2e-8 },
-    'mistral/mistral-large-latest': { litellm_provider: 'mistral', input_cost_per_token: 2e-6, output_cost_per_token: 6e-6 },
+    'mistral/mistral-large-latest': {
+      litellm_provider: 'mistral',
+      input_cost_per_token: 2e-6,
+      output_cost_per_token: 6e-6,
+    },
     'gpt-unpriced': { litellm_provider: 'openai', mode: 'chat' },
   };
   const table = fromLiteLLM(litellm);
 
   it('converts per-token prices to exact per-million prices', () => {
-    expect(table.models['claude-sonnet-4-5']).toEqual({ platform: 'claude', input: 3, output: 15, cacheWrite5m: 3.75, cacheWrite1h: 6, cacheRead: 0.3 });
+    expect(table.models['claude-sonnet-4-5']).toEqual({
+      platform: 'claude',
+      input: 3,
+      output: 15,
+      cacheWrite5m: 3.75,
+      cacheWrite1h: 6,
+      cacheRead: 0.3,
+    });
     expect(table.models['o4-mini']).toEqual({ platform: 'openai', input: 1.1, output: 4.4, cacheRead: 0.275 });
     expect(table.models['text-embedding-3-small']).toEqual({ platform: 'openai', input: 0.02, output: 0 });
   });
 
   it('strips the provider prefix and keeps the above-200k tier', () => {
-    expect(table.models['gemini-2.5-pro']).toMatchObject({ platform: 'gemini', input: 1.25, output: 10, cacheRead: 0.125 });
-    expect(table.models['gemini-2.5-pro']?.tiers).toEqual([expect.objectContaining({ aboveInputTokens: 200_000, input: 2.5, output: 15 })]);
+    expect(table.models['gemini-2.5-pro']).toMatchObject({
+      platform: 'gemini',
+      input: 1.25,
+      output: 10,
+      cacheRead: 0.125,
+    });
+    expect(table.models['gemini-2.5-pro']?.tiers).toEqual([
+      expect.objectContaining({ aboveInputTokens: 200_000, input: 2.5, output: 15 }),
+    ]);
   });
 
   it('skips the sample spec, other providers and unpriced entries', () => {
@@ -329,10 +458,12 @@ describe('fromLiteLLM', () => {
 
   it('prices like the source: sonnet $3/$15 and gemini-2.5-pro above 200k with cache reads', () => {
     const p = createPricing(table);
-    expect(p.cost('claude-sonnet-4-5-20250929', usage({ inputTokens: 1000, outputTokens: 500 })).costPico).toBe(1000 * pp(3) + 500 * pp(15));
-    // Above 200k LiteLLM lists the cache read at $0.25/M; it must not become the $2.5/M input price.
-    expect(p.cost('gemini-2.5-pro', usage({ inputTokens: 150_000, cacheReadTokens: 60_000, outputTokens: 1000 })).costPico).toBe(
-      150_000 * pp(2.5) + 60_000 * pp(0.25) + 1000 * pp(15),
+    expect(p.cost('claude-sonnet-4-5-20250929', usage({ inputTokens: 1000, outputTokens: 500 })).costPico).toBe(
+      1000 * pp(3) + 500 * pp(15),
     );
+    // Above 200k LiteLLM lists the cache read at $0.25/M; it must not become the $2.5/M input price.
+    expect(
+      p.cost('gemini-2.5-pro', usage({ inputTokens: 150_000, cacheReadTokens: 60_000, outputTokens: 1000 })).costPico,
+    ).toBe(150_000 * pp(2.5) + 60_000 * pp(0.25) + 1000 * pp(15));
   });
 });

@@ -127,21 +127,41 @@ export function validateTable(json: unknown): PricingTableJson {
   if (!t || typeof t !== 'object' || typeof t.models !== 'object' || t.models === null) {
     throw new PricingTableError('pricing table needs a "models" object');
   }
-  const prices = (where: string, e: Record<string, unknown>, required: readonly string[], optional: readonly string[]) => {
+  const prices = (
+    where: string,
+    e: Record<string, unknown>,
+    required: readonly string[],
+    optional: readonly string[],
+  ) => {
     for (const k of required) {
-      if (typeof e[k] !== 'number' || !((e[k] as number) >= 0)) throw new PricingTableError(`${where}: "${k}" must be a non-negative number`);
+      if (typeof e[k] !== 'number' || !((e[k] as number) >= 0))
+        throw new PricingTableError(`${where}: "${k}" must be a non-negative number`);
     }
     for (const k of optional) {
-      if (e[k] !== undefined && !(typeof e[k] === 'number' && (e[k] as number) >= 0)) throw new PricingTableError(`${where}: "${k}" must be a non-negative number`);
+      if (e[k] !== undefined && !(typeof e[k] === 'number' && (e[k] as number) >= 0))
+        throw new PricingTableError(`${where}: "${k}" must be a non-negative number`);
     }
   };
   for (const [name, e] of Object.entries(t.models)) {
-    if (typeof e !== 'object' || e === null || Array.isArray(e)) throw new PricingTableError(`model ${name}: expected an object of prices`);
-    prices(`model ${name}`, e as unknown as Record<string, unknown>, ['input', 'output'], ['cacheWrite5m', 'cacheWrite1h', 'cacheRead', 'webSearch', 'fast']);
-    if (e.tiers !== undefined && !Array.isArray(e.tiers)) throw new PricingTableError(`model ${name}: "tiers" must be a list`);
+    if (typeof e !== 'object' || e === null || Array.isArray(e))
+      throw new PricingTableError(`model ${name}: expected an object of prices`);
+    prices(
+      `model ${name}`,
+      e as unknown as Record<string, unknown>,
+      ['input', 'output'],
+      ['cacheWrite5m', 'cacheWrite1h', 'cacheRead', 'webSearch', 'fast'],
+    );
+    if (e.tiers !== undefined && !Array.isArray(e.tiers))
+      throw new PricingTableError(`model ${name}: "tiers" must be a list`);
     for (const [i, tier] of (e.tiers ?? []).entries()) {
-      if (typeof tier !== 'object' || tier === null) throw new PricingTableError(`model ${name} tier ${i}: expected an object`);
-      prices(`model ${name} tier ${i}`, tier as unknown as Record<string, unknown>, ['aboveInputTokens', 'input', 'output'], ['cacheWrite5m', 'cacheWrite1h', 'cacheRead']);
+      if (typeof tier !== 'object' || tier === null)
+        throw new PricingTableError(`model ${name} tier ${i}: expected an object`);
+      prices(
+        `model ${name} tier ${i}`,
+        tier as unknown as Record<string, unknown>,
+        ['aboveInputTokens', 'input', 'output'],
+        ['cacheWrite5m', 'cacheWrite1h', 'cacheRead'],
+      );
     }
   }
   if (typeof t.fallback !== 'string' || !t.models[t.fallback]) {
@@ -155,7 +175,12 @@ export function validateTable(json: unknown): PricingTableJson {
     }
     if (!t.models[f.model]) throw new PricingTableError(`family ${f.pattern} points at unknown model ${f.model}`);
   }
-  return { version: String(t.version ?? 'unversioned'), fallback: t.fallback, families: t.families ?? [], models: t.models };
+  return {
+    version: String(t.version ?? 'unversioned'),
+    fallback: t.fallback,
+    families: t.families ?? [],
+    models: t.models,
+  };
 }
 
 export function normaliseModelName(model: string): string {
@@ -182,7 +207,10 @@ export function createPricing(json: unknown = shipped): Pricing {
       source: 'exact',
       base: sheetOf(entry, isClaude, entry.webSearch ?? 0),
       tiers: (entry.tiers ?? [])
-        .map((t) => ({ aboveInputTokens: t.aboveInputTokens, sheet: sheetOf({ ...t }, isClaude, entry.webSearch ?? 0) }))
+        .map((t) => ({
+          aboveInputTokens: t.aboveInputTokens,
+          sheet: sheetOf({ ...t }, isClaude, entry.webSearch ?? 0),
+        }))
         .sort((a, b) => b.aboveInputTokens - a.aboveInputTokens),
       fast: entry.fast ?? 1,
     };
@@ -194,7 +222,10 @@ export function createPricing(json: unknown = shipped): Pricing {
   const memo = new Map<string, ResolvedPrice>();
 
   const resolveUncached = (model: string): ResolvedPrice => {
-    const at = (name: string, source: PriceSource): ResolvedPrice => ({ ...(sheets.get(name) as ResolvedPrice), source });
+    const at = (name: string, source: PriceSource): ResolvedPrice => ({
+      ...(sheets.get(name) as ResolvedPrice),
+      source,
+    });
     const exact = lookup.get(model.trim().toLowerCase());
     if (exact) return at(exact, 'exact');
     const normalised = normaliseModelName(model);
@@ -247,7 +278,10 @@ export const picoToUsd = (pico: number | bigint): number => Number(pico) / 1e12;
  * Converts a LiteLLM `model_prices_and_context_window.json` (per-token USD prices) into our table
  * format, keeping only chat/embedding models of the platforms we serve.
  */
-export function fromLiteLLM(json: Record<string, Record<string, unknown>>, fallback = (shipped as PricingTableJson).fallback): PricingTableJson {
+export function fromLiteLLM(
+  json: Record<string, Record<string, unknown>>,
+  fallback = (shipped as PricingTableJson).fallback,
+): PricingTableJson {
   const models: Record<string, TableEntry> = {};
   const firstParty = new Set<string>();
   const perMillion = (v: unknown) => (typeof v === 'number' ? Math.round(v * 1e6 * 1e6) / 1e6 : undefined);
@@ -295,8 +329,14 @@ export function fromLiteLLM(json: Record<string, Record<string, unknown>>, fallb
     if (isFirstParty) firstParty.add(id);
     models[id] = entry;
   }
-  const table = { version: new Date().toISOString().slice(0, 10), fallback, families: (shipped as PricingTableJson).families ?? [], models };
+  const table = {
+    version: new Date().toISOString().slice(0, 10),
+    fallback,
+    families: (shipped as PricingTableJson).families ?? [],
+    models,
+  };
   if (!models[fallback]) models[fallback] = (shipped as PricingTableJson).models[fallback] as TableEntry;
-  for (const f of table.families) if (!models[f.model]) models[f.model] = (shipped as PricingTableJson).models[f.model] as TableEntry;
+  for (const f of table.families)
+    if (!models[f.model]) models[f.model] = (shipped as PricingTableJson).models[f.model] as TableEntry;
   return table;
 }

@@ -77,7 +77,11 @@ export interface UsageQueries {
   records(id: ApiKeyId, limit: number): Promise<UsageEvent[]>;
 }
 
-export function createUsageQueries(deps: { store: Store; bucketsOf: (ms: number) => Buckets; now: () => number }): UsageQueries {
+export function createUsageQueries(deps: {
+  store: Store;
+  bucketsOf: (ms: number) => Buckets;
+  now: () => number;
+}): UsageQueries {
   const k = deps.store.keys;
   return {
     forKey: (id, days) =>

@@ -212,12 +212,19 @@ export function createUsageRecorder(deps: {
     key.count(k.keyUsageDaily(e.keyId, b.day), USAGE_TTL.daily, c);
     key.count(k.keyUsageMonthly(e.keyId, b.month), USAGE_TTL.monthly, c);
     // Weekly cost, also per model family, for weekly (optionally family-scoped) budgets.
-    key.count(k.keyUsageWeekly(e.keyId, b.week), USAGE_TTL.weekly, c, weeklyCostField(modelFamily(e.model)), e.costPico);
+    key.count(
+      k.keyUsageWeekly(e.keyId, b.week),
+      USAGE_TTL.weekly,
+      c,
+      weeklyCostField(modelFamily(e.model)),
+      e.costPico,
+    );
     for (const bump of keyBumps(e)) key.bump(bump.key, bump.field, bump.by);
     key.count(k.keyUsageModelDaily(e.keyId, model, b.day), USAGE_TTL.modelDaily, c);
     key.count(k.keyUsageModelTotal(e.keyId, model), 0, c);
     key.add(k.keyUsageModels(e.keyId), 0, model);
-    if (deps.recordsKept > 0) key.push(k.keyUsageRecords(e.keyId), deps.recordsKept, USAGE_TTL.records, JSON.stringify(e));
+    if (deps.recordsKept > 0)
+      key.push(k.keyUsageRecords(e.keyId), deps.recordsKept, USAGE_TTL.records, JSON.stringify(e));
     key.touch(k.apiKey(e.keyId), 'lastUsedAt', String(e.startedAt + e.durationMs));
 
     const acct = slot(`a:${e.accountId}`);
@@ -233,7 +240,9 @@ export function createUsageRecorder(deps: {
   };
 
   const markerFor = (slotId: string, batchId: string) =>
-    slotId.startsWith('k:') ? k.keyUsageApplied(slotId.slice(2) as ApiKeyId, batchId) : k.accountUsageApplied(slotId.slice(2) as AccountId, batchId);
+    slotId.startsWith('k:')
+      ? k.keyUsageApplied(slotId.slice(2) as ApiKeyId, batchId)
+      : k.accountUsageApplied(slotId.slice(2) as AccountId, batchId);
 
   /** Writes one slot's batch; retries forever with backoff (the marker makes retries idempotent). */
   const write = async (slotId: string, acc: SlotAccumulator) => {
@@ -244,7 +253,8 @@ export function createUsageRecorder(deps: {
         return;
       } catch (err) {
         const delay = Math.min(100 * 2 ** attempt, 5_000);
-        if (attempt === 0 || attempt % 10 === 0) log.warn('usage write failed; retrying', { slot: slotId, attempt, err });
+        if (attempt === 0 || attempt % 10 === 0)
+          log.warn('usage write failed; retrying', { slot: slotId, attempt, err });
         await new Promise((r) => setTimeout(r, delay));
       }
     }
@@ -271,9 +281,11 @@ export function createUsageRecorder(deps: {
         scheduled = true;
         setImmediate(flushOpen);
       }
-      const done = Promise.all(slots.map((acc) => new Promise<void>((resolve) => acc.waiters.push(resolve)))).then(() => {
-        pending--;
-      });
+      const done = Promise.all(slots.map((acc) => new Promise<void>((resolve) => acc.waiters.push(resolve)))).then(
+        () => {
+          pending--;
+        },
+      );
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, waitMs);

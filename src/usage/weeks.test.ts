@@ -114,7 +114,8 @@ describe('bucketer: week', () => {
       for (let ms = at('2026-01-01T00:00:00Z'); ms < at('2027-01-02T00:00:00Z'); ms += 37 * 60_000) {
         const { day, week } = of(ms);
         const back = (utcDay(day) - utcDay(week)) / DAY;
-        if (new Date(utcDay(week)).getUTCDay() !== 1 || back < 0 || back > 6) expect({ zone, at: new Date(ms).toISOString(), day, week }).toBe('a Monday 0–6 days before the day');
+        if (new Date(utcDay(week)).getUTCDay() !== 1 || back < 0 || back > 6)
+          expect({ zone, at: new Date(ms).toISOString(), day, week }).toBe('a Monday 0–6 days before the day');
       }
     }
   });

@@ -27,7 +27,8 @@ export function createLogger(level: LogLevel, bindings: Fields = {}, sink: LogSi
     if (RANK[lvl] < min) return;
     const entry: Fields = { t: new Date().toISOString(), level: lvl, msg, ...bindings, ...fields };
     const err = entry.err;
-    if (err instanceof Error) entry.err = { name: err.name, message: err.message, stack: err.stack, cause: describeCause(err.cause) };
+    if (err instanceof Error)
+      entry.err = { name: err.name, message: err.message, stack: err.stack, cause: describeCause(err.cause) };
     sink(JSON.stringify(entry));
   };
   return {

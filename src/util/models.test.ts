@@ -48,7 +48,15 @@ describe('modelFamily', () => {
   });
 
   it('different families stay apart', () => {
-    const families = ['claude-opus-4', 'claude-sonnet-4', 'claude-haiku-4', 'claude-fable-1', 'claude-mythos-1', 'gpt-4o', 'gemini-2.5-pro'].map(modelFamily);
+    const families = [
+      'claude-opus-4',
+      'claude-sonnet-4',
+      'claude-haiku-4',
+      'claude-fable-1',
+      'claude-mythos-1',
+      'gpt-4o',
+      'gemini-2.5-pro',
+    ].map(modelFamily);
     expect(new Set(families).size).toBe(families.length);
   });
 });
@@ -150,34 +158,107 @@ describe('upstreamModelFor', () => {
     ['allow list, prefix of a listed name is not enough', policy(['claude-sonnet-4-5']), 'claude-sonnet-4', undefined],
     ['allow list with a glob', policy(['claude-sonnet-*']), 'claude-sonnet-4-5-20250929', 'claude-sonnet-4-5-20250929'],
     ['allow list with a glob, no match', policy(['claude-sonnet-*']), 'claude-opus-4', undefined],
-    ['allow list is case-insensitive; the requested spelling is kept', policy(['claude-sonnet-*']), 'Claude-Sonnet-4', 'Claude-Sonnet-4'],
+    [
+      'allow list is case-insensitive; the requested spelling is kept',
+      policy(['claude-sonnet-*']),
+      'Claude-Sonnet-4',
+      'Claude-Sonnet-4',
+    ],
     ['several patterns', policy(['claude-opus-*', 'claude-haiku-*']), 'claude-haiku-4-5', 'claude-haiku-4-5'],
-    ['mapping, exact key', policy([], { 'claude-opus-4': 'claude-opus-4-1-20250805' }), 'claude-opus-4', 'claude-opus-4-1-20250805'],
-    ['mapping, key in another case', policy([], { 'Claude-Opus-4': 'claude-opus-4-1-20250805' }), 'claude-opus-4', 'claude-opus-4-1-20250805'],
-    ['mapping, requested in another case', policy([], { 'claude-opus-4': 'claude-opus-4-1-20250805' }), 'CLAUDE-OPUS-4', 'claude-opus-4-1-20250805'],
-    ['mapping, glob key', policy([], { 'claude-3-5-*': 'claude-sonnet-4-5' }), 'claude-3-5-haiku-20241022', 'claude-sonnet-4-5'],
-    ['mapping, glob key in another case', policy([], { 'CLAUDE-3-5-*': 'claude-sonnet-4-5' }), 'claude-3-5-haiku', 'claude-sonnet-4-5'],
-    ['mapping that does not apply, empty allow list', policy([], { 'claude-opus-4': 'x' }), 'claude-haiku-4-5', 'claude-haiku-4-5'],
-    ['mapping beats the allow list (not listed)', policy(['claude-sonnet-*'], { 'claude-opus-4': 'claude-sonnet-4-5' }), 'claude-opus-4', 'claude-sonnet-4-5'],
-    ['mapping beats the allow list (also listed)', policy(['claude-opus-4'], { 'claude-opus-4': 'claude-opus-4-1' }), 'claude-opus-4', 'claude-opus-4-1'],
-    ['glob mapping beats the allow list', policy(['claude-sonnet-*'], { 'claude-opus-*': 'claude-sonnet-4-5' }), 'claude-opus-4-1', 'claude-sonnet-4-5'],
-    ['neither mapped nor allowed', policy(['claude-sonnet-*'], { 'claude-opus-4': 'x' }), 'claude-haiku-4-5', undefined],
-    ['mapping keys do not match by prefix', policy(['claude-sonnet-*'], { 'claude-opus-4': 'x' }), 'claude-opus-4-1', undefined],
-    ['an exact key beats an earlier glob key', policy([], { 'claude-*': 'glob', 'claude-opus-4': 'exact' }), 'claude-opus-4', 'exact'],
+    [
+      'mapping, exact key',
+      policy([], { 'claude-opus-4': 'claude-opus-4-1-20250805' }),
+      'claude-opus-4',
+      'claude-opus-4-1-20250805',
+    ],
+    [
+      'mapping, key in another case',
+      policy([], { 'Claude-Opus-4': 'claude-opus-4-1-20250805' }),
+      'claude-opus-4',
+      'claude-opus-4-1-20250805',
+    ],
+    [
+      'mapping, requested in another case',
+      policy([], { 'claude-opus-4': 'claude-opus-4-1-20250805' }),
+      'CLAUDE-OPUS-4',
+      'claude-opus-4-1-20250805',
+    ],
+    [
+      'mapping, glob key',
+      policy([], { 'claude-3-5-*': 'claude-sonnet-4-5' }),
+      'claude-3-5-haiku-20241022',
+      'claude-sonnet-4-5',
+    ],
+    [
+      'mapping, glob key in another case',
+      policy([], { 'CLAUDE-3-5-*': 'claude-sonnet-4-5' }),
+      'claude-3-5-haiku',
+      'claude-sonnet-4-5',
+    ],
+    [
+      'mapping that does not apply, empty allow list',
+      policy([], { 'claude-opus-4': 'x' }),
+      'claude-haiku-4-5',
+      'claude-haiku-4-5',
+    ],
+    [
+      'mapping beats the allow list (not listed)',
+      policy(['claude-sonnet-*'], { 'claude-opus-4': 'claude-sonnet-4-5' }),
+      'claude-opus-4',
+      'claude-sonnet-4-5',
+    ],
+    [
+      'mapping beats the allow list (also listed)',
+      policy(['claude-opus-4'], { 'claude-opus-4': 'claude-opus-4-1' }),
+      'claude-opus-4',
+      'claude-opus-4-1',
+    ],
+    [
+      'glob mapping beats the allow list',
+      policy(['claude-sonnet-*'], { 'claude-opus-*': 'claude-sonnet-4-5' }),
+      'claude-opus-4-1',
+      'claude-sonnet-4-5',
+    ],
+    [
+      'neither mapped nor allowed',
+      policy(['claude-sonnet-*'], { 'claude-opus-4': 'x' }),
+      'claude-haiku-4-5',
+      undefined,
+    ],
+    [
+      'mapping keys do not match by prefix',
+      policy(['claude-sonnet-*'], { 'claude-opus-4': 'x' }),
+      'claude-opus-4-1',
+      undefined,
+    ],
+    [
+      'an exact key beats an earlier glob key',
+      policy([], { 'claude-*': 'glob', 'claude-opus-4': 'exact' }),
+      'claude-opus-4',
+      'exact',
+    ],
     // Case-insensitivity must not change which entry applies: the same key in another case is
     // still the exact (most specific) entry, not the glob listed before it.
-    ['an exact key in another case beats an earlier glob key', policy([], { 'claude-*': 'glob', 'Claude-Opus-4': 'exact' }), 'claude-opus-4', 'exact'],
+    [
+      'an exact key in another case beats an earlier glob key',
+      policy([], { 'claude-*': 'glob', 'Claude-Opus-4': 'exact' }),
+      'claude-opus-4',
+      'exact',
+    ],
   ])('%s', (_name, p, requested, expected) => {
     expect(upstreamModelFor(p, requested)).toBe(expected);
   });
 
   // Model names come from clients; a name that happens to be an Object.prototype property must not
   // read as a mapping entry.
-  it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'])('a model named %j is not found in a mapping it is not in', (name) => {
-    expect(upstreamModelFor(policy(['claude-*']), name)).toBeUndefined();
-    expect(upstreamModelFor(policy([]), name)).toBe(name);
-    expect(explicitlySupports(policy([]), name)).toBe(false);
-  });
+  it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'])(
+    'a model named %j is not found in a mapping it is not in',
+    (name) => {
+      expect(upstreamModelFor(policy(['claude-*']), name)).toBeUndefined();
+      expect(upstreamModelFor(policy([]), name)).toBe(name);
+      expect(explicitlySupports(policy([]), name)).toBe(false);
+    },
+  );
 });
 
 describe('explicitlySupports', () => {
@@ -197,10 +278,16 @@ describe('explicitlySupports', () => {
   });
 
   it('agrees with upstreamModelFor: whatever is explicit is served', () => {
-    const policies = [policy([]), policy(['claude-sonnet-*']), policy([], { 'claude-opus-*': 'claude-opus-4-1' }), policy(['gpt-*'], { 'Claude-Haiku-4': 'claude-haiku-4-5' })];
+    const policies = [
+      policy([]),
+      policy(['claude-sonnet-*']),
+      policy([], { 'claude-opus-*': 'claude-opus-4-1' }),
+      policy(['gpt-*'], { 'Claude-Haiku-4': 'claude-haiku-4-5' }),
+    ];
     const models = ['claude-sonnet-4', 'claude-opus-4', 'claude-haiku-4', 'gpt-4o', 'gemini-2.5-pro'];
     for (const p of policies) {
-      for (const m of models) if (explicitlySupports(p, m)) expect(upstreamModelFor(p, m), `${JSON.stringify(p)} ${m}`).toBeDefined();
+      for (const m of models)
+        if (explicitlySupports(p, m)) expect(upstreamModelFor(p, m), `${JSON.stringify(p)} ${m}`).toBeDefined();
     }
   });
 });

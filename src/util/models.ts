@@ -22,14 +22,21 @@ export function globMatch(pattern: string, value: string): boolean {
   if (!pattern.includes('*')) return pattern.toLowerCase() === value.toLowerCase();
   let re = globCache.get(pattern);
   if (!re) {
-    re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+    re = new RegExp(
+      `^${pattern
+        .split('*')
+        .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+      'i',
+    );
     if (globCache.size > 1000) globCache.clear();
     globCache.set(pattern, re);
   }
   return re.test(value);
 }
 
-export const anyGlob = (patterns: readonly string[], value: string): boolean => patterns.some((p) => globMatch(p, value));
+export const anyGlob = (patterns: readonly string[], value: string): boolean =>
+  patterns.some((p) => globMatch(p, value));
 
 /** What an account does with a requested model. */
 export interface ModelPolicy {
@@ -49,7 +56,10 @@ export function upstreamModelFor(policy: ModelPolicy, requested: string): string
 
 /** The account names this model explicitly (allow list or mapping), not merely "accepts all". */
 export function explicitlySupports(policy: ModelPolicy, requested: string): boolean {
-  return lookupMapping(policy.modelMapping, requested) !== undefined || (policy.models.length > 0 && anyGlob(policy.models, requested));
+  return (
+    lookupMapping(policy.modelMapping, requested) !== undefined ||
+    (policy.models.length > 0 && anyGlob(policy.models, requested))
+  );
 }
 
 function lookupMapping(mapping: Readonly<Record<string, string>>, requested: string): string | undefined {

@@ -91,9 +91,12 @@ describe('passwords', () => {
     expect(await verifyPassword('pässwörd', h2)).toBe(true);
   });
 
-  it.each(['', 'plain', 'bcrypt$abc$def', 'scrypt$$', 'scrypt$salt'])('a malformed stored hash %j never verifies', async (stored) => {
-    expect(await verifyPassword('anything', stored)).toBe(false);
-  });
+  it.each(['', 'plain', 'bcrypt$abc$def', 'scrypt$$', 'scrypt$salt'])(
+    'a malformed stored hash %j never verifies',
+    async (stored) => {
+      expect(await verifyPassword('anything', stored)).toBe(false);
+    },
+  );
 });
 
 describe('randomSecret', () => {

@@ -20,7 +20,10 @@ const STREAM: { event: string; payload: unknown }[] = [
       },
     },
   },
-  { event: 'content_block_start', payload: { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } } },
+  {
+    event: 'content_block_start',
+    payload: { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+  },
   { event: 'ping', payload: { type: 'ping' } },
   ...TEXT_PARTS.map((text) => ({
     event: 'content_block_delta',
@@ -29,7 +32,11 @@ const STREAM: { event: string; payload: unknown }[] = [
   { event: 'content_block_stop', payload: { type: 'content_block_stop', index: 0 } },
   {
     event: 'message_delta',
-    payload: { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 15 } },
+    payload: {
+      type: 'message_delta',
+      delta: { stop_reason: 'end_turn', stop_sequence: null },
+      usage: { output_tokens: 15 },
+    },
   },
   { event: 'message_stop', payload: { type: 'message_stop' } },
 ];
@@ -39,7 +46,11 @@ const EXPECTED: SseEvent[] = STREAM.map((e) => ({ event: e.event, data: JSON.str
 /** Serialises STREAM; `extras` adds field lines the parser must ignore before each event's fields. */
 function wire(eol: string, extras: string[] = []): Buffer {
   const text = STREAM.map((e, i) => {
-    const lines = [...extras.map((x) => x.replace('#', String(i))), `event: ${e.event}`, `data: ${JSON.stringify(e.payload)}`];
+    const lines = [
+      ...extras.map((x) => x.replace('#', String(i))),
+      `event: ${e.event}`,
+      `data: ${JSON.stringify(e.payload)}`,
+    ];
     return lines.join(eol) + eol + eol;
   }).join('');
   return Buffer.from(text, 'utf8');
@@ -129,20 +140,40 @@ describe('SseParser wants filter', () => {
 
 describe('SseParser field handling', () => {
   it.each<[string, string, SseEvent[]]>([
-    ['several data: lines are joined with "\\n"', 'event: e\ndata: one\ndata: two\ndata: three\n\n', [{ event: 'e', data: 'one\ntwo\nthree' }]],
-    ['an empty data: line contributes an empty line', 'data: a\ndata:\ndata: b\n\n', [{ event: 'message', data: 'a\n\nb' }]],
-    ['only one space after the colon is stripped', 'data:no-space\n\ndata:  two\n\n', [
-      { event: 'message', data: 'no-space' },
-      { event: 'message', data: ' two' },
-    ]],
+    [
+      'several data: lines are joined with "\\n"',
+      'event: e\ndata: one\ndata: two\ndata: three\n\n',
+      [{ event: 'e', data: 'one\ntwo\nthree' }],
+    ],
+    [
+      'an empty data: line contributes an empty line',
+      'data: a\ndata:\ndata: b\n\n',
+      [{ event: 'message', data: 'a\n\nb' }],
+    ],
+    [
+      'only one space after the colon is stripped',
+      'data:no-space\n\ndata:  two\n\n',
+      [
+        { event: 'message', data: 'no-space' },
+        { event: 'message', data: ' two' },
+      ],
+    ],
     ['an event: line without data: emits nothing', 'event: ping\n\ndata: x\n\n', [{ event: 'message', data: 'x' }]],
-    ['the event name resets after each event', 'event: a\ndata: 1\n\ndata: 2\n\n', [
-      { event: 'a', data: '1' },
-      { event: 'message', data: '2' },
-    ]],
+    [
+      'the event name resets after each event',
+      'event: a\ndata: 1\n\ndata: 2\n\n',
+      [
+        { event: 'a', data: '1' },
+        { event: 'message', data: '2' },
+      ],
+    ],
     ['blank lines between events emit nothing', '\n\n\ndata: x\n\n\n\n', [{ event: 'message', data: 'x' }]],
     ['a colon inside the data is kept', 'data: {"a":"b:c"}\n\n', [{ event: 'message', data: '{"a":"b:c"}' }]],
-    ['comment, id: and retry: lines inside an event are ignored', 'event: e\n: note\nid: 7\ndata: x\nretry: 10\n\n', [{ event: 'e', data: 'x' }]],
+    [
+      'comment, id: and retry: lines inside an event are ignored',
+      'event: e\n: note\nid: 7\ndata: x\nretry: 10\n\n',
+      [{ event: 'e', data: 'x' }],
+    ],
   ])('%s', (_name, text, expected) => {
     expect(parse([Buffer.from(text)])).toEqual(expected);
     expect(parse(bytewise(Buffer.from(text)))).toEqual(expected);
@@ -151,9 +182,11 @@ describe('SseParser field handling', () => {
 
 describe('SseParser.end()', () => {
   it.each<[string, string, SseEvent[]]>([
-    ['flushes an event whose blank line never came', 'event: message_stop\ndata: {"type":"message_stop"}\n', [
-      { event: 'message_stop', data: '{"type":"message_stop"}' },
-    ]],
+    [
+      'flushes an event whose blank line never came',
+      'event: message_stop\ndata: {"type":"message_stop"}\n',
+      [{ event: 'message_stop', data: '{"type":"message_stop"}' }],
+    ],
     ['flushes a last line without a newline', 'event: e\ndata: last', [{ event: 'e', data: 'last' }]],
     ['drops a dangling CR of a cut CRLF', 'data: last\r', [{ event: 'message', data: 'last' }]],
     ['emits nothing for a stream ending on a blank line', 'data: x\n\n', [{ event: 'message', data: 'x' }]],

@@ -51,7 +51,10 @@ describe('AnthropicUsageAccumulator: last value wins per field', () => {
   });
 
   it('speed and inference_geo pass through', () => {
-    const u = accumulate({ input_tokens: 1, speed: 'standard' }, { output_tokens: 2, speed: 'fast', inference_geo: 'us' });
+    const u = accumulate(
+      { input_tokens: 1, speed: 'standard' },
+      { output_tokens: 2, speed: 'fast', inference_geo: 'us' },
+    );
     expect(u.speed).toBe('fast');
     expect(u.inferenceGeo).toBe('us');
   });
@@ -81,37 +84,69 @@ describe('AnthropicUsageAccumulator: last value wins per field', () => {
 describe('AnthropicUsageAccumulator: cache writes are booked exactly once', () => {
   it.each<[string, AnthropicUsage[], { m5: number; h1: number }]>([
     ['only the total', [{ cache_creation_input_tokens: 500 }], { m5: 500, h1: 0 }],
-    ['only the breakdown', [{ cache_creation: { ephemeral_5m_input_tokens: 200, ephemeral_1h_input_tokens: 300 } }], { m5: 200, h1: 300 }],
+    [
+      'only the breakdown',
+      [{ cache_creation: { ephemeral_5m_input_tokens: 200, ephemeral_1h_input_tokens: 300 } }],
+      { m5: 200, h1: 300 },
+    ],
     ['only a 1h breakdown', [{ cache_creation: { ephemeral_1h_input_tokens: 300 } }], { m5: 0, h1: 300 }],
     [
       'both, consistent',
-      [{ cache_creation_input_tokens: 500, cache_creation: { ephemeral_5m_input_tokens: 200, ephemeral_1h_input_tokens: 300 } }],
+      [
+        {
+          cache_creation_input_tokens: 500,
+          cache_creation: { ephemeral_5m_input_tokens: 200, ephemeral_1h_input_tokens: 300 },
+        },
+      ],
       { m5: 200, h1: 300 },
     ],
     [
       'both, total larger than the breakdown: the rest is 5-minute',
-      [{ cache_creation_input_tokens: 600, cache_creation: { ephemeral_5m_input_tokens: 200, ephemeral_1h_input_tokens: 300 } }],
+      [
+        {
+          cache_creation_input_tokens: 600,
+          cache_creation: { ephemeral_5m_input_tokens: 200, ephemeral_1h_input_tokens: 300 },
+        },
+      ],
       { m5: 300, h1: 300 },
     ],
     [
       'both, breakdown larger than the total (5m part): the breakdown is booked',
-      [{ cache_creation_input_tokens: 400, cache_creation: { ephemeral_5m_input_tokens: 200, ephemeral_1h_input_tokens: 300 } }],
+      [
+        {
+          cache_creation_input_tokens: 400,
+          cache_creation: { ephemeral_5m_input_tokens: 200, ephemeral_1h_input_tokens: 300 },
+        },
+      ],
       { m5: 200, h1: 300 },
     ],
     [
       'both, 5m part alone larger than the total: the breakdown is booked',
-      [{ cache_creation_input_tokens: 50, cache_creation: { ephemeral_5m_input_tokens: 100, ephemeral_1h_input_tokens: 0 } }],
+      [
+        {
+          cache_creation_input_tokens: 50,
+          cache_creation: { ephemeral_5m_input_tokens: 100, ephemeral_1h_input_tokens: 0 },
+        },
+      ],
       { m5: 100, h1: 0 },
     ],
     [
       'both, 1h part alone larger than the total: the breakdown is booked',
-      [{ cache_creation_input_tokens: 50, cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 100 } }],
+      [
+        {
+          cache_creation_input_tokens: 50,
+          cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 100 },
+        },
+      ],
       { m5: 0, h1: 100 },
     ],
     [
       'breakdown in message_start, cumulative total only in message_delta',
       [
-        { cache_creation_input_tokens: 500, cache_creation: { ephemeral_5m_input_tokens: 200, ephemeral_1h_input_tokens: 300 } },
+        {
+          cache_creation_input_tokens: 500,
+          cache_creation: { ephemeral_5m_input_tokens: 200, ephemeral_1h_input_tokens: 300 },
+        },
         { cache_creation_input_tokens: 500, output_tokens: 9 },
       ],
       { m5: 200, h1: 300 },
@@ -119,7 +154,10 @@ describe('AnthropicUsageAccumulator: cache writes are booked exactly once', () =
     [
       'message_delta total grows past message_start breakdown',
       [
-        { cache_creation_input_tokens: 0, cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 } },
+        {
+          cache_creation_input_tokens: 0,
+          cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
+        },
         { cache_creation_input_tokens: 700 },
       ],
       { m5: 700, h1: 0 },
@@ -202,7 +240,11 @@ const BODY =
   frame('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }) +
   frame('ping', { type: 'ping' }) +
   // Text that looks like usage must not be booked: deltas are not read at all.
-  frame('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'héllo 世界 🎉 "usage":{"output_tokens":999}' } }) +
+  frame('content_block_delta', {
+    type: 'content_block_delta',
+    index: 0,
+    delta: { type: 'text_delta', text: 'héllo 世界 🎉 "usage":{"output_tokens":999}' },
+  }) +
   frame('content_block_stop', { type: 'content_block_stop', index: 0 });
 const MESSAGE_DELTA = frame('message_delta', {
   type: 'message_delta',
@@ -234,7 +276,13 @@ function tapOf(chunks: Buffer[]): AnthropicStreamTap {
   return tap;
 }
 
-const summary = (t: AnthropicStreamTap) => ({ usage: t.usage, model: t.model, complete: t.complete, sawUsage: t.sawUsage, streamError: t.streamError });
+const summary = (t: AnthropicStreamTap) => ({
+  usage: t.usage,
+  model: t.model,
+  complete: t.complete,
+  sawUsage: t.sawUsage,
+  streamError: t.streamError,
+});
 
 describe('AnthropicStreamTap', () => {
   it('books a complete stream', () => {
@@ -251,7 +299,8 @@ describe('AnthropicStreamTap', () => {
     const whole = summary(tapOf([FULL]));
     for (let i = 1; i < FULL.length; i++) {
       const split = summary(tapOf([FULL.subarray(0, i), FULL.subarray(i)]));
-      if (JSON.stringify(split) !== JSON.stringify(whole)) expect({ splitAt: i, split }).toEqual({ splitAt: i, split: whole });
+      if (JSON.stringify(split) !== JSON.stringify(whole))
+        expect({ splitAt: i, split }).toEqual({ splitAt: i, split: whole });
     }
   });
 
@@ -295,7 +344,11 @@ describe('AnthropicStreamTap', () => {
   });
 
   it('speed and inference_geo reported in message_delta reach the usage', () => {
-    const delta = frame('message_delta', { type: 'message_delta', delta: {}, usage: { output_tokens: 7, speed: 'fast', inference_geo: 'us' } });
+    const delta = frame('message_delta', {
+      type: 'message_delta',
+      delta: {},
+      usage: { output_tokens: 7, speed: 'fast', inference_geo: 'us' },
+    });
     const tap = tapOf([Buffer.from(MESSAGE_START + delta + MESSAGE_STOP)]);
     expect(tap.usage).toMatchObject({ outputTokens: 7, speed: 'fast', inferenceGeo: 'us' });
   });

@@ -19,7 +19,8 @@ export interface AnthropicUsage {
   inference_geo?: string;
 }
 
-const count = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.floor(v) : undefined);
+const count = (v: unknown): number | undefined =>
+  typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.floor(v) : undefined;
 
 /**
  * Folds successive usage objects into one: a field present in a later object replaces the earlier
@@ -85,7 +86,10 @@ const BOOKED_EVENTS = new Set(['message_start', 'message_delta', 'message_stop',
 /** Taps a Messages SSE stream for usage: `message_start` then `message_delta`, last value wins. */
 export class AnthropicStreamTap implements UsageTap {
   private readonly acc = new AnthropicUsageAccumulator();
-  private readonly parser = new SseParser((e) => this.onEvent(e.event, e.data), (name) => BOOKED_EVENTS.has(name));
+  private readonly parser = new SseParser(
+    (e) => this.onEvent(e.event, e.data),
+    (name) => BOOKED_EVENTS.has(name),
+  );
   model: string | undefined;
   complete = false;
   started = false;
@@ -137,5 +141,6 @@ const CUT_MESSAGE = 'The upstream stream ended before the message was complete.'
 export const anthropicReader: UsageReader = {
   fromJson: usageFromMessage,
   tap: () => new AnthropicStreamTap(),
-  cutNotice: (message = CUT_MESSAGE) => Buffer.from(`event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'api_error', message } })}\n\n`),
+  cutNotice: (message = CUT_MESSAGE) =>
+    Buffer.from(`event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'api_error', message } })}\n\n`),
 };

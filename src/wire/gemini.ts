@@ -191,7 +191,16 @@ export class GeminiStreamTap implements UsageTap {
     if (typeof response.modelVersion === 'string' && response.modelVersion) this.model = response.modelVersion;
     if (isObject(response.usageMetadata)) this.last = found(response);
     const candidates = response.candidates;
-    if (Array.isArray(candidates) && candidates.some((c) => isObject(c) && typeof c.finishReason === 'string' && c.finishReason !== '' && c.finishReason !== 'FINISH_REASON_UNSPECIFIED')) {
+    if (
+      Array.isArray(candidates) &&
+      candidates.some(
+        (c) =>
+          isObject(c) &&
+          typeof c.finishReason === 'string' &&
+          c.finishReason !== '' &&
+          c.finishReason !== 'FINISH_REASON_UNSPECIFIED',
+      )
+    ) {
       this.complete = true;
     }
   }
@@ -214,7 +223,11 @@ function errorType(e: GoogleError): string {
 }
 
 /** What a client gets where its stream was cut short: Google's error body, as Google sends it mid-stream. */
-export const cutError = (message = 'The upstream stream ended before the response was complete.'): GoogleError => ({ code: 502, message, status: 'UNAVAILABLE' });
+export const cutError = (message = 'The upstream stream ended before the response was complete.'): GoogleError => ({
+  code: 502,
+  message,
+  status: 'UNAVAILABLE',
+});
 
 export const geminiReader: UsageReader = {
   fromJson: (body) => found(isObject(body) ? nativeResponse(body) : undefined),

@@ -3,7 +3,14 @@ import { codeAssistReader, geminiReader } from './gemini.js';
 import { OPENAI_READERS } from './openai.js';
 import type { UsageReader, WireFormat } from './types.js';
 
-export { WIRE_FORMATS, type FoundUsage, type Operation, type UsageReader, type UsageTap, type WireFormat } from './types.js';
+export {
+  WIRE_FORMATS,
+  type FoundUsage,
+  type Operation,
+  type UsageReader,
+  type UsageTap,
+  type WireFormat,
+} from './types.js';
 
 /** The usage reader of each wire format an upstream answers in. */
 const READERS: Partial<Record<WireFormat, UsageReader>> = {

@@ -23,7 +23,8 @@ interface OpenAIUsageJson {
   input_tokens_details?: { cached_tokens?: unknown; cache_write_tokens?: unknown } | null;
 }
 
-const count = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.floor(v) : undefined);
+const count = (v: unknown): number | undefined =>
+  typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.floor(v) : undefined;
 
 /** An OpenAI `usage` object (any of the three formats) → tokens by kind; undefined when there is none. */
 export function openaiTokenUsage(raw: unknown): TokenUsage | undefined {
@@ -44,13 +45,24 @@ export function openaiTokenUsage(raw: unknown): TokenUsage | undefined {
   };
 }
 
-const ZERO: TokenUsage = { inputTokens: 0, outputTokens: 0, cacheCreate5mTokens: 0, cacheCreate1hTokens: 0, cacheReadTokens: 0, webSearchRequests: 0 };
+const ZERO: TokenUsage = {
+  inputTokens: 0,
+  outputTokens: 0,
+  cacheCreate5mTokens: 0,
+  cacheCreate1hTokens: 0,
+  cacheReadTokens: 0,
+  webSearchRequests: 0,
+};
 
 /** A whole JSON answer (chat completion, response object, embeddings list). */
 export function openaiUsageFromJson(body: unknown): FoundUsage {
   const b = body as { usage?: unknown; model?: unknown } | null;
   const usage = openaiTokenUsage(b?.usage);
-  return { usage: usage ?? { ...ZERO }, model: typeof b?.model === 'string' && b.model ? b.model : undefined, sawUsage: usage !== undefined };
+  return {
+    usage: usage ?? { ...ZERO },
+    model: typeof b?.model === 'string' && b.model ? b.model : undefined,
+    sawUsage: usage !== undefined,
+  };
 }
 
 function parse(data: string): Record<string, unknown> | undefined {
@@ -65,7 +77,12 @@ function parse(data: string): Record<string, unknown> | undefined {
 /** An `error` object of a stream, in the shapes OpenAI and the ChatGPT backend use. */
 function streamErrorOf(e: unknown, fallback: string): { type: string; message: string } {
   const err = (e && typeof e === 'object' ? e : {}) as { type?: unknown; code?: unknown; message?: unknown };
-  const type = typeof err.code === 'string' && err.code ? err.code : typeof err.type === 'string' && err.type ? err.type : fallback;
+  const type =
+    typeof err.code === 'string' && err.code
+      ? err.code
+      : typeof err.type === 'string' && err.type
+        ? err.type
+        : fallback;
   return { type, message: typeof err.message === 'string' ? err.message : '' };
 }
 
@@ -126,7 +143,15 @@ export class OpenAIChatStreamTap extends SseTap {
   }
 }
 
-const RESPONSE_EVENTS = new Set(['response.created', 'response.in_progress', 'response.completed', 'response.incomplete', 'response.failed', 'error', 'message']);
+const RESPONSE_EVENTS = new Set([
+  'response.created',
+  'response.in_progress',
+  'response.completed',
+  'response.incomplete',
+  'response.failed',
+  'error',
+  'message',
+]);
 const TERMINAL = new Set(['response.completed', 'response.incomplete', 'response.failed']);
 
 /** Responses stream: named events; the usage rides on the terminal event's `response`. */
@@ -164,14 +189,19 @@ const CUT_MESSAGE = 'The upstream stream ended before the response was complete.
 
 /** What a Chat Completions client reads as a failed stream (the SDKs throw on a `data: {"error":…}` chunk). */
 export const chatCutNotice = (message = CUT_MESSAGE): Buffer =>
-  Buffer.from(`data: ${JSON.stringify({ error: { message, type: 'server_error', param: null, code: 'stream_cut' } })}\n\n`);
+  Buffer.from(
+    `data: ${JSON.stringify({ error: { message, type: 'server_error', param: null, code: 'stream_cut' } })}\n\n`,
+  );
 
 export const OPENAI_READERS = {
   'openai-chat': { fromJson: openaiUsageFromJson, tap: () => new OpenAIChatStreamTap(), cutNotice: chatCutNotice },
   'openai-responses': {
     fromJson: openaiUsageFromJson,
     tap: () => new OpenAIResponsesStreamTap(),
-    cutNotice: (message = CUT_MESSAGE) => Buffer.from(`event: error\ndata: ${JSON.stringify({ type: 'error', code: 'stream_cut', message, param: null })}\n\n`),
+    cutNotice: (message = CUT_MESSAGE) =>
+      Buffer.from(
+        `event: error\ndata: ${JSON.stringify({ type: 'error', code: 'stream_cut', message, param: null })}\n\n`,
+      ),
   },
   'openai-embeddings': { fromJson: openaiUsageFromJson, tap: () => new NoStreamTap() },
 } as const satisfies Record<string, UsageReader>;

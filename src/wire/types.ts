@@ -4,7 +4,14 @@ import type { TokenUsage } from '../usage/pricing.js';
  * The wire formats the relay speaks, on either side. A client surface has one; an upstream account
  * speaks one per operation; a translator (src/translate/) bridges two.
  */
-export const WIRE_FORMATS = ['anthropic', 'openai-chat', 'openai-responses', 'openai-embeddings', 'gemini', 'code-assist'] as const;
+export const WIRE_FORMATS = [
+  'anthropic',
+  'openai-chat',
+  'openai-responses',
+  'openai-embeddings',
+  'gemini',
+  'code-assist',
+] as const;
 export type WireFormat = (typeof WIRE_FORMATS)[number];
 
 /** What a request asks the upstream to do. */
@@ -41,6 +48,9 @@ export interface FoundUsage {
 export interface UsageReader {
   fromJson(body: unknown): FoundUsage;
   tap(): UsageTap;
-  /** What a client of this format is sent at the end of a stream that did not finish: `message` says why (default: it was cut). */
+  /**
+   * What a client of this format is sent at the end of a stream that did not finish: `message` says why (default: it
+   * was cut).
+   */
   cutNotice?(message?: string): Buffer;
 }

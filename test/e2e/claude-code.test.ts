@@ -28,21 +28,33 @@ interface ClaudeJsonResult {
   subtype: string;
   is_error: boolean;
   result: string;
-  usage: { input_tokens: number; output_tokens: number; cache_creation_input_tokens: number; cache_read_input_tokens: number };
+  usage: {
+    input_tokens: number;
+    output_tokens: number;
+    cache_creation_input_tokens: number;
+    cache_read_input_tokens: number;
+  };
   api_error_status?: number | null;
   api_error_type?: string;
 }
 
 /** Runs `claude` in an empty HOME/working directory, without telemetry, updates or other traffic. */
 function runClaude(home: string, env: Record<string, string>, args: string[], timeoutMs = 45_000): Promise<CliRun> {
-  return runCli(CLAUDE, args, { home, timeoutMs, env: { DISABLE_TELEMETRY: '1', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1', DISABLE_AUTOUPDATER: '1', ...env } });
+  return runCli(CLAUDE, args, {
+    home,
+    timeoutMs,
+    env: { DISABLE_TELEMETRY: '1', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1', DISABLE_AUTOUPDATER: '1', ...env },
+  });
 }
 
 function parseResult(run: CliRun): ClaudeJsonResult {
   try {
     return JSON.parse(run.stdout) as ClaudeJsonResult;
   } catch (err) {
-    throw new Error(`claude printed no JSON result (exit ${run.code})\n--- stdout ---\n${run.stdout}\n--- stderr ---\n${run.stderr}`, { cause: err });
+    throw new Error(
+      `claude printed no JSON result (exit ${run.code})\n--- stdout ---\n${run.stdout}\n--- stderr ---\n${run.stderr}`,
+      { cause: err },
+    );
   }
 }
 
@@ -69,54 +81,62 @@ describe('Claude Code through the relay', () => {
   });
 
   // Claude Code sends ANTHROPIC_API_KEY as x-api-key and ANTHROPIC_AUTH_TOKEN as a Bearer token.
-  it.each(['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN'])('answers with the relay key in %s and books exactly what the upstream reported', async (variable) => {
-    fake.setDefault({ kind: 'message', text: ANSWER, usage: USAGE });
-    const key = await relay.admin.createKey({ name: `claude code ${variable}` });
+  it.each(['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN'])(
+    'answers with the relay key in %s and books exactly what the upstream reported',
+    async (variable) => {
+      fake.setDefault({ kind: 'message', text: ANSWER, usage: USAGE });
+      const key = await relay.admin.createKey({ name: `claude code ${variable}` });
 
-    const run = await runClaude(homes.make(), { ANTHROPIC_BASE_URL: `${relay.url}/api`, [variable]: key.key }, ['-p', 'say hi', '--output-format', 'json']);
-    const result = parseResult(run);
-    expect(run.code, run.stderr).toBe(0);
-    expect(result).toMatchObject({ type: 'result', subtype: 'success', is_error: false, result: ANSWER });
+      const run = await runClaude(homes.make(), { ANTHROPIC_BASE_URL: `${relay.url}/api`, [variable]: key.key }, [
+        '-p',
+        'say hi',
+        '--output-format',
+        'json',
+      ]);
+      const result = parseResult(run);
+      expect(run.code, run.stderr).toBe(0);
+      expect(result).toMatchObject({ type: 'result', subtype: 'success', is_error: false, result: ANSWER });
 
-    // The upstream saw the account's credential, never the relay key, and Claude Code's headers.
-    const calls = fake.requests.filter((r) => r.path.startsWith('/v1/messages'));
-    expect(calls.length).toBeGreaterThanOrEqual(1);
-    for (const call of calls) {
-      expect(call.apiKey).toBe(UPSTREAM_KEY);
-      expect(call.headers['x-api-key']).toBe(UPSTREAM_KEY);
-      expect(call.headers.authorization).toBeUndefined();
-      expect(call.rawBody).not.toContain(key.key);
-      expect(JSON.stringify(call.headers)).not.toContain(key.key);
-      expect(call.headers['user-agent']).toMatch(/^claude-cli\/\d+\.\d+\.\d+/);
-      expect(call.headers['anthropic-beta']).toMatch(/claude-code-/);
-      expect(call.headers['x-claude-code-session-id']).toMatch(/^[0-9a-f-]{36}$/);
-    }
+      // The upstream saw the account's credential, never the relay key, and Claude Code's headers.
+      const calls = fake.requests.filter((r) => r.path.startsWith('/v1/messages'));
+      expect(calls.length).toBeGreaterThanOrEqual(1);
+      for (const call of calls) {
+        expect(call.apiKey).toBe(UPSTREAM_KEY);
+        expect(call.headers['x-api-key']).toBe(UPSTREAM_KEY);
+        expect(call.headers.authorization).toBeUndefined();
+        expect(call.rawBody).not.toContain(key.key);
+        expect(JSON.stringify(call.headers)).not.toContain(key.key);
+        expect(call.headers['user-agent']).toMatch(/^claude-cli\/\d+\.\d+\.\d+/);
+        expect(call.headers['anthropic-beta']).toMatch(/claude-code-/);
+        expect(call.headers['x-claude-code-session-id']).toMatch(/^[0-9a-f-]{36}$/);
+      }
 
-    // Booked = the sum of what the upstream reported, token kind by token kind.
-    const sent = fake.reported.filter((r) => r.apiKey === UPSTREAM_KEY);
-    expect(sent.length).toBeGreaterThanOrEqual(1);
-    expect(sent.every((r) => r.complete)).toBe(true);
-    const sum = (pick: (u: FakeUsage) => number) => sent.reduce((total, r) => total + pick(r.usage), 0);
-    const booked = (await relay.admin.keyUsage(key.id)).total;
-    expect(booked).toMatchObject({
-      requests: sent.length,
-      errors: 0,
-      inputTokens: sum((u) => u.input_tokens),
-      outputTokens: sum((u) => u.output_tokens),
-      cacheCreateTokens: sum((u) => u.cache_creation_input_tokens ?? 0),
-      cacheCreate5mTokens: sum((u) => u.cache_creation?.ephemeral_5m_input_tokens ?? 0),
-      cacheCreate1hTokens: sum((u) => u.cache_creation?.ephemeral_1h_input_tokens ?? 0),
-      cacheReadTokens: sum((u) => u.cache_read_input_tokens ?? 0),
-    });
-    expect(booked.cost).toBeGreaterThan(0);
-    // What Claude Code saw is what was booked (one parse of the same events).
-    expect(result.usage).toMatchObject({
-      input_tokens: booked.inputTokens,
-      output_tokens: booked.outputTokens,
-      cache_creation_input_tokens: booked.cacheCreateTokens,
-      cache_read_input_tokens: booked.cacheReadTokens,
-    });
-  });
+      // Booked = the sum of what the upstream reported, token kind by token kind.
+      const sent = fake.reported.filter((r) => r.apiKey === UPSTREAM_KEY);
+      expect(sent.length).toBeGreaterThanOrEqual(1);
+      expect(sent.every((r) => r.complete)).toBe(true);
+      const sum = (pick: (u: FakeUsage) => number) => sent.reduce((total, r) => total + pick(r.usage), 0);
+      const booked = (await relay.admin.keyUsage(key.id)).total;
+      expect(booked).toMatchObject({
+        requests: sent.length,
+        errors: 0,
+        inputTokens: sum((u) => u.input_tokens),
+        outputTokens: sum((u) => u.output_tokens),
+        cacheCreateTokens: sum((u) => u.cache_creation_input_tokens ?? 0),
+        cacheCreate5mTokens: sum((u) => u.cache_creation?.ephemeral_5m_input_tokens ?? 0),
+        cacheCreate1hTokens: sum((u) => u.cache_creation?.ephemeral_1h_input_tokens ?? 0),
+        cacheReadTokens: sum((u) => u.cache_read_input_tokens ?? 0),
+      });
+      expect(booked.cost).toBeGreaterThan(0);
+      // What Claude Code saw is what was booked (one parse of the same events).
+      expect(result.usage).toMatchObject({
+        input_tokens: booked.inputTokens,
+        output_tokens: booked.outputTokens,
+        cache_creation_input_tokens: booked.cacheCreateTokens,
+        cache_read_input_tokens: booked.cacheReadTokens,
+      });
+    },
+  );
 
   /** A well-formed relay key the relay never issued. */
   const wrongKeyFor = (key: string) => key.slice(0, -6) + (key.endsWith('000000') ? '111111' : '000000');
@@ -127,12 +147,11 @@ describe('Claude Code through the relay', () => {
     const accountBefore = (await relay.admin.accountUsage(accountId)).total;
 
     // One attempt: Claude Code's own retries are the subject of the next test.
-    const run = await runClaude(homes.make(), { ANTHROPIC_BASE_URL: `${relay.url}/api`, ANTHROPIC_API_KEY: wrongKeyFor(key.key), CLAUDE_CODE_MAX_RETRIES: '0' }, [
-      '-p',
-      'say hi',
-      '--output-format',
-      'json',
-    ]);
+    const run = await runClaude(
+      homes.make(),
+      { ANTHROPIC_BASE_URL: `${relay.url}/api`, ANTHROPIC_API_KEY: wrongKeyFor(key.key), CLAUDE_CODE_MAX_RETRIES: '0' },
+      ['-p', 'say hi', '--output-format', 'json'],
+    );
     const output = run.stdout + run.stderr;
     expect(run.code, output).not.toBeNull();
     let failed = run.code !== 0;
@@ -159,7 +178,12 @@ describe('Claude Code through the relay', () => {
   it('tells Claude Code not to retry a wrong relay key, so it fails at once', async () => {
     const key = await relay.admin.createKey({ name: 'claude code, retries' });
     const startedAt = Date.now();
-    const run = await runClaude(homes.make(), { ANTHROPIC_BASE_URL: `${relay.url}/api`, ANTHROPIC_AUTH_TOKEN: wrongKeyFor(key.key) }, ['-p', 'say hi', '--output-format', 'json'], 15_000);
+    const run = await runClaude(
+      homes.make(),
+      { ANTHROPIC_BASE_URL: `${relay.url}/api`, ANTHROPIC_AUTH_TOKEN: wrongKeyFor(key.key) },
+      ['-p', 'say hi', '--output-format', 'json'],
+      15_000,
+    );
     const elapsedMs = Date.now() - startedAt;
     expect(run.code, `claude was still retrying after ${elapsedMs}ms and was killed`).not.toBeNull();
     expect(parseResult(run)).toMatchObject({ is_error: true, api_error_status: 401 });

@@ -2,7 +2,16 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.js';
 import { AdminClient, startTestRelay, testEnv, uniquePrefix, type TestRelay } from '../support/relay.js';
-import { freePort, freshRequest, health, isAlive, pollUntil, probeConnect, spawnRelay, type RelayProcess } from './process.js';
+import {
+  freePort,
+  freshRequest,
+  health,
+  isAlive,
+  pollUntil,
+  probeConnect,
+  spawnRelay,
+  type RelayProcess,
+} from './process.js';
 
 /**
  * The real relay process with two cluster workers: connections spread over both, a killed worker
@@ -26,7 +35,11 @@ function streamMessage(url: string, apiKey: string) {
   const done = new Promise<StreamResult>((resolve, reject) => {
     const req = http.request(
       `${url}/api/v1/messages`,
-      { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'x-api-key': apiKey, 'anthropic-version': '2023-06-01' } },
+      {
+        method: 'POST',
+        agent: false,
+        headers: { 'content-type': 'application/json', 'x-api-key': apiKey, 'anthropic-version': '2023-06-01' },
+      },
       (res) => {
         let raw = '';
         res.setEncoding('utf8');
@@ -53,7 +66,14 @@ function streamMessage(url: string, apiKey: string) {
       },
     );
     req.on('error', reject);
-    req.end(JSON.stringify({ model: MODEL, max_tokens: 100, stream: true, messages: [{ role: 'user', content: 'slow please' }] }));
+    req.end(
+      JSON.stringify({
+        model: MODEL,
+        max_tokens: 100,
+        stream: true,
+        messages: [{ role: 'user', content: 'slow please' }],
+      }),
+    );
   });
   return { started, done };
 }
@@ -141,7 +161,12 @@ describe('relay process with two workers', () => {
     const r = relay!;
     const streamKey = await admin.createKey({ name: 'drain e2e' });
     const text = 'This slow answer must reach the client whole although the relay is shutting down.';
-    const usage = { input_tokens: 321, output_tokens: 54, cache_read_input_tokens: 1000, cache_creation_input_tokens: 200 };
+    const usage = {
+      input_tokens: 321,
+      output_tokens: 54,
+      cache_read_input_tokens: 1000,
+      cache_creation_input_tokens: 200,
+    };
     fake.script(UPSTREAM_KEY, { kind: 'message', text, usage, chunkDelayMs: 200, deltas: 10 });
 
     const stream = streamMessage(r.url, streamKey.key);

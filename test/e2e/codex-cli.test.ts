@@ -4,7 +4,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeOAuthServer } from '../fakes/oauth-server.js';
 import { startFakeOpenAI, type FakeOpenAI, type FakeOpenAIUsage } from '../fakes/openai.js';
 import { runCli, tempHomes, type CliRun } from '../support/client-cli.js';
-import { CHATGPT_ACCOUNT_ID, importChatGPTAccount, openaiBooking, openaiOAuthEnv, startOpenAIOAuthServer } from '../support/openai.js';
+import {
+  CHATGPT_ACCOUNT_ID,
+  importChatGPTAccount,
+  openaiBooking,
+  openaiOAuthEnv,
+  startOpenAIOAuthServer,
+} from '../support/openai.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 import { booked, sumBooked, untilBooked } from '../support/usage-math.js';
 import { REPO_ROOT } from './process.js';
@@ -43,8 +49,18 @@ function writeCodexHome(home: string, relayUrl: string): string {
 }
 
 /** Runs `codex exec` in an empty HOME, with only the relay key. */
-function runCodex(home: string, codexHome: string, relayKey: string, prompt: string, timeoutMs = 60_000): Promise<CliRun> {
-  return runCli(CODEX, ['exec', '--skip-git-repo-check', prompt], { home, timeoutMs, env: { CODEX_HOME: codexHome, CRS_API_KEY: relayKey } });
+function runCodex(
+  home: string,
+  codexHome: string,
+  relayKey: string,
+  prompt: string,
+  timeoutMs = 60_000,
+): Promise<CliRun> {
+  return runCli(CODEX, ['exec', '--skip-git-repo-check', prompt], {
+    home,
+    timeoutMs,
+    env: { CODEX_HOME: codexHome, CRS_API_KEY: relayKey },
+  });
 }
 
 describe('Codex CLI through the relay', () => {
@@ -81,7 +97,13 @@ describe('Codex CLI through the relay', () => {
   };
 
   it('completes a prompt on an OpenAI API-key account and books exactly what the upstream reported', async () => {
-    const account = await relay.admin.createAccount({ platform: 'openai', type: 'api-key', name: 'codex api key', apiKey: UPSTREAM_KEY, baseUrl: fake.url });
+    const account = await relay.admin.createAccount({
+      platform: 'openai',
+      type: 'api-key',
+      name: 'codex api key',
+      apiKey: UPSTREAM_KEY,
+      baseUrl: fake.url,
+    });
     const key = await relay.admin.createKey({ name: 'codex, api key', accountIds: [account.id] });
     fake.setDefault({ kind: 'answer', text: 'Hi from the relay (API key).', usage: USAGE });
     const home = homes.make();

@@ -18,7 +18,13 @@ const PASSWORD_LINE = /│ password: (\S+)/g;
 
 /** The env of a laptop install: testEnv without Redis, encryption key or admin password. */
 function embeddedEnv(dataDir: string, port: number, extra: Record<string, string> = {}): Record<string, string> {
-  const env = testEnv(uniquePrefix(), { PORT: String(port), WORKERS: '2', DATA_DIR: dataDir, LOG_LEVEL: 'info', ...extra });
+  const env = testEnv(uniquePrefix(), {
+    PORT: String(port),
+    WORKERS: '2',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'info',
+    ...extra,
+  });
   delete env.REDIS_URL;
   delete env.REDIS_CLUSTER_NODES;
   delete env.ENCRYPTION_KEY;
@@ -79,7 +85,11 @@ describe.skipIf(inject('redisTarget').kind === 'cluster')('relay process with it
     const dataDir = tempDir();
     const port = await freePort();
     const usage = { input_tokens: 40, output_tokens: 7, cache_read_input_tokens: 300, cache_creation_input_tokens: 60 };
-    fake.script(UPSTREAM_KEY, { kind: 'message', text: 'first life', usage }, { kind: 'message', text: 'second life', usage });
+    fake.script(
+      UPSTREAM_KEY,
+      { kind: 'message', text: 'first life', usage },
+      { kind: 'message', text: 'second life', usage },
+    );
 
     // First start: everything is created.
     const first = await start(embeddedEnv(dataDir, port));
@@ -106,7 +116,13 @@ describe.skipIf(inject('redisTarget').kind === 'cluster')('relay process with it
     expect(answer.status).toBe(200);
     expect(answer.body.content?.[0]?.text).toBe('first life');
     const bookedBefore = (await admin.keyUsage(key.id)).total;
-    expect(bookedBefore).toMatchObject({ requests: 1, inputTokens: 40, outputTokens: 7, cacheReadTokens: 300, cacheCreateTokens: 60 });
+    expect(bookedBefore).toMatchObject({
+      requests: 1,
+      inputTokens: 40,
+      outputTokens: 7,
+      cacheReadTokens: 300,
+      cacheCreateTokens: 60,
+    });
 
     // SIGTERM: a clean exit, and the redis-server goes with it.
     const exit = await first.stop('SIGTERM');
@@ -157,7 +173,10 @@ describe.skipIf(inject('redisTarget').kind === 'cluster')('relay process with it
 
   it('exits non-zero and says how to install redis-server when it is missing', async () => {
     const dataDir = tempDir();
-    const proc = await start(embeddedEnv(dataDir, await freePort(), { REDIS_SERVER_BIN: '/nonexistent/redis-server' }), { waitHealthy: false });
+    const proc = await start(
+      embeddedEnv(dataDir, await freePort(), { REDIS_SERVER_BIN: '/nonexistent/redis-server' }),
+      { waitHealthy: false },
+    );
     const exit = await proc.waitExit();
     expect(exit.code).not.toBe(0);
     expect(exit.code).not.toBeNull();

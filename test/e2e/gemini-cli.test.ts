@@ -17,7 +17,12 @@ import { REPO_ROOT } from './process.js';
 
 const GEMINI = path.join(REPO_ROOT, 'node_modules', '.bin', 'gemini');
 const ANSWER = 'Hi! (relayed from the fake Gemini)';
-const USAGE: GeminiUsage = { promptTokenCount: 7_654, cachedContentTokenCount: 6_144, candidatesTokenCount: 21, thoughtsTokenCount: 90 };
+const USAGE: GeminiUsage = {
+  promptTokenCount: 7_654,
+  cachedContentTokenCount: 6_144,
+  candidatesTokenCount: 21,
+  thoughtsTokenCount: 90,
+};
 /**
  * When no model is given, Gemini CLI's router first asks a small model to choose one, in JSON: a
  * complexity score with an API key, a flash/pro choice with Code Assist.
@@ -35,10 +40,21 @@ describe('Gemini CLI through the relay', () => {
 
   beforeAll(async () => {
     fake = await startFakeGemini();
-    relay = await startTestRelay({ env: { GEMINI_API_URL: fake.url, CODE_ASSIST_URL: fake.url, GOOGLE_OAUTH_TOKEN_URL: fake.tokenUrl } });
-    nativeAccount = (await relay.admin.createAccount({ platform: 'gemini', type: 'api-key', name: 'cli api key', apiKey })).id;
+    relay = await startTestRelay({
+      env: { GEMINI_API_URL: fake.url, CODE_ASSIST_URL: fake.url, GOOGLE_OAUTH_TOKEN_URL: fake.tokenUrl },
+    });
+    nativeAccount = (
+      await relay.admin.createAccount({ platform: 'gemini', type: 'api-key', name: 'cli api key', apiKey })
+    ).id;
     fake.addUser({ id: 'cli-user', refreshToken: '1//fake-refresh-cli-user' });
-    oauthAccount = (await relay.admin.createAccount({ platform: 'gemini', type: 'oauth', name: 'cli google', refreshToken: '1//fake-refresh-cli-user' })).id;
+    oauthAccount = (
+      await relay.admin.createAccount({
+        platform: 'gemini',
+        type: 'oauth',
+        name: 'cli google',
+        refreshToken: '1//fake-refresh-cli-user',
+      })
+    ).id;
   });
   beforeEach(() => {
     fake.reset();
@@ -51,11 +67,20 @@ describe('Gemini CLI through the relay', () => {
   });
 
   /** Runs `gemini` in an empty HOME with the given settings. */
-  function runGemini(env: Record<string, string>, settings: unknown, args: string[], timeoutMs = 60_000): Promise<CliRun> {
+  function runGemini(
+    env: Record<string, string>,
+    settings: unknown,
+    args: string[],
+    timeoutMs = 60_000,
+  ): Promise<CliRun> {
     const home = homes.make();
     mkdirSync(path.join(home, '.gemini'));
     writeFileSync(path.join(home, '.gemini', 'settings.json'), JSON.stringify(settings));
-    return runCli(GEMINI, args, { home, timeoutMs, env: { GEMINI_CLI_TRUST_WORKSPACE: 'true', NO_COLOR: '1', ...env } });
+    return runCli(GEMINI, args, {
+      home,
+      timeoutMs,
+      env: { GEMINI_CLI_TRUST_WORKSPACE: 'true', NO_COLOR: '1', ...env },
+    });
   }
 
   /** Booked for the key = the sum of what the fake reported for the account, kind by kind. */
@@ -64,16 +89,33 @@ describe('Gemini CLI through the relay', () => {
     expect(sent.length).toBeGreaterThanOrEqual(1);
     expect(sent.every((r) => r.complete)).toBe(true);
     const booked = (await relay.admin.keyUsage(keyId)).total;
-    expect(booked).toMatchObject({ requests: sent.length, errors: 0, ...expectedTokens(sent.map((r) => r.usage)), cacheCreateTokens: 0 });
+    expect(booked).toMatchObject({
+      requests: sent.length,
+      errors: 0,
+      ...expectedTokens(sent.map((r) => r.usage)),
+      cacheCreateTokens: 0,
+    });
     expect(booked.cost).toBeGreaterThan(0);
   }
 
   it('with an API key (GOOGLE_GEMINI_BASE_URL + GEMINI_API_KEY): the prompt is answered through the native API', async () => {
     // Restricted to Gemini CLI: the relay must recognise it.
-    const key = await relay.admin.createKey({ name: 'gemini cli, api key', accountIds: [nativeAccount], allowedClients: ['gemini-cli'] });
-    fake.script(apiKey, { kind: 'message', text: SCORE_ANSWER, usage: { promptTokenCount: 900, candidatesTokenCount: 30 } });
+    const key = await relay.admin.createKey({
+      name: 'gemini cli, api key',
+      accountIds: [nativeAccount],
+      allowedClients: ['gemini-cli'],
+    });
+    fake.script(apiKey, {
+      kind: 'message',
+      text: SCORE_ANSWER,
+      usage: { promptTokenCount: 900, candidatesTokenCount: 30 },
+    });
 
-    const run = await runGemini({ GOOGLE_GEMINI_BASE_URL: `${relay.url}/gemini`, GEMINI_API_KEY: key.key }, { security: { auth: { selectedType: 'gemini-api-key' } } }, ['-p', 'say hi']);
+    const run = await runGemini(
+      { GOOGLE_GEMINI_BASE_URL: `${relay.url}/gemini`, GEMINI_API_KEY: key.key },
+      { security: { auth: { selectedType: 'gemini-api-key' } } },
+      ['-p', 'say hi'],
+    );
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain(ANSWER);
     expect(run.stderr).not.toMatch(/Routing\].*failed/);
@@ -89,8 +131,16 @@ describe('Gemini CLI through the relay', () => {
   });
 
   it('logged in "with Google" (GOOGLE_GENAI_USE_GCA + CODE_ASSIST_ENDPOINT): answered through Code Assist in the account\'s project', async () => {
-    const key = await relay.admin.createKey({ name: 'gemini cli, code assist', accountIds: [oauthAccount], allowedClients: ['gemini-cli'] });
-    fake.script('cli-user', { kind: 'message', text: CHOICE_ANSWER, usage: { promptTokenCount: 900, candidatesTokenCount: 30 } });
+    const key = await relay.admin.createKey({
+      name: 'gemini cli, code assist',
+      accountIds: [oauthAccount],
+      allowedClients: ['gemini-cli'],
+    });
+    fake.script('cli-user', {
+      kind: 'message',
+      text: CHOICE_ANSWER,
+      usage: { promptTokenCount: 900, candidatesTokenCount: 30 },
+    });
 
     const run = await runGemini(
       { GOOGLE_GENAI_USE_GCA: 'true', CODE_ASSIST_ENDPOINT: `${relay.url}/gemini`, GOOGLE_CLOUD_ACCESS_TOKEN: key.key },
@@ -119,7 +169,11 @@ describe('Gemini CLI through the relay', () => {
   it('a relay key the relay never issued: Gemini CLI fails and says so', async () => {
     const key = await relay.admin.createKey({ name: 'gemini cli, the real key', accountIds: [nativeAccount] });
     const wrong = key.key.slice(0, -6) + (key.key.endsWith('000000') ? '111111' : '000000');
-    const run = await runGemini({ GOOGLE_GEMINI_BASE_URL: `${relay.url}/gemini`, GEMINI_API_KEY: wrong }, { security: { auth: { selectedType: 'gemini-api-key' } } }, ['-m', 'gemini-2.5-flash', '-p', 'say hi']);
+    const run = await runGemini(
+      { GOOGLE_GEMINI_BASE_URL: `${relay.url}/gemini`, GEMINI_API_KEY: wrong },
+      { security: { auth: { selectedType: 'gemini-api-key' } } },
+      ['-m', 'gemini-2.5-flash', '-p', 'say hi'],
+    );
     expect(run.code, 'gemini was killed').not.toBeNull();
     expect(run.code).not.toBe(0);
     expect(run.stdout + run.stderr).toMatch(/401|UNAUTHENTICATED|Invalid API key/i);

@@ -12,7 +12,13 @@ import { startTestRelay, type TestRelay } from '../support/relay.js';
  */
 
 const MODEL = 'gemini-2.5-flash';
-const USAGE: GeminiUsage = { promptTokenCount: 4_321, cachedContentTokenCount: 4_096, candidatesTokenCount: 17, thoughtsTokenCount: 120, toolUsePromptTokenCount: 3 };
+const USAGE: GeminiUsage = {
+  promptTokenCount: 4_321,
+  cachedContentTokenCount: 4_096,
+  candidatesTokenCount: 17,
+  thoughtsTokenCount: 120,
+  toolUsePromptTokenCount: 3,
+};
 const ANSWER = 'Hi! (from the fake Gemini, through the relay)';
 
 describe('@google/genai through the relay', () => {
@@ -22,13 +28,31 @@ describe('@google/genai through the relay', () => {
 
   beforeAll(async () => {
     fake = await startFakeGemini();
-    relay = await startTestRelay({ env: { GEMINI_API_URL: fake.url, CODE_ASSIST_URL: fake.url, GOOGLE_OAUTH_TOKEN_URL: fake.tokenUrl } });
+    relay = await startTestRelay({
+      env: { GEMINI_API_URL: fake.url, CODE_ASSIST_URL: fake.url, GOOGLE_OAUTH_TOKEN_URL: fake.tokenUrl },
+    });
     const apiKey = 'AIzaSy-fake-genai-e2e-000000001';
-    const native = await relay.admin.createAccount({ platform: 'gemini', type: 'api-key', name: 'genai api key', apiKey });
-    kinds['an API-key account'] = { key: await relay.admin.createKey({ name: 'genai native', accountIds: [native.id] }), account: apiKey };
+    const native = await relay.admin.createAccount({
+      platform: 'gemini',
+      type: 'api-key',
+      name: 'genai api key',
+      apiKey,
+    });
+    kinds['an API-key account'] = {
+      key: await relay.admin.createKey({ name: 'genai native', accountIds: [native.id] }),
+      account: apiKey,
+    };
     fake.addUser({ id: 'genai-user', refreshToken: '1//fake-refresh-genai-user' });
-    const oauth = await relay.admin.createAccount({ platform: 'gemini', type: 'oauth', name: 'genai oauth', refreshToken: '1//fake-refresh-genai-user' });
-    kinds['a Google OAuth account'] = { key: await relay.admin.createKey({ name: 'genai oauth', accountIds: [oauth.id] }), account: 'genai-user' };
+    const oauth = await relay.admin.createAccount({
+      platform: 'gemini',
+      type: 'oauth',
+      name: 'genai oauth',
+      refreshToken: '1//fake-refresh-genai-user',
+    });
+    kinds['a Google OAuth account'] = {
+      key: await relay.admin.createKey({ name: 'genai oauth', accountIds: [oauth.id] }),
+      account: 'genai-user',
+    };
   });
   afterAll(async () => {
     await relay?.close();
@@ -48,15 +72,28 @@ describe('@google/genai through the relay', () => {
     it('generateContent: the answer and its usage; booked exactly that', async () => {
       const { key, account } = of();
       const before = (await relay.admin.keyUsage(key.id)).total;
-      const res = await sdk(key.key).models.generateContent({ model: MODEL, contents: 'say hi', config: { systemInstruction: 'Be brief.', temperature: 0 } });
+      const res = await sdk(key.key).models.generateContent({
+        model: MODEL,
+        contents: 'say hi',
+        config: { systemInstruction: 'Be brief.', temperature: 0 },
+      });
       expect(res.text).toBe(ANSWER);
-      expect(res.usageMetadata).toMatchObject({ promptTokenCount: 4_321, cachedContentTokenCount: 4_096, candidatesTokenCount: 17, thoughtsTokenCount: 120 });
+      expect(res.usageMetadata).toMatchObject({
+        promptTokenCount: 4_321,
+        cachedContentTokenCount: 4_096,
+        candidatesTokenCount: 17,
+        thoughtsTokenCount: 120,
+      });
       const sent = reported(account);
       expect(sent.map((r) => r.complete)).toEqual([true]);
       const after = (await relay.admin.keyUsage(key.id)).total;
       expect(after.requests - before.requests).toBe(1);
       const t = expectedTokens(sent.map((r) => r.usage));
-      expect({ input: after.inputTokens - before.inputTokens, output: after.outputTokens - before.outputTokens, read: after.cacheReadTokens - before.cacheReadTokens }).toEqual({
+      expect({
+        input: after.inputTokens - before.inputTokens,
+        output: after.outputTokens - before.outputTokens,
+        read: after.cacheReadTokens - before.cacheReadTokens,
+      }).toEqual({
         input: t.inputTokens,
         output: t.outputTokens,
         read: t.cacheReadTokens,
@@ -67,14 +104,20 @@ describe('@google/genai through the relay', () => {
       const { key, account } = of();
       const before = (await relay.admin.keyUsage(key.id)).total;
       const chunks = [];
-      for await (const chunk of await sdk(key.key).models.generateContentStream({ model: MODEL, contents: 'say hi' })) chunks.push(chunk);
+      for await (const chunk of await sdk(key.key).models.generateContentStream({ model: MODEL, contents: 'say hi' }))
+        chunks.push(chunk);
       expect(chunks).toHaveLength(4);
       expect(chunks.map((c) => c.text).join('')).toBe(ANSWER);
       expect(chunks[3]?.candidates?.[0]?.finishReason).toBe('STOP');
       expect(chunks[3]?.usageMetadata?.thoughtsTokenCount).toBe(120);
       const after = (await relay.admin.keyUsage(key.id)).total;
       const t = expectedTokens(reported(account).map((r) => r.usage));
-      expect({ requests: after.requests - before.requests, input: after.inputTokens - before.inputTokens, output: after.outputTokens - before.outputTokens, read: after.cacheReadTokens - before.cacheReadTokens }).toEqual({
+      expect({
+        requests: after.requests - before.requests,
+        input: after.inputTokens - before.inputTokens,
+        output: after.outputTokens - before.outputTokens,
+        read: after.cacheReadTokens - before.cacheReadTokens,
+      }).toEqual({
         requests: 1,
         input: t.inputTokens,
         output: t.outputTokens,
@@ -85,18 +128,44 @@ describe('@google/genai through the relay', () => {
     it('tools: the function call comes back to the SDK, streamed or not', async () => {
       const { key } = of();
       const call = { functionCall: { name: 'get_weather', args: { city: 'Paris' } } };
-      fake.script(of().account, { kind: 'message', content: [call] }, { kind: 'message', content: [{ text: 'Let me check.' }, call] });
-      const tools = [{ functionDeclarations: [{ name: 'get_weather', description: 'Weather of a city', parametersJsonSchema: { type: 'object', properties: { city: { type: 'string' } } } }] }];
-      const res = await sdk(key.key).models.generateContent({ model: MODEL, contents: 'weather in Paris?', config: { tools } });
+      fake.script(
+        of().account,
+        { kind: 'message', content: [call] },
+        { kind: 'message', content: [{ text: 'Let me check.' }, call] },
+      );
+      const tools = [
+        {
+          functionDeclarations: [
+            {
+              name: 'get_weather',
+              description: 'Weather of a city',
+              parametersJsonSchema: { type: 'object', properties: { city: { type: 'string' } } },
+            },
+          ],
+        },
+      ];
+      const res = await sdk(key.key).models.generateContent({
+        model: MODEL,
+        contents: 'weather in Paris?',
+        config: { tools },
+      });
       expect(res.functionCalls).toEqual([{ name: 'get_weather', args: { city: 'Paris' } }]);
       const chunks = [];
-      for await (const chunk of await sdk(key.key).models.generateContentStream({ model: MODEL, contents: 'weather in Paris?', config: { tools } })) chunks.push(chunk);
+      for await (const chunk of await sdk(key.key).models.generateContentStream({
+        model: MODEL,
+        contents: 'weather in Paris?',
+        config: { tools },
+      }))
+        chunks.push(chunk);
       expect(chunks.map((c) => c.text ?? '').join('')).toBe('Let me check.');
       expect(chunks.flatMap((c) => c.functionCalls ?? [])).toEqual([{ name: 'get_weather', args: { city: 'Paris' } }]);
       // The tools went upstream as the SDK sent them (inside Code Assist's wrapper for an OAuth account).
-      const sent = fake.requests.filter((r) => /Content/.test(r.pathname)).map((r) => (r.body as { request?: unknown }).request ?? r.body);
+      const sent = fake.requests
+        .filter((r) => /Content/.test(r.pathname))
+        .map((r) => (r.body as { request?: unknown }).request ?? r.body);
       expect(sent).toHaveLength(2);
-      for (const body of sent) expect(body).toMatchObject({ tools: [{ functionDeclarations: [{ name: 'get_weather' }] }] });
+      for (const body of sent)
+        expect(body).toMatchObject({ tools: [{ functionDeclarations: [{ name: 'get_weather' }] }] });
     });
 
     it('countTokens: a count, nothing booked', async () => {
@@ -116,12 +185,15 @@ describe('@google/genai through the relay', () => {
     });
   });
 
-  it('a wrong relay key: the SDK raises Google\'s 401', async () => {
+  it("a wrong relay key: the SDK raises Google's 401", async () => {
     const key = kinds['an API-key account']?.key.key ?? '';
     const wrong = key.slice(0, -6) + (key.endsWith('000000') ? '111111' : '000000');
     const error = await sdk(wrong)
       .models.generateContent({ model: MODEL, contents: 'say hi' })
-      .then(() => undefined, (e: unknown) => e as { status?: number; message?: string });
+      .then(
+        () => undefined,
+        (e: unknown) => e as { status?: number; message?: string },
+      );
     expect(error?.status).toBe(401);
     expect(error?.message).toMatch(/UNAUTHENTICATED/);
     expect(fake.requests).toHaveLength(0);
@@ -132,8 +204,12 @@ describe('@google/genai through the relay', () => {
     fake.script(account, { kind: 'stream-error', afterChunks: 2, status: 503 });
     const seen: string[] = [];
     const error = await (async () => {
-      for await (const chunk of await sdk(key.key).models.generateContentStream({ model: MODEL, contents: 'say hi' })) seen.push(chunk.text ?? '');
-    })().then(() => undefined, (e: unknown) => e as Error);
+      for await (const chunk of await sdk(key.key).models.generateContentStream({ model: MODEL, contents: 'say hi' }))
+        seen.push(chunk.text ?? '');
+    })().then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
     // The two chunks before the error, then the error: never a short answer taken for a whole one.
     expect(seen).toHaveLength(2);
     expect('Hello from the fake Gemini.'.startsWith(seen.join(''))).toBe(true);

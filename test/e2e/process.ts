@@ -49,7 +49,12 @@ export function freePort(): Promise<number> {
 }
 
 /** Polls `probe` until it returns a value other than undefined, or throws after `timeoutMs`. */
-export async function pollUntil<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000, intervalMs = 50): Promise<T> {
+export async function pollUntil<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 10_000,
+  intervalMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -60,7 +65,9 @@ export async function pollUntil<T>(what: string, probe: () => Promise<T | undefi
       lastError = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs}ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`,
+      );
     }
     await sleep(intervalMs);
   }
@@ -73,14 +80,23 @@ export interface HttpAnswer {
 }
 
 /** One request on a connection of its own (no agent, `connection: close`), so SO_REUSEPORT spreads them. */
-export function freshRequest(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number } = {}): Promise<HttpAnswer> {
+export function freshRequest(
+  url: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number } = {},
+): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: opts.method ?? 'GET', agent: false, headers: { connection: 'close', ...opts.headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      url,
+      { method: opts.method ?? 'GET', agent: false, headers: { connection: 'close', ...opts.headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.setTimeout(opts.timeoutMs ?? 5_000, () => req.destroy(new Error(`request to ${url} timed out`)));
     req.on('error', reject);
     req.end(opts.body);
@@ -124,7 +140,10 @@ function childEnv(env: Record<string, string>): Record<string, string> {
  * Spawns the relay in a process group of its own. With `waitHealthy` (default), resolves once
  * `GET /health` answers 200 on `env.PORT`; throws with the output if it exits or times out first.
  */
-export async function spawnRelay(env: Record<string, string>, opts: { waitHealthy?: boolean; startTimeoutMs?: number } = {}): Promise<RelayProcess> {
+export async function spawnRelay(
+  env: Record<string, string>,
+  opts: { waitHealthy?: boolean; startTimeoutMs?: number } = {},
+): Promise<RelayProcess> {
   const port = Number(env.PORT);
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: REPO_ROOT,
@@ -172,7 +191,10 @@ export async function spawnRelay(env: Record<string, string>, opts: { waitHealth
     async waitExit(timeoutMs = 20_000) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`relay ${pid} still running after ${timeoutMs}ms\n--- stderr ---\n${stderr}`)), timeoutMs);
+        timer = setTimeout(
+          () => reject(new Error(`relay ${pid} still running after ${timeoutMs}ms\n--- stderr ---\n${stderr}`)),
+          timeoutMs,
+        );
       });
       try {
         return await Promise.race([exited, timeout]);
@@ -208,7 +230,9 @@ export async function spawnRelay(env: Record<string, string>, opts: { waitHealth
     } catch (err) {
       killGroup();
       await exited;
-      throw new Error(`${(err as Error).message}\n--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`, { cause: err });
+      throw new Error(`${(err as Error).message}\n--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`, {
+        cause: err,
+      });
     }
   }
   return proc;

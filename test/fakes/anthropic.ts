@@ -19,9 +19,27 @@ export interface FakeUsage {
 
 export type Step =
   /** A normal answer; streamed when the request says `stream: true`. */
-  | { kind: 'message'; text?: string; usage?: Partial<FakeUsage>; model?: string; chunkDelayMs?: number; deltas?: number; headers?: Record<string, string>; /** Wait this long before answering (a slow account). */ delayMs?: number; /** Content blocks instead of `text` (tool calls), and the stop reason. */ content?: FakeBlock[]; stopReason?: string }
+  | {
+      kind: 'message';
+      text?: string;
+      usage?: Partial<FakeUsage>;
+      model?: string;
+      chunkDelayMs?: number;
+      deltas?: number;
+      headers?: Record<string, string>;
+      /** Wait this long before answering (a slow account). */ delayMs?: number;
+      /** Content blocks instead of `text` (tool calls), and the stop reason. */ content?: FakeBlock[];
+      stopReason?: string;
+    }
   /** An HTTP error with an Anthropic error body (or a raw body). */
-  | { kind: 'error'; status: number; type?: string; message?: string; rawBody?: string; headers?: Record<string, string> }
+  | {
+      kind: 'error';
+      status: number;
+      type?: string;
+      message?: string;
+      rawBody?: string;
+      headers?: Record<string, string>;
+    }
   /** A stream that breaks: the socket is destroyed after `afterEvents` SSE events. */
   | { kind: 'cut'; afterEvents: number; usage?: Partial<FakeUsage> }
   /** A stream that emits an `error` event mid-way, then ends. */
@@ -62,12 +80,20 @@ function fullUsage(u: Partial<FakeUsage> | undefined): FakeUsage {
 }
 
 /** A content block of a scripted answer: text, or a tool call (streamed as input_json_delta fragments). */
-export type FakeBlock = { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> };
+export type FakeBlock =
+  { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> };
 
 const sse = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 
 /** The SSE events of one streamed message, exactly as the Messages API sends them. */
-export function messageEvents(model: string, text: string, usage: FakeUsage, deltas = 3, blocks?: FakeBlock[], stopReason = 'end_turn'): string[] {
+export function messageEvents(
+  model: string,
+  text: string,
+  usage: FakeUsage,
+  deltas = 3,
+  blocks?: FakeBlock[],
+  stopReason = 'end_turn',
+): string[] {
   const startUsage: Record<string, unknown> = {
     input_tokens: usage.input_tokens,
     cache_creation_input_tokens: usage.cache_creation_input_tokens ?? 0,
@@ -78,28 +104,53 @@ export function messageEvents(model: string, text: string, usage: FakeUsage, del
   const events = [
     sse('message_start', {
       type: 'message_start',
-      message: { id: 'msg_fake01', type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: startUsage },
+      message: {
+        id: 'msg_fake01',
+        type: 'message',
+        role: 'assistant',
+        model,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: startUsage,
+      },
     }),
   ];
   (blocks ?? [{ type: 'text', text }]).forEach((block, index) => {
-    const start = block.type === 'text' ? { type: 'text', text: '' } : { type: 'tool_use', id: block.id, name: block.name, input: {} };
+    const start =
+      block.type === 'text'
+        ? { type: 'text', text: '' }
+        : { type: 'tool_use', id: block.id, name: block.name, input: {} };
     events.push(sse('content_block_start', { type: 'content_block_start', index, content_block: start }));
     if (index === 0) events.push(sse('ping', { type: 'ping' }));
     const parts = splitText(block.type === 'text' ? block.text : JSON.stringify(block.input), deltas);
     for (const part of parts) {
-      const delta = block.type === 'text' ? { type: 'text_delta', text: part } : { type: 'input_json_delta', partial_json: part };
+      const delta =
+        block.type === 'text' ? { type: 'text_delta', text: part } : { type: 'input_json_delta', partial_json: part };
       events.push(sse('content_block_delta', { type: 'content_block_delta', index, delta }));
     }
     events.push(sse('content_block_stop', { type: 'content_block_stop', index }));
   });
   const deltaUsage: Record<string, unknown> = { output_tokens: usage.output_tokens };
   if (usage.server_tool_use) deltaUsage.server_tool_use = usage.server_tool_use;
-  events.push(sse('message_delta', { type: 'message_delta', delta: { stop_reason: stopReason, stop_sequence: null }, usage: deltaUsage }));
+  events.push(
+    sse('message_delta', {
+      type: 'message_delta',
+      delta: { stop_reason: stopReason, stop_sequence: null },
+      usage: deltaUsage,
+    }),
+  );
   events.push(sse('message_stop', { type: 'message_stop' }));
   return events;
 }
 
-export function messageJson(model: string, text: string, usage: FakeUsage, blocks?: FakeBlock[], stopReason = 'end_turn') {
+export function messageJson(
+  model: string,
+  text: string,
+  usage: FakeUsage,
+  blocks?: FakeBlock[],
+  stopReason = 'end_turn',
+) {
   return {
     id: 'msg_fake01',
     type: 'message',
@@ -141,7 +192,8 @@ export async function startFakeAnthropic(
 
   const countServed = (apiKey: string) => served.set(apiKey, (served.get(apiKey) ?? 0) + 1);
   const countAnswered = (apiKey: string) => answered.set(apiKey, (answered.get(apiKey) ?? 0) + 1);
-  const total = (m: Map<string, number>, apiKey?: string) => (apiKey ? (m.get(apiKey) ?? 0) : [...m.values()].reduce((a, b) => a + b, 0));
+  const total = (m: Map<string, number>, apiKey?: string) =>
+    apiKey ? (m.get(apiKey) ?? 0) : [...m.values()].reduce((a, b) => a + b, 0);
 
   const server = http.createServer(
     withBody((req, res, rawBody) => {
@@ -154,21 +206,47 @@ export async function startFakeAnthropic(
   );
   server.keepAliveTimeout = 60_000;
 
-  const sendError = (res: http.ServerResponse, status: number, step: { type?: string; message?: string; rawBody?: string; headers?: Record<string, string> }) => {
-    const body = step.rawBody ?? JSON.stringify({ type: 'error', error: { type: step.type ?? ERROR_TYPES[status] ?? 'api_error', message: step.message ?? `fake error ${status}` }, request_id: 'req_fake_err' });
-    res.writeHead(status, { 'content-type': step.rawBody ? 'text/plain' : 'application/json', 'request-id': 'req_fake_err', ...step.headers });
+  const sendError = (
+    res: http.ServerResponse,
+    status: number,
+    step: { type?: string; message?: string; rawBody?: string; headers?: Record<string, string> },
+  ) => {
+    const body =
+      step.rawBody ??
+      JSON.stringify({
+        type: 'error',
+        error: {
+          type: step.type ?? ERROR_TYPES[status] ?? 'api_error',
+          message: step.message ?? `fake error ${status}`,
+        },
+        request_id: 'req_fake_err',
+      });
+    res.writeHead(status, {
+      'content-type': step.rawBody ? 'text/plain' : 'application/json',
+      'request-id': 'req_fake_err',
+      ...step.headers,
+    });
     res.end(body);
   };
 
-  async function answer(req: http.IncomingMessage, res: http.ServerResponse, path: string, apiKey: string, body: Record<string, unknown> | undefined) {
+  async function answer(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    path: string,
+    apiKey: string,
+    body: Record<string, unknown> | undefined,
+  ) {
     const pathname = path.split('?')[0] ?? '';
     if (!apiKey) return sendError(res, 401, { message: 'x-api-key header is required' });
     if (opts.authorize && !opts.authorize(apiKey)) return sendError(res, 401, { message: 'Invalid bearer token' });
     if (pathname.endsWith('/v1/messages/count_tokens')) {
       res.writeHead(200, { 'content-type': 'application/json', 'request-id': 'req_fake_ct' });
-      return res.end(JSON.stringify({ input_tokens: Math.max(1, Math.ceil(JSON.stringify(body?.messages ?? '').length / 4)) }));
+      return res.end(
+        JSON.stringify({ input_tokens: Math.max(1, Math.ceil(JSON.stringify(body?.messages ?? '').length / 4)) }),
+      );
     }
-    if (!pathname.endsWith('/v1/messages') || req.method !== 'POST') return sendError(res, 404, { message: `no route ${req.method} ${pathname}` });
+    if (!pathname.endsWith('/v1/messages') || req.method !== 'POST')
+      return sendError(res, 404, { message: `no route ${req.method} ${pathname}` });
     if (!body || typeof body.model !== 'string') return sendError(res, 400, { message: 'model: field required' });
     const model = body.model;
     const stream = body.stream === true;
@@ -192,7 +270,12 @@ export async function startFakeAnthropic(
           countServed(apiKey);
           return;
         }
-        res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'request-id': 'req_fake_ok', ...step.headers });
+        res.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache',
+          'request-id': 'req_fake_ok',
+          ...step.headers,
+        });
         for (const ev of messageEvents(m, text, usage, step.deltas, step.content, step.stopReason)) {
           if (res.destroyed) return;
           if (!res.write(ev)) await new Promise((r) => res.once('drain', r));
@@ -211,7 +294,8 @@ export async function startFakeAnthropic(
         const sent = events.slice(0, step.afterEvents);
         for (const ev of sent) res.write(ev);
         // What the upstream reported before breaking: message_start's usage (output 1) at most.
-        if (record && step.afterEvents >= 1) reported.push({ apiKey, model, usage: { ...usage, output_tokens: 1 }, complete: false });
+        if (record && step.afterEvents >= 1)
+          reported.push({ apiKey, model, usage: { ...usage, output_tokens: 1 }, complete: false });
         setTimeout(() => res.socket?.destroy(), 20);
         return;
       }
@@ -221,9 +305,15 @@ export async function startFakeAnthropic(
         res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'request-id': 'req_fake_se' });
         const events = messageEvents(model, 'An answer interrupted by an error event.', usage, 6);
         for (const ev of events.slice(0, step.afterEvents)) res.write(ev);
-        res.write(sse('error', { type: 'error', error: { type: step.type ?? 'overloaded_error', message: step.message ?? 'Overloaded' } }));
+        res.write(
+          sse('error', {
+            type: 'error',
+            error: { type: step.type ?? 'overloaded_error', message: step.message ?? 'Overloaded' },
+          }),
+        );
         res.end();
-        if (record && step.afterEvents >= 1) reported.push({ apiKey, model, usage: { ...usage, output_tokens: 1 }, complete: false });
+        if (record && step.afterEvents >= 1)
+          reported.push({ apiKey, model, usage: { ...usage, output_tokens: 1 }, complete: false });
         return;
       }
     }

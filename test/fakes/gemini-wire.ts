@@ -20,7 +20,8 @@ export const DEFAULT_GEMINI_USAGE: GeminiUsage = { promptTokenCount: 25, candida
 export function usageMetadata(u: GeminiUsage): Record<string, number> {
   const out: Record<string, number> = { promptTokenCount: u.promptTokenCount };
   if (u.candidatesTokenCount) out.candidatesTokenCount = u.candidatesTokenCount;
-  const total = u.promptTokenCount + u.candidatesTokenCount + (u.thoughtsTokenCount ?? 0) + (u.toolUsePromptTokenCount ?? 0);
+  const total =
+    u.promptTokenCount + u.candidatesTokenCount + (u.thoughtsTokenCount ?? 0) + (u.toolUsePromptTokenCount ?? 0);
   out.totalTokenCount = total;
   if (u.cachedContentTokenCount) out.cachedContentTokenCount = u.cachedContentTokenCount;
   if (u.thoughtsTokenCount) out.thoughtsTokenCount = u.thoughtsTokenCount;
@@ -32,7 +33,14 @@ export function usageMetadata(u: GeminiUsage): Record<string, number> {
 export type Part = Record<string, unknown>;
 
 /** A whole generateContent response: one text part, or the parts given. */
-export function generateResponse(model: string, text: string, usage: GeminiUsage, responseId = 'fake-response-1', parts?: Part[], finishReason = 'STOP') {
+export function generateResponse(
+  model: string,
+  text: string,
+  usage: GeminiUsage,
+  responseId = 'fake-response-1',
+  parts?: Part[],
+  finishReason = 'STOP',
+) {
   return {
     candidates: [{ content: { parts: parts ?? [{ text }], role: 'model' }, finishReason, index: 0 }],
     usageMetadata: usageMetadata(usage),
@@ -46,12 +54,25 @@ export function generateResponse(model: string, text: string, usage: GeminiUsage
  * chunk's usageMetadata a snapshot of the call so far (the prompt at once, candidates growing,
  * thoughts and cache details with the last), `finishReason` on the last.
  */
-export function streamChunks(model: string, text: string, usage: GeminiUsage, parts = 3, responseId = 'fake-response-1', given?: Part[], finishReason = 'STOP'): Record<string, unknown>[] {
+export function streamChunks(
+  model: string,
+  text: string,
+  usage: GeminiUsage,
+  parts = 3,
+  responseId = 'fake-response-1',
+  given?: Part[],
+  finishReason = 'STOP',
+): Record<string, unknown>[] {
   // Given parts go one per chunk, as Google streams a function call: whole.
   const pieces: Part[] = given ?? splitText(text, parts).map((t) => ({ text: t }));
   return pieces.map((piece, i) => {
     const last = i === pieces.length - 1;
-    const snapshot: GeminiUsage = last ? usage : { promptTokenCount: usage.promptTokenCount, candidatesTokenCount: Math.max(1, Math.floor((usage.candidatesTokenCount * (i + 1)) / pieces.length)) };
+    const snapshot: GeminiUsage = last
+      ? usage
+      : {
+          promptTokenCount: usage.promptTokenCount,
+          candidatesTokenCount: Math.max(1, Math.floor((usage.candidatesTokenCount * (i + 1)) / pieces.length)),
+        };
     return {
       candidates: [{ content: { parts: [piece], role: 'model' }, ...(last ? { finishReason } : {}), index: 0 }],
       usageMetadata: usageMetadata(snapshot),
@@ -79,19 +100,38 @@ const STATUS: Record<number, string> = {
 };
 
 export function googleError(code: number, message?: string, details?: unknown[]) {
-  return { error: { code, message: message ?? `fake error ${code}`, status: STATUS[code] ?? 'UNKNOWN', ...(details ? { details } : {}) } };
+  return {
+    error: {
+      code,
+      message: message ?? `fake error ${code}`,
+      status: STATUS[code] ?? 'UNKNOWN',
+      ...(details ? { details } : {}),
+    },
+  };
 }
 
 /** The details of a quota 429, with the delay Google asks for. */
 export function retryInfo(retryDelay: string): unknown[] {
   return [
-    { '@type': 'type.googleapis.com/google.rpc.QuotaFailure', violations: [{ quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests', quotaId: 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier' }] },
+    {
+      '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
+      violations: [
+        {
+          quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests',
+          quotaId: 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier',
+        },
+      ],
+    },
     { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay },
   ];
 }
 
 /** What the relay must book for what the fake reported: input excludes the cached part, thoughts are output. */
-export function expectedTokens(usages: readonly GeminiUsage[]): { inputTokens: number; outputTokens: number; cacheReadTokens: number } {
+export function expectedTokens(usages: readonly GeminiUsage[]): {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+} {
   let input = 0;
   let output = 0;
   let read = 0;
@@ -111,5 +151,9 @@ export const FLASH_PRICES = { input: 300_000n, output: 2_500_000n, read: 30_000n
 
 export function flashCostPico(usages: readonly GeminiUsage[]): string {
   const t = expectedTokens(usages);
-  return String(BigInt(t.inputTokens) * FLASH_PRICES.input + BigInt(t.outputTokens) * FLASH_PRICES.output + BigInt(t.cacheReadTokens) * FLASH_PRICES.read);
+  return String(
+    BigInt(t.inputTokens) * FLASH_PRICES.input +
+      BigInt(t.outputTokens) * FLASH_PRICES.output +
+      BigInt(t.cacheReadTokens) * FLASH_PRICES.read,
+  );
 }

@@ -13,7 +13,14 @@ import {
 import { stepScript } from './script.js';
 import { parseJson, serve, withBody } from './server-kit.js';
 
-export { DEFAULT_GEMINI_USAGE, expectedTokens, googleError, retryInfo, type GeminiUsage, type Part } from './gemini-wire.js';
+export {
+  DEFAULT_GEMINI_USAGE,
+  expectedTokens,
+  googleError,
+  retryInfo,
+  type GeminiUsage,
+  type Part,
+} from './gemini-wire.js';
 
 /**
  * A fake Google: the Gemini API (`/v1beta/models/{model}:{method}`, key in `x-goog-api-key` or
@@ -45,7 +52,10 @@ export type Step =
   | { kind: 'error'; status: number; message?: string; details?: unknown[]; headers?: Record<string, string> }
   /** A stream that breaks: the socket is destroyed after `afterChunks` chunks. */
   | { kind: 'cut'; afterChunks: number; usage?: Partial<GeminiUsage> }
-  /** A stream that, after `afterChunks` chunks, writes an error body outside the SSE framing (as Google does), then ends. */
+  /**
+   * A stream that, after `afterChunks` chunks, writes an error body outside the SSE framing (as Google does), then
+   * ends.
+   */
   | { kind: 'stream-error'; afterChunks: number; status?: number; message?: string; usage?: Partial<GeminiUsage> }
   /** Never answers. */
   | { kind: 'hang' };
@@ -95,7 +105,14 @@ export interface FakeGemini {
   script(account: string, ...steps: Step[]): void;
   setDefault(step: Step): void;
   /** A Google user who can log in (and has a project unless `onboarded: false`). */
-  addUser(user: { id: string; refreshToken: string; project?: string; onboarded?: boolean; rotate?: boolean; email?: string }): GoogleUser;
+  addUser(user: {
+    id: string;
+    refreshToken: string;
+    project?: string;
+    onboarded?: boolean;
+    rotate?: boolean;
+    email?: string;
+  }): GoogleUser;
   user(id: string): GoogleUser | undefined;
   /** An access token for the user, valid until revoked. */
   issueAccessToken(userId: string): string;
@@ -142,15 +159,30 @@ export async function startFakeGemini(opts: { port?: number } = {}): Promise<Fak
       const bearer = /^Bearer (.+)$/i.exec(String(req.headers.authorization ?? ''))?.[1];
       const apiKey = String(req.headers['x-goog-api-key'] ?? url.searchParams.get('key') ?? '');
       const account = bearer ? (accessTokens.get(bearer) ?? '') : apiKey;
-      requests.push({ method: req.method ?? 'GET', path: req.url ?? '/', pathname: url.pathname, query: url.searchParams, headers: req.headers, body, rawBody, account });
-      if (url.pathname.startsWith('/v1internal')) return void codeAssist(req, res, url, bearer, account, body as Record<string, unknown> | undefined);
+      requests.push({
+        method: req.method ?? 'GET',
+        path: req.url ?? '/',
+        pathname: url.pathname,
+        query: url.searchParams,
+        headers: req.headers,
+        body,
+        rawBody,
+        account,
+      });
+      if (url.pathname.startsWith('/v1internal'))
+        return void codeAssist(req, res, url, bearer, account, body as Record<string, unknown> | undefined);
       return void native(req, res, url, apiKey, body as Record<string, unknown> | undefined);
     }),
   );
 
   async function tokenEndpoint(res: http.ServerResponse, form: URLSearchParams) {
     const call: TokenCall = { grantType: form.get('grant_type') ?? '', status: 0 };
-    for (const [k, f] of [['refreshToken', 'refresh_token'], ['code', 'code'], ['clientId', 'client_id'], ['clientSecret', 'client_secret']] as const) {
+    for (const [k, f] of [
+      ['refreshToken', 'refresh_token'],
+      ['code', 'code'],
+      ['clientId', 'client_id'],
+      ['clientSecret', 'client_secret'],
+    ] as const) {
       const v = form.get(f);
       if (v !== null) call[k] = v;
     }
@@ -163,17 +195,29 @@ export async function startFakeGemini(opts: { port?: number } = {}): Promise<Fak
     const grant = (user: GoogleUser, withRefresh: boolean) => {
       if (withRefresh && user.rotate) user.refreshToken = `1//fake-refresh-${user.id}-${++counter}`;
       const idToken = `${b64url('{"alg":"none"}')}.${b64url(JSON.stringify({ email: user.email, sub: user.id }))}.`;
-      answer(200, { access_token: issue(user.id), expires_in: 3599, scope: 'https://www.googleapis.com/auth/cloud-platform', token_type: 'Bearer', id_token: idToken, ...(withRefresh ? { refresh_token: user.refreshToken } : {}) });
+      answer(200, {
+        access_token: issue(user.id),
+        expires_in: 3599,
+        scope: 'https://www.googleapis.com/auth/cloud-platform',
+        token_type: 'Bearer',
+        id_token: idToken,
+        ...(withRefresh ? { refresh_token: user.refreshToken } : {}),
+      });
     };
     if (call.grantType === 'refresh_token') {
       const user = [...users.values()].find((u) => u.refreshToken === call.refreshToken);
-      if (!user) return answer(400, { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' });
+      if (!user)
+        return answer(400, { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' });
       return grant(user, user.rotate);
     }
     if (call.grantType === 'authorization_code') {
       const pending = codes.get(call.code ?? '');
       const verifier = form.get('code_verifier') ?? '';
-      if (!pending || b64url(createHash('sha256').update(verifier).digest()) !== pending.challenge || form.get('redirect_uri') !== pending.redirectUri) {
+      if (
+        !pending ||
+        b64url(createHash('sha256').update(verifier).digest()) !== pending.challenge ||
+        form.get('redirect_uri') !== pending.redirectUri
+      ) {
         return answer(400, { error: 'invalid_grant', error_description: 'Bad Request' });
       }
       codes.delete(call.code ?? '');
@@ -184,9 +228,21 @@ export async function startFakeGemini(opts: { port?: number } = {}): Promise<Fak
     return answer(400, { error: 'unsupported_grant_type' });
   }
 
-  async function codeAssist(req: http.IncomingMessage, res: http.ServerResponse, url: URL, bearer: string | undefined, userId: string, body: Record<string, unknown> | undefined) {
+  async function codeAssist(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    bearer: string | undefined,
+    userId: string,
+    body: Record<string, unknown> | undefined,
+  ) {
     const user = users.get(userId);
-    if (!bearer || !user) return json(res, 401, googleError(401, 'Request had invalid authentication credentials. Expected OAuth 2 access token.'));
+    if (!bearer || !user)
+      return json(
+        res,
+        401,
+        googleError(401, 'Request had invalid authentication credentials. Expected OAuth 2 access token.'),
+      );
     const method = url.pathname.slice('/v1internal'.length);
     if (req.method === 'GET' && method.startsWith('/operations/')) {
       const op = method.slice(1);
@@ -194,54 +250,127 @@ export async function startFakeGemini(opts: { port?: number } = {}): Promise<Fak
       if (owner !== user.id) return json(res, 404, googleError(404));
       user.onboarded = true;
       user.project ??= `fake-managed-${user.id}`;
-      return json(res, 200, { name: op, done: true, response: { '@type': 'type.googleapis.com/google.internal.cloud.code.v1internal.OnboardUserResponse', cloudaicompanionProject: { id: user.project, name: user.project } } });
+      return json(res, 200, {
+        name: op,
+        done: true,
+        response: {
+          '@type': 'type.googleapis.com/google.internal.cloud.code.v1internal.OnboardUserResponse',
+          cloudaicompanionProject: { id: user.project, name: user.project },
+        },
+      });
     }
     switch (method) {
       case ':loadCodeAssist':
-        if (!user.onboarded) return json(res, 200, { allowedTiers: [{ id: 'free-tier', name: 'Gemini Code Assist for individuals', isDefault: true, userDefinedCloudaicompanionProject: false }] });
-        return json(res, 200, { currentTier: { id: 'free-tier', name: 'Gemini Code Assist for individuals' }, allowedTiers: [{ id: 'free-tier', isDefault: true }], cloudaicompanionProject: user.project });
+        if (!user.onboarded)
+          return json(res, 200, {
+            allowedTiers: [
+              {
+                id: 'free-tier',
+                name: 'Gemini Code Assist for individuals',
+                isDefault: true,
+                userDefinedCloudaicompanionProject: false,
+              },
+            ],
+          });
+        return json(res, 200, {
+          currentTier: { id: 'free-tier', name: 'Gemini Code Assist for individuals' },
+          allowedTiers: [{ id: 'free-tier', isDefault: true }],
+          cloudaicompanionProject: user.project,
+        });
       case ':onboardUser': {
         const op = `operations/fake-onboard-${user.id}-${++counter}`;
         operations.set(op, user.id);
         return json(res, 200, { name: op, done: false });
       }
       case ':countTokens':
-        return json(res, 200, { totalTokens: countOf((body?.request as Record<string, unknown> | undefined)?.contents) });
+        return json(res, 200, {
+          totalTokens: countOf((body?.request as Record<string, unknown> | undefined)?.contents),
+        });
       case ':generateContent':
       case ':streamGenerateContent': {
         if (!user.onboarded || body?.project !== user.project) {
           return json(res, 403, googleError(403, `Permission denied on resource project ${String(body?.project)}.`));
         }
         const model = typeof body?.model === 'string' ? body.model : '';
-        return generate(res, user.id, model, method === ':streamGenerateContent', url.searchParams.get('alt') === 'sse', wrapCodeAssist);
+        return generate(
+          res,
+          user.id,
+          model,
+          method === ':streamGenerateContent',
+          url.searchParams.get('alt') === 'sse',
+          wrapCodeAssist,
+        );
       }
       default:
         return json(res, 404, googleError(404, `no method ${method}`));
     }
   }
 
-  async function native(req: http.IncomingMessage, res: http.ServerResponse, url: URL, apiKey: string, body: Record<string, unknown> | undefined) {
-    if (!apiKey) return json(res, 403, googleError(403, 'Method doesn\'t allow unregistered callers. Please use an API Key.'));
+  async function native(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    apiKey: string,
+    body: Record<string, unknown> | undefined,
+  ) {
+    if (!apiKey)
+      return json(res, 403, googleError(403, "Method doesn't allow unregistered callers. Please use an API Key."));
     const m = /^\/v1(?:beta)?\/models\/([^/:]+):(\w+)$/.exec(url.pathname);
     if (!m || req.method !== 'POST') return json(res, 404, googleError(404, `no route ${req.method} ${url.pathname}`));
     const [, model = '', method] = m;
     if (method === 'countTokens') {
-      const contents = (body?.generateContentRequest as Record<string, unknown> | undefined)?.contents ?? body?.contents;
-      return json(res, 200, { totalTokens: countOf(contents), promptTokensDetails: [{ modality: 'TEXT', tokenCount: countOf(contents) }] });
+      const contents =
+        (body?.generateContentRequest as Record<string, unknown> | undefined)?.contents ?? body?.contents;
+      return json(res, 200, {
+        totalTokens: countOf(contents),
+        promptTokensDetails: [{ modality: 'TEXT', tokenCount: countOf(contents) }],
+      });
     }
     if (method !== 'generateContent' && method !== 'streamGenerateContent') return json(res, 404, googleError(404));
     // The Gemini API rejects fields it does not know (Code Assist's `session_id`, a `model`, …).
-    const unknown = Object.keys(body ?? {}).filter((k) => !['contents', 'systemInstruction', 'tools', 'toolConfig', 'safetySettings', 'generationConfig', 'cachedContent'].includes(k));
-    if (unknown.length > 0) return json(res, 400, googleError(400, `Invalid JSON payload received. Unknown name "${unknown[0]}": Cannot find field.`));
-    if (!Array.isArray(body?.contents)) return json(res, 400, googleError(400, '* GenerateContentRequest.contents: contents is not specified'));
-    return generate(res, apiKey, decodeURIComponent(model), method === 'streamGenerateContent', url.searchParams.get('alt') === 'sse', (r) => r);
+    const unknown = Object.keys(body ?? {}).filter(
+      (k) =>
+        ![
+          'contents',
+          'systemInstruction',
+          'tools',
+          'toolConfig',
+          'safetySettings',
+          'generationConfig',
+          'cachedContent',
+        ].includes(k),
+    );
+    if (unknown.length > 0)
+      return json(
+        res,
+        400,
+        googleError(400, `Invalid JSON payload received. Unknown name "${unknown[0]}": Cannot find field.`),
+      );
+    if (!Array.isArray(body?.contents))
+      return json(res, 400, googleError(400, '* GenerateContentRequest.contents: contents is not specified'));
+    return generate(
+      res,
+      apiKey,
+      decodeURIComponent(model),
+      method === 'streamGenerateContent',
+      url.searchParams.get('alt') === 'sse',
+      (r) => r,
+    );
   }
 
-  async function generate(res: http.ServerResponse, account: string, model: string, stream: boolean, sse: boolean, wrap: (r: Record<string, unknown>) => Record<string, unknown>) {
+  async function generate(
+    res: http.ServerResponse,
+    account: string,
+    model: string,
+    stream: boolean,
+    sse: boolean,
+    wrap: (r: Record<string, unknown>) => Record<string, unknown>,
+  ) {
     const step = steps.next(account);
     const usageOf = (u: Partial<GeminiUsage> | undefined): GeminiUsage => ({ ...DEFAULT_GEMINI_USAGE, ...u });
     if (step.kind === 'hang') return;
-    if (step.kind === 'error') return json(res, step.status, googleError(step.status, step.message, step.details), step.headers);
+    if (step.kind === 'error')
+      return json(res, step.status, googleError(step.status, step.message, step.details), step.headers);
     if (step.kind === 'message' && step.delayMs) await new Promise((r) => setTimeout(r, step.delayMs));
     if (res.destroyed) return;
     const m = (step.kind === 'message' ? step.model : undefined) ?? model;
@@ -250,7 +379,12 @@ export async function startFakeGemini(opts: { port?: number } = {}): Promise<Fak
     const given = step.kind === 'message' ? step.content : undefined;
     const finishReason = (step.kind === 'message' ? step.finishReason : undefined) ?? 'STOP';
     if (!stream) {
-      json(res, 200, wrap(generateResponse(m, text, usage, undefined, given, finishReason)), step.kind === 'message' ? step.headers : {});
+      json(
+        res,
+        200,
+        wrap(generateResponse(m, text, usage, undefined, given, finishReason)),
+        step.kind === 'message' ? step.headers : {},
+      );
       reported.push({ account, model: m, usage, complete: true });
       served.set(account, (served.get(account) ?? 0) + 1);
       return;
@@ -258,7 +392,10 @@ export async function startFakeGemini(opts: { port?: number } = {}): Promise<Fak
     const parts = step.kind === 'message' ? (step.parts ?? 3) : 6;
     const chunks = streamChunks(m, text, usage, parts, undefined, given, finishReason).map(wrap);
     const upTo = step.kind === 'cut' || step.kind === 'stream-error' ? step.afterChunks : chunks.length;
-    res.writeHead(200, { 'content-type': sse ? 'text/event-stream' : 'application/json; charset=UTF-8', ...(step.kind === 'message' ? step.headers : {}) });
+    res.writeHead(200, {
+      'content-type': sse ? 'text/event-stream' : 'application/json; charset=UTF-8',
+      ...(step.kind === 'message' ? step.headers : {}),
+    });
     let last: GeminiUsage | undefined;
     for (let i = 0; i < upTo && i < chunks.length; i++) {
       const chunk = chunks[i] as Record<string, unknown>;
@@ -276,7 +413,11 @@ export async function startFakeGemini(opts: { port?: number } = {}): Promise<Fak
     if (step.kind === 'stream-error') {
       const error = googleError(step.status ?? 503, step.message ?? 'The model is overloaded. Please try again later.');
       // Google writes it pretty-printed, outside the SSE framing.
-      res.write(sse ? `${JSON.stringify(error, null, 2)}\n` : `${upTo === 0 ? '[' : '\n,\r\n'}${JSON.stringify(error, null, 2)}\n]`);
+      res.write(
+        sse
+          ? `${JSON.stringify(error, null, 2)}\n`
+          : `${upTo === 0 ? '[' : '\n,\r\n'}${JSON.stringify(error, null, 2)}\n]`,
+      );
       res.end();
       if (last) reported.push({ account, model: m, usage: last, complete: false });
       return;
@@ -299,7 +440,14 @@ export async function startFakeGemini(opts: { port?: number } = {}): Promise<Fak
     script: (account, ...scripted) => steps.add(account, scripted),
     setDefault: steps.setDefault,
     addUser(u) {
-      const user: GoogleUser = { id: u.id, email: u.email ?? `${u.id}@example.com`, refreshToken: u.refreshToken, project: u.onboarded === false ? undefined : (u.project ?? `fake-project-${u.id}`), onboarded: u.onboarded ?? true, rotate: u.rotate ?? false };
+      const user: GoogleUser = {
+        id: u.id,
+        email: u.email ?? `${u.id}@example.com`,
+        refreshToken: u.refreshToken,
+        project: u.onboarded === false ? undefined : (u.project ?? `fake-project-${u.id}`),
+        onboarded: u.onboarded ?? true,
+        rotate: u.rotate ?? false,
+      };
       users.set(u.id, user);
       return user;
     },

@@ -23,7 +23,9 @@ export interface FakeOAuthOptions {
   authorizePath?: string;
   /** Lifetime of issued access tokens in seconds (default 3600; see `setExpiresIn`). */
   expiresIn?: number;
-  /** Refresh tokens are single-use (default true). Off: the same refresh token keeps working and is not returned again. */
+  /**
+   * Refresh tokens are single-use (default true). Off: the same refresh token keeps working and is not returned again.
+   */
   rotate?: boolean;
   /** The `client_id` every token request and authorization must carry (default: any). */
   clientId?: string;
@@ -118,7 +120,10 @@ export async function startFakeOAuthServer(opts: FakeOAuthOptions = {}): Promise
   };
 
   const send = (res: http.ServerResponse, status: number, body: Record<string, unknown> | string) => {
-    res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json', 'cache-control': 'no-store' });
+    res.writeHead(status, {
+      'content-type': typeof body === 'string' ? 'text/plain' : 'application/json',
+      'cache-control': 'no-store',
+    });
     res.end(typeof body === 'string' ? body : JSON.stringify(body));
   };
 
@@ -134,21 +139,29 @@ export async function startFakeOAuthServer(opts: FakeOAuthOptions = {}): Promise
   const handleToken = (body: Record<string, string>): { status: number; body: Record<string, unknown> | string } => {
     const failure = failures.shift();
     if (failure) return { status: failure.status, body: failure.body ?? { error: 'server_error' } };
-    if (opts.clientId && body.client_id !== opts.clientId) return { status: 401, body: { error: 'invalid_client', error_description: 'Unknown client' } };
+    if (opts.clientId && body.client_id !== opts.clientId)
+      return { status: 401, body: { error: 'invalid_client', error_description: 'Unknown client' } };
     if (body.grant_type === 'authorization_code') {
       const bound = body.code ? codes.get(body.code) : undefined;
-      if (!bound) return { status: 400, body: { error: 'invalid_grant', error_description: 'Invalid authorization code' } };
+      if (!bound)
+        return { status: 400, body: { error: 'invalid_grant', error_description: 'Invalid authorization code' } };
       codes.delete(body.code ?? '');
       const verifier = body.code_verifier ?? '';
       const challenge = bound.method === 'S256' ? createHash('sha256').update(verifier).digest('base64url') : verifier;
-      if (!verifier || challenge !== bound.challenge) return { status: 400, body: { error: 'invalid_grant', error_description: 'PKCE verification failed' } };
-      if (body.redirect_uri !== bound.redirectUri) return { status: 400, body: { error: 'invalid_grant', error_description: 'redirect_uri mismatch' } };
+      if (!verifier || challenge !== bound.challenge)
+        return { status: 400, body: { error: 'invalid_grant', error_description: 'PKCE verification failed' } };
+      if (body.redirect_uri !== bound.redirectUri)
+        return { status: 400, body: { error: 'invalid_grant', error_description: 'redirect_uri mismatch' } };
       const { tokens } = mint(undefined);
       return { status: 200, body: tokenAnswer('authorization_code', tokens, true, body.scope) };
     }
     if (body.grant_type === 'refresh_token') {
       const family = body.refresh_token ? families.get(body.refresh_token) : undefined;
-      if (!family || family.live !== body.refresh_token) return { status: 400, body: { error: 'invalid_grant', error_description: 'Refresh token not found or invalid' } };
+      if (!family || family.live !== body.refresh_token)
+        return {
+          status: 400,
+          body: { error: 'invalid_grant', error_description: 'Refresh token not found or invalid' },
+        };
       const { tokens, rotated } = mint(family);
       return { status: 200, body: tokenAnswer('refresh_token', tokens, rotated, body.scope) };
     }
@@ -161,11 +174,21 @@ export async function startFakeOAuthServer(opts: FakeOAuthOptions = {}): Promise
       if (req.method === 'GET' && url.pathname === authorizePath) {
         const q = Object.fromEntries(url.searchParams);
         authorizations.push(q);
-        if (q.response_type !== 'code' || !q.redirect_uri || !q.code_challenge || (opts.clientId && q.client_id !== opts.clientId)) {
+        if (
+          q.response_type !== 'code' ||
+          !q.redirect_uri ||
+          !q.code_challenge ||
+          (opts.clientId && q.client_id !== opts.clientId)
+        ) {
           return send(res, 400, { error: 'invalid_request' });
         }
         const code = `code-${randomBytes(16).toString('base64url')}`;
-        codes.set(code, { challenge: q.code_challenge, method: q.code_challenge_method ?? 'plain', redirectUri: q.redirect_uri, clientId: q.client_id ?? '' });
+        codes.set(code, {
+          challenge: q.code_challenge,
+          method: q.code_challenge_method ?? 'plain',
+          redirectUri: q.redirect_uri,
+          clientId: q.client_id ?? '',
+        });
         const to = new URL(q.redirect_uri);
         to.searchParams.set('code', code);
         if (q.state) to.searchParams.set('state', q.state);
@@ -175,9 +198,19 @@ export async function startFakeOAuthServer(opts: FakeOAuthOptions = {}): Promise
       if (req.method !== 'POST' || url.pathname !== tokenPath) return send(res, 404, { error: 'not_found' });
       const contentType = String(req.headers['content-type'] ?? '');
       const body = parseBody(raw, contentType);
-      const answer = body ? handleToken(body) : { status: 400, body: { error: 'invalid_request', error_description: 'Invalid request format' } };
-      const error = typeof answer.body === 'object' && typeof answer.body.error === 'string' ? answer.body.error : undefined;
-      requests.push({ grant: body?.grant_type ?? '', body: body ?? {}, contentType, headers: req.headers, status: answer.status, ...(error ? { error } : {}) });
+      const answer = body
+        ? handleToken(body)
+        : { status: 400, body: { error: 'invalid_request', error_description: 'Invalid request format' } };
+      const error =
+        typeof answer.body === 'object' && typeof answer.body.error === 'string' ? answer.body.error : undefined;
+      requests.push({
+        grant: body?.grant_type ?? '',
+        body: body ?? {},
+        contentType,
+        headers: req.headers,
+        status: answer.status,
+        ...(error ? { error } : {}),
+      });
       setTimeout(() => send(res, answer.status, answer.body), delayMs);
     }),
   );
@@ -189,7 +222,8 @@ export async function startFakeOAuthServer(opts: FakeOAuthOptions = {}): Promise
     authorizeUrl: url + authorizePath,
     requests,
     authorizations,
-    refreshCalls: (status) => requests.filter((r) => r.grant === 'refresh_token' && (status === undefined || r.status === status)).length,
+    refreshCalls: (status) =>
+      requests.filter((r) => r.grant === 'refresh_token' && (status === undefined || r.status === status)).length,
     issue(seconds) {
       const saved = expiresIn;
       if (seconds !== undefined) expiresIn = seconds;
@@ -221,7 +255,9 @@ function parseBody(raw: string, contentType: string): Record<string, string> | u
     if (contentType.includes('application/json')) {
       const json: unknown = JSON.parse(raw);
       if (!json || typeof json !== 'object' || Array.isArray(json)) return undefined;
-      return Object.fromEntries(Object.entries(json).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+      return Object.fromEntries(
+        Object.entries(json).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
+      );
     }
     if (contentType.includes('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(raw));
   } catch {

@@ -27,9 +27,26 @@ export { DEFAULT_OPENAI_USAGE, type FakeOpenAIUsage } from './openai-wire.js';
  * test can check that what the relay booked is what the upstream said.
  */
 export type Step =
-  | { kind: 'answer'; text?: string; usage?: Partial<FakeOpenAIUsage>; model?: string; headers?: Record<string, string>; delayMs?: number; chunkDelayMs?: number; deltas?: number }
+  | {
+      kind: 'answer';
+      text?: string;
+      usage?: Partial<FakeOpenAIUsage>;
+      model?: string;
+      headers?: Record<string, string>;
+      delayMs?: number;
+      chunkDelayMs?: number;
+      deltas?: number;
+    }
   /** An HTTP error with OpenAI's error body (or a raw body). */
-  | { kind: 'error'; status: number; type?: string; code?: string; message?: string; rawBody?: string; headers?: Record<string, string> }
+  | {
+      kind: 'error';
+      status: number;
+      type?: string;
+      code?: string;
+      message?: string;
+      rawBody?: string;
+      headers?: Record<string, string>;
+    }
   /** A stream that breaks: the socket is destroyed after `afterEvents` SSE events. */
   | { kind: 'cut'; afterEvents: number; usage?: Partial<FakeOpenAIUsage> }
   /** A stream with an error event after `afterEvents` events, then its end. */
@@ -104,7 +121,8 @@ function route(method: string, path: string, query: URLSearchParams): Route | { 
   return { error: 404 };
 }
 
-const formatOf = (p: string | undefined): Format => (p === 'responses' ? 'responses' : p === 'embeddings' ? 'embeddings' : 'chat');
+const formatOf = (p: string | undefined): Format =>
+  p === 'responses' ? 'responses' : p === 'embeddings' ? 'embeddings' : 'chat';
 
 export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
   const steps = stepScript<Step>({ kind: 'answer' });
@@ -123,54 +141,112 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
       const r = route(req.method ?? 'GET', url.pathname, url.searchParams);
       if ('error' in r) return json(res, 404, { error: { code: '404', message: 'Resource not found' } });
       const bearer = String(req.headers.authorization ?? '').replace(/^Bearer /i, '');
-      const key = r.upstream === 'azure' ? String(req.headers['api-key'] ?? '') : r.upstream === 'chatgpt' ? String(req.headers['chatgpt-account-id'] ?? '') : bearer;
-      requests.push({ method: req.method ?? '', path: url.pathname, query: url.searchParams, headers: req.headers, body, rawBody, upstream: r.upstream, key });
+      const key =
+        r.upstream === 'azure'
+          ? String(req.headers['api-key'] ?? '')
+          : r.upstream === 'chatgpt'
+            ? String(req.headers['chatgpt-account-id'] ?? '')
+            : bearer;
+      requests.push({
+        method: req.method ?? '',
+        path: url.pathname,
+        query: url.searchParams,
+        headers: req.headers,
+        body,
+        rawBody,
+        upstream: r.upstream,
+        key,
+      });
       void answer(res, r, key, bearer, body);
     }),
   );
 
   /** What the real upstream refuses before doing any work. */
-  function refusal(r: Route, key: string, bearer: string, body: Record<string, unknown> | undefined): { status: number; body: unknown } | undefined {
+  function refusal(
+    r: Route,
+    key: string,
+    bearer: string,
+    body: Record<string, unknown> | undefined,
+  ): { status: number; body: unknown } | undefined {
     if (r.upstream === 'chatgpt') {
-      if (!bearer || (opts.chatgptToken && !opts.chatgptToken(bearer))) return { status: 401, body: { detail: 'Could not parse your authentication token. Please try signing in again.' } };
+      if (!bearer || (opts.chatgptToken && !opts.chatgptToken(bearer)))
+        return {
+          status: 401,
+          body: { detail: 'Could not parse your authentication token. Please try signing in again.' },
+        };
       if (!key) return { status: 400, body: { detail: 'Missing chatgpt-account-id header' } };
       if (!body) return { status: 400, body: { detail: 'Invalid JSON' } };
       if (body.stream !== true) return { status: 400, body: { detail: 'Stream must be set to true' } };
       if (body.store !== false) return { status: 400, body: { detail: 'Store must be set to false' } };
-      if ('max_output_tokens' in body) return { status: 400, body: { detail: 'Unsupported parameter: max_output_tokens' } };
+      if ('max_output_tokens' in body)
+        return { status: 400, body: { detail: 'Unsupported parameter: max_output_tokens' } };
       if (!Array.isArray(body.input)) return { status: 400, body: { detail: 'Input must be a list' } };
       return undefined;
     }
     if (!key) {
       return r.upstream === 'azure'
-        ? { status: 401, body: { error: { code: '401', message: 'Access denied due to invalid subscription key or wrong API endpoint.' } } }
+        ? {
+            status: 401,
+            body: {
+              error: { code: '401', message: 'Access denied due to invalid subscription key or wrong API endpoint.' },
+            },
+          }
         : { status: 401, body: openaiError("You didn't provide an API key.", 'invalid_request_error') };
     }
-    if (!body) return { status: 400, body: openaiError('We could not parse the JSON body of your request.', 'invalid_request_error') };
+    if (!body)
+      return {
+        status: 400,
+        body: openaiError('We could not parse the JSON body of your request.', 'invalid_request_error'),
+      };
     if (r.upstream === 'openai' || r.format === 'responses' || (r.upstream === 'azure' && !r.deployment)) {
-      if (typeof body.model !== 'string' || !body.model) return { status: 400, body: openaiError('you must provide a model parameter', 'invalid_request_error', null, 'model') };
+      if (typeof body.model !== 'string' || !body.model)
+        return {
+          status: 400,
+          body: openaiError('you must provide a model parameter', 'invalid_request_error', null, 'model'),
+        };
     }
     if (r.format === 'chat' && (!Array.isArray(body.messages) || body.messages.length === 0)) {
-      return { status: 400, body: openaiError("Invalid 'messages': empty array.", 'invalid_request_error', 'empty_array', 'messages') };
+      return {
+        status: 400,
+        body: openaiError("Invalid 'messages': empty array.", 'invalid_request_error', 'empty_array', 'messages'),
+      };
     }
-    if (r.format === 'embeddings' && body.input === undefined) return { status: 400, body: openaiError("'input' is a required property", 'invalid_request_error', null, 'input') };
+    if (r.format === 'embeddings' && body.input === undefined)
+      return {
+        status: 400,
+        body: openaiError("'input' is a required property", 'invalid_request_error', null, 'input'),
+      };
     return undefined;
   }
 
-  async function answer(res: http.ServerResponse, r: Route, key: string, bearer: string, body: Record<string, unknown> | undefined) {
+  async function answer(
+    res: http.ServerResponse,
+    r: Route,
+    key: string,
+    bearer: string,
+    body: Record<string, unknown> | undefined,
+  ) {
     const refused = refusal(r, key, bearer, body);
     if (refused) return json(res, refused.status, refused.body);
     const b = body ?? {};
     const step = steps.next(key);
     const deployment = r.deployment ?? (r.upstream === 'azure' ? String(b.model) : undefined);
-    const servedModel = deployment !== undefined ? (opts.azureDeployments?.[deployment] ?? deployment) : String(b.model);
+    const servedModel =
+      deployment !== undefined ? (opts.azureDeployments?.[deployment] ?? deployment) : String(b.model);
     const stream = r.upstream === 'chatgpt' || b.stream === true;
-    const report = (model: string, usage: FakeOpenAIUsage, complete: boolean) => reported.push({ key, upstream: r.upstream, format: r.format, model, usage, complete });
+    const report = (model: string, usage: FakeOpenAIUsage, complete: boolean) =>
+      reported.push({ key, upstream: r.upstream, format: r.format, model, usage, complete });
     switch (step.kind) {
       case 'hang':
         return;
       case 'error': {
-        const errBody = step.rawBody ?? openaiError(step.message ?? `fake error ${step.status}`, step.type ?? (step.status >= 500 ? 'server_error' : 'invalid_request_error'), step.code ?? null);
+        const errBody =
+          step.rawBody ??
+          openaiError(
+            step.message ?? `fake error ${step.status}`,
+            step.type ?? (step.status >= 500 ? 'server_error' : 'invalid_request_error'),
+            step.code ?? null,
+          );
         return json(res, step.status, errBody, step.headers);
       }
       case 'answer': {
@@ -181,16 +257,40 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
         const text = step.text ?? 'Hello from the fake OpenAI upstream.';
         if (r.format === 'embeddings') {
           const inputs = Array.isArray(b.input) && typeof b.input[0] !== 'number' ? b.input.length : 1;
-          json(res, 200, embeddingsJson(model, inputs, typeof b.dimensions === 'number' ? b.dimensions : 8, b.encoding_format as string | undefined, usage), step.headers);
+          json(
+            res,
+            200,
+            embeddingsJson(
+              model,
+              inputs,
+              typeof b.dimensions === 'number' ? b.dimensions : 8,
+              b.encoding_format as string | undefined,
+              usage,
+            ),
+            step.headers,
+          );
           return void report(model, usage, true);
         }
         if (!stream) {
-          json(res, 200, r.format === 'chat' ? chatCompletionJson(model, text, usage) : responseJson(model, text, usage), step.headers);
+          json(
+            res,
+            200,
+            r.format === 'chat' ? chatCompletionJson(model, text, usage) : responseJson(model, text, usage),
+            step.headers,
+          );
           return void report(model, usage, true);
         }
         const includeUsage = (b.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
-        const events = r.format === 'chat' ? chatEvents(model, text, usage, { includeUsage, deltas: step.deltas, azure: r.upstream === 'azure' }) : responseEvents(model, text, usage, step.deltas);
-        res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-request-id': 'req_fake', ...step.headers });
+        const events =
+          r.format === 'chat'
+            ? chatEvents(model, text, usage, { includeUsage, deltas: step.deltas, azure: r.upstream === 'azure' })
+            : responseEvents(model, text, usage, step.deltas);
+        res.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache',
+          'x-request-id': 'req_fake',
+          ...step.headers,
+        });
         for (const ev of events) {
           if (res.destroyed) return;
           if (!res.write(ev)) await new Promise((f) => res.once('drain', f));
@@ -207,7 +307,11 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
         const includeUsage = (b.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
         const events =
           r.format === 'chat'
-            ? chatEvents(servedModel, 'This answer will be cut off somewhere in the middle.', usage, { includeUsage, deltas: 6, azure: r.upstream === 'azure' })
+            ? chatEvents(servedModel, 'This answer will be cut off somewhere in the middle.', usage, {
+                includeUsage,
+                deltas: 6,
+                azure: r.upstream === 'azure',
+              })
             : responseEvents(servedModel, 'This answer will be cut off somewhere in the middle.', usage, 6);
         res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'x-request-id': 'req_fake' });
         const sent = events.slice(0, step.afterEvents);

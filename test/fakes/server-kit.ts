@@ -8,7 +8,9 @@ import type { AddressInfo, Server, Socket } from 'node:net';
  */
 
 /** A request listener that gets the whole body, as UTF-8 text, once it has all arrived. */
-export function withBody(handle: (req: http.IncomingMessage, res: http.ServerResponse, rawBody: string) => void): http.RequestListener {
+export function withBody(
+  handle: (req: http.IncomingMessage, res: http.ServerResponse, rawBody: string) => void,
+): http.RequestListener {
   return (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -51,7 +53,10 @@ export function trackSockets(sockets: Set<Socket>, ...list: Socket[]): void {
  * A fake's HTTP server, listening: keeps its connections' sockets so that close() can end them.
  * `url` is always `http://127.0.0.1:PORT`.
  */
-export async function serve(server: Server, opts: { port?: number; host?: string } = {}): Promise<{ port: number; url: string; close(): Promise<void> }> {
+export async function serve(
+  server: Server,
+  opts: { port?: number; host?: string } = {},
+): Promise<{ port: number; url: string; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => {
     sockets.add(s);

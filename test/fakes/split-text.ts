@@ -1,4 +1,7 @@
-/** `text` in about `n` pieces of equal length, as the fakes stream it in deltas (whole when `n` ≤ 1 or the text is shorter). */
+/**
+ * `text` in about `n` pieces of equal length, as the fakes stream it in deltas (whole when `n` ≤ 1 or the text is
+ * shorter).
+ */
 export function splitText(text: string, n: number): string[] {
   if (n <= 1 || text.length < n) return [text];
   const size = Math.ceil(text.length / n);

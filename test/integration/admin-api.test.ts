@@ -2,11 +2,25 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createSecrets } from '../../src/util/secrets.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.js';
-import { ADMIN_PASSWORD, ADMIN_USER, AdminClient, startTestRelay, TEST_ENCRYPTION_KEY, type TestRelay } from '../support/relay.js';
+import {
+  ADMIN_PASSWORD,
+  ADMIN_USER,
+  AdminClient,
+  startTestRelay,
+  TEST_ENCRYPTION_KEY,
+  type TestRelay,
+} from '../support/relay.js';
 
 const MODEL = 'claude-sonnet-5-5';
-const FIGURE_FIELDS = ['requests', 'errors', 'inputTokens', 'outputTokens', 'cacheCreateTokens', 'cacheCreate5mTokens', 'cacheCreate1hTokens']
-  .concat(['cacheReadTokens', 'webSearchRequests', 'cost', 'costPico']);
+const FIGURE_FIELDS = [
+  'requests',
+  'errors',
+  'inputTokens',
+  'outputTokens',
+  'cacheCreateTokens',
+  'cacheCreate5mTokens',
+  'cacheCreate1hTokens',
+].concat(['cacheReadTokens', 'webSearchRequests', 'cost', 'costPico']);
 
 type Json = Record<string, unknown>;
 type AdminError = { error: { code: string; message: string }; requestId: string };
@@ -24,7 +38,8 @@ async function ask(relay: TestRelay, key: string, model = MODEL): Promise<number
   return res.status;
 }
 
-const authStatus = async (relay: TestRelay, key: string) => (await fetch(`${relay.url}/api/v1/models`, { headers: { 'x-api-key': key } })).status;
+const authStatus = async (relay: TestRelay, key: string) =>
+  (await fetch(`${relay.url}/api/v1/models`, { headers: { 'x-api-key': key } })).status;
 
 function expectAdminError(r: { status: number; body: unknown }, status: number, code: string): void {
   expect(r.status, JSON.stringify(r.body)).toBe(status);
@@ -48,7 +63,12 @@ describe('admin API', () => {
 
   describe('login', () => {
     it('answers 200 with a token and its expiry; wrong credentials 401; a malformed body 400', async () => {
-      const ok = await admin.request<{ token: string; expiresAt: string }>('POST', '/admin/login', { username: ADMIN_USER, password: ADMIN_PASSWORD }, '');
+      const ok = await admin.request<{ token: string; expiresAt: string }>(
+        'POST',
+        '/admin/login',
+        { username: ADMIN_USER, password: ADMIN_PASSWORD },
+        '',
+      );
       expect(ok.status).toBe(200);
       expect(ok.body.token).toMatch(/^crsa_[\w-]{20,}$/);
       const expires = Date.parse(ok.body.expiresAt);
@@ -56,8 +76,16 @@ describe('admin API', () => {
       expect(expires - Date.now()).toBeLessThanOrEqual(24 * 3_600_000);
       expect((await admin.request('GET', '/admin/api-keys', undefined, ok.body.token)).status).toBe(200);
 
-      expectAdminError(await admin.request('POST', '/admin/login', { username: ADMIN_USER, password: 'wrong-password' }, ''), 401, 'admin_bad_credentials');
-      expectAdminError(await admin.request('POST', '/admin/login', { username: 'root', password: ADMIN_PASSWORD }, ''), 401, 'admin_bad_credentials');
+      expectAdminError(
+        await admin.request('POST', '/admin/login', { username: ADMIN_USER, password: 'wrong-password' }, ''),
+        401,
+        'admin_bad_credentials',
+      );
+      expectAdminError(
+        await admin.request('POST', '/admin/login', { username: 'root', password: ADMIN_PASSWORD }, ''),
+        401,
+        'admin_bad_credentials',
+      );
       expectAdminError(await admin.request('POST', '/admin/login', { username: ADMIN_USER }, ''), 400, 'admin_invalid');
       expectAdminError(await admin.request('POST', '/admin/login', '{not json', ''), 400, 'admin_invalid');
     });
@@ -66,9 +94,18 @@ describe('admin API', () => {
       const own = await startTestRelay(); // its own deployment: the throttle is per address
       try {
         for (let i = 0; i < 5; i++) {
-          expectAdminError(await own.admin.request('POST', '/admin/login', { username: ADMIN_USER, password: `wrong-${i}` }, ''), 401, 'admin_bad_credentials');
+          expectAdminError(
+            await own.admin.request('POST', '/admin/login', { username: ADMIN_USER, password: `wrong-${i}` }, ''),
+            401,
+            'admin_bad_credentials',
+          );
         }
-        const throttled = await own.admin.request('POST', '/admin/login', { username: ADMIN_USER, password: ADMIN_PASSWORD }, '');
+        const throttled = await own.admin.request(
+          'POST',
+          '/admin/login',
+          { username: ADMIN_USER, password: ADMIN_PASSWORD },
+          '',
+        );
         expectAdminError(throttled, 429, 'admin_login_throttled');
         const retryAfter = Number(throttled.headers.get('retry-after'));
         expect(Number.isInteger(retryAfter)).toBe(true);
@@ -86,7 +123,12 @@ describe('admin API', () => {
     const own = await startTestRelay();
     try {
       const statuses = await Promise.all(
-        Array.from({ length: 20 }, async (_, i) => (await own.admin.request('POST', '/admin/login', { username: ADMIN_USER, password: `guess-${i}` }, '')).status),
+        Array.from(
+          { length: 20 },
+          async (_, i) =>
+            (await own.admin.request('POST', '/admin/login', { username: ADMIN_USER, password: `guess-${i}` }, ''))
+              .status,
+        ),
       );
       const checked = statuses.filter((s) => s === 401).length;
       expect(statuses.filter((s) => s !== 401 && s !== 429)).toEqual([]);
@@ -124,7 +166,12 @@ describe('admin API', () => {
     const tokens = ['', `crsa_${randomBytes(32).toString('hex')}`, 'not-a-token', ended];
     for (const [method, path, body] of routes) {
       for (const token of tokens) {
-        const r = await admin.request<AdminError>(method, path, body ?? (method === 'POST' || method === 'PATCH' ? {} : undefined), token);
+        const r = await admin.request<AdminError>(
+          method,
+          path,
+          body ?? (method === 'POST' || method === 'PATCH' ? {} : undefined),
+          token,
+        );
         expect(r.status, `${method} ${path} with token ${JSON.stringify(token.slice(0, 12))}`).toBe(401);
         expect(r.body.error.code).toBe('admin_unauthorized');
       }
@@ -132,14 +179,20 @@ describe('admin API', () => {
     // Nothing happened: the key and account are intact and active, nothing was created.
     expect((await admin.request<Json>('GET', `/admin/api-keys/${key.id}`)).body).toMatchObject({ active: true });
     expect((await admin.request<Json>('GET', `/admin/accounts/${account.id}`)).body).toMatchObject({ active: true });
-    const names = (await admin.request<{ items: { name: string }[] }>('GET', '/admin/api-keys')).body.items.map((k) => k.name);
+    const names = (await admin.request<{ items: { name: string }[] }>('GET', '/admin/api-keys')).body.items.map(
+      (k) => k.name,
+    );
     expect(names).not.toContain('sneaky');
     await admin.login(); // the password was not changed
   });
 
   describe('API keys', () => {
     it('create returns the plaintext key once; list and get never show it or its hash', async () => {
-      const created = await admin.request<Json & { id: string; key: string; keyPreview: string }>('POST', '/admin/api-keys', { name: 'alpha', description: 'for the docs' });
+      const created = await admin.request<Json & { id: string; key: string; keyPreview: string }>(
+        'POST',
+        '/admin/api-keys',
+        { name: 'alpha', description: 'for the docs' },
+      );
       expect(created.status).toBe(201);
       const { id, key } = created.body;
       expect(key).toMatch(/^cr_[0-9a-f]{64}$/);
@@ -164,7 +217,11 @@ describe('admin API', () => {
 
     it('POST and PATCH validate each field and refuse unknown ones with 400', async () => {
       expectAdminError(await admin.request('POST', '/admin/api-keys', {}), 400, 'admin_invalid');
-      expectAdminError(await admin.request('POST', '/admin/api-keys', { name: 'x', colour: 'red' }), 400, 'admin_invalid');
+      expectAdminError(
+        await admin.request('POST', '/admin/api-keys', { name: 'x', colour: 'red' }),
+        400,
+        'admin_invalid',
+      );
       const { id } = await admin.createKey({ name: 'beta' });
       const before = (await admin.request<Json>('GET', `/admin/api-keys/${id}`)).body;
       const bad: [Json, RegExp][] = [
@@ -185,12 +242,32 @@ describe('admin API', () => {
       expect((await admin.request<Json>('GET', `/admin/api-keys/${id}`)).body).toEqual(before);
 
       const when = '2031-01-02T03:04:05.000Z';
-      const ok = await admin.request<Json>('PATCH', `/admin/api-keys/${id}`, { name: 'beta renamed', description: 'now described', expiresAt: when });
+      const ok = await admin.request<Json>('PATCH', `/admin/api-keys/${id}`, {
+        name: 'beta renamed',
+        description: 'now described',
+        expiresAt: when,
+      });
       expect(ok.status).toBe(200);
-      expect(ok.body).toMatchObject({ id, name: 'beta renamed', description: 'now described', expiresAt: when, active: true });
-      expect((await admin.request<Json>('PATCH', `/admin/api-keys/${id}`, { expiresAt: null })).body).toMatchObject({ expiresAt: null });
-      expectAdminError(await admin.request('PATCH', '/admin/api-keys/k_0000000000000000', { name: 'ghost' }), 404, 'admin_not_found');
-      expectAdminError(await admin.request('PATCH', '/admin/api-keys/not-an-id', { name: 'ghost' }), 404, 'admin_not_found');
+      expect(ok.body).toMatchObject({
+        id,
+        name: 'beta renamed',
+        description: 'now described',
+        expiresAt: when,
+        active: true,
+      });
+      expect((await admin.request<Json>('PATCH', `/admin/api-keys/${id}`, { expiresAt: null })).body).toMatchObject({
+        expiresAt: null,
+      });
+      expectAdminError(
+        await admin.request('PATCH', '/admin/api-keys/k_0000000000000000', { name: 'ghost' }),
+        404,
+        'admin_not_found',
+      );
+      expectAdminError(
+        await admin.request('PATCH', '/admin/api-keys/not-an-id', { name: 'ghost' }),
+        404,
+        'admin_not_found',
+      );
     });
 
     it('DELETE removes the key: it stops authenticating at once and is gone from get and list', async () => {
@@ -199,7 +276,9 @@ describe('admin API', () => {
       expect((await admin.request('DELETE', `/admin/api-keys/${id}`)).status).toBe(204);
       expect(await authStatus(relay, key)).toBe(401);
       expectAdminError(await admin.request('GET', `/admin/api-keys/${id}`), 404, 'admin_not_found');
-      expect((await admin.request<{ items: Json[] }>('GET', '/admin/api-keys')).body.items.some((k) => k.id === id)).toBe(false);
+      expect(
+        (await admin.request<{ items: Json[] }>('GET', '/admin/api-keys')).body.items.some((k) => k.id === id),
+      ).toBe(false);
       expectAdminError(await admin.request('DELETE', `/admin/api-keys/${id}`), 404, 'admin_not_found');
     });
   });
@@ -216,7 +295,15 @@ describe('admin API', () => {
         priority: 10,
       });
       expect(created.status).toBe(201);
-      expect(created.body).toMatchObject({ platform: 'claude', type: 'api-key', name: 'primary', priority: 10, active: true, schedulable: true, baseUrl: fake.url });
+      expect(created.body).toMatchObject({
+        platform: 'claude',
+        type: 'api-key',
+        name: 'primary',
+        priority: 10,
+        active: true,
+        schedulable: true,
+        baseUrl: fake.url,
+      });
       expect(created.body.credentialHints).toEqual({ apiKey: '…wxyz' });
       const got = await admin.request<Json>('GET', `/admin/accounts/${created.body.id}`);
       const list = await admin.request<{ items: Json[] }>('GET', '/admin/accounts');
@@ -270,10 +357,26 @@ describe('admin API', () => {
         expect(fake.requests.at(-1)?.apiKey).toBe(second);
         expect(fake.requests.some((r) => r.apiKey === second && r.headers['x-api-key'] === second)).toBe(true);
 
-        expectAdminError(await own.admin.request('PATCH', `/admin/accounts/${id}`, { platform: 'gemini' }), 400, 'admin_invalid');
-        expectAdminError(await own.admin.request('PATCH', `/admin/accounts/${id}`, { type: 'oauth' }), 400, 'admin_invalid');
-        expectAdminError(await own.admin.request('PATCH', `/admin/accounts/${id}`, { baseUrl: 'gopher://x' }), 400, 'admin_invalid');
-        expectAdminError(await own.admin.request('PATCH', '/admin/accounts/a_0000000000000000', { name: 'ghost' }), 404, 'admin_not_found');
+        expectAdminError(
+          await own.admin.request('PATCH', `/admin/accounts/${id}`, { platform: 'gemini' }),
+          400,
+          'admin_invalid',
+        );
+        expectAdminError(
+          await own.admin.request('PATCH', `/admin/accounts/${id}`, { type: 'oauth' }),
+          400,
+          'admin_invalid',
+        );
+        expectAdminError(
+          await own.admin.request('PATCH', `/admin/accounts/${id}`, { baseUrl: 'gopher://x' }),
+          400,
+          'admin_invalid',
+        );
+        expectAdminError(
+          await own.admin.request('PATCH', '/admin/accounts/a_0000000000000000', { name: 'ghost' }),
+          404,
+          'admin_not_found',
+        );
       } finally {
         await own.close();
       }
@@ -318,12 +421,26 @@ describe('admin API', () => {
           expect(r.body.daily.at(-1)).toMatchObject({ date: today, requests: 1 });
           expect(r.body.models).toEqual([expect.objectContaining({ model: MODEL, requests: 1, inputTokens: 25 })]);
         }
-        expect((await own.admin.request<{ daily: Json[] }>('GET', `/admin/api-keys/${id}/usage`)).body.daily).toHaveLength(30);
+        expect(
+          (await own.admin.request<{ daily: Json[] }>('GET', `/admin/api-keys/${id}/usage`)).body.daily,
+        ).toHaveLength(30);
         for (const days of ['0', '401', 'abc', '1.5']) {
-          expectAdminError(await own.admin.request('GET', `/admin/api-keys/${id}/usage?days=${days}`), 400, 'admin_invalid');
+          expectAdminError(
+            await own.admin.request('GET', `/admin/api-keys/${id}/usage?days=${days}`),
+            400,
+            'admin_invalid',
+          );
         }
-        expectAdminError(await own.admin.request('GET', '/admin/api-keys/k_0000000000000000/usage'), 404, 'admin_not_found');
-        expectAdminError(await own.admin.request('GET', '/admin/accounts/a_0000000000000000/usage'), 404, 'admin_not_found');
+        expectAdminError(
+          await own.admin.request('GET', '/admin/api-keys/k_0000000000000000/usage'),
+          404,
+          'admin_not_found',
+        );
+        expectAdminError(
+          await own.admin.request('GET', '/admin/accounts/a_0000000000000000/usage'),
+          404,
+          'admin_not_found',
+        );
       } finally {
         await own.close();
       }
@@ -334,7 +451,8 @@ describe('admin API', () => {
       try {
         const account = await own.admin.createAccount({ apiKey: upstreamKey(), baseUrl: fake.url });
         const { id, key } = await own.admin.createKey();
-        for (const model of ['claude-sonnet-5-5', 'claude-opus-5-5', 'claude-haiku-5-5']) expect(await ask(own, key, model)).toBe(200);
+        for (const model of ['claude-sonnet-5-5', 'claude-opus-5-5', 'claude-haiku-5-5'])
+          expect(await ask(own, key, model)).toBe(200);
         const r = await own.admin.request<{ items: Json[] }>('GET', `/admin/api-keys/${id}/records?limit=2`);
         expect(r.status).toBe(200);
         expect(r.body.items.map((x) => x.model)).toEqual(['claude-haiku-5-5', 'claude-opus-5-5']);
@@ -352,9 +470,15 @@ describe('admin API', () => {
           startedAt: expect.any(Number),
           durationMs: expect.any(Number),
         });
-        expect((await own.admin.request<{ items: Json[] }>('GET', `/admin/api-keys/${id}/records`)).body.items).toHaveLength(3);
+        expect(
+          (await own.admin.request<{ items: Json[] }>('GET', `/admin/api-keys/${id}/records`)).body.items,
+        ).toHaveLength(3);
         for (const limit of ['0', '1001', 'x']) {
-          expectAdminError(await own.admin.request('GET', `/admin/api-keys/${id}/records?limit=${limit}`), 400, 'admin_invalid');
+          expectAdminError(
+            await own.admin.request('GET', `/admin/api-keys/${id}/records?limit=${limit}`),
+            400,
+            'admin_invalid',
+          );
         }
       } finally {
         await own.close();
@@ -367,14 +491,33 @@ describe('admin API', () => {
     try {
       const other = new AdminClient(own.url);
       await other.login();
-      expectAdminError(await own.admin.request('POST', '/admin/password', { currentPassword: 'not-it', newPassword: 'a-new-password-42' }), 401, 'admin_bad_credentials');
-      expectAdminError(await own.admin.request('POST', '/admin/password', { currentPassword: ADMIN_PASSWORD, newPassword: 'short' }), 400, 'admin_invalid');
+      expectAdminError(
+        await own.admin.request('POST', '/admin/password', {
+          currentPassword: 'not-it',
+          newPassword: 'a-new-password-42',
+        }),
+        401,
+        'admin_bad_credentials',
+      );
+      expectAdminError(
+        await own.admin.request('POST', '/admin/password', { currentPassword: ADMIN_PASSWORD, newPassword: 'short' }),
+        400,
+        'admin_invalid',
+      );
       expect((await own.admin.request('GET', '/admin/api-keys')).status).toBe(200); // unchanged so far
 
-      const changed = await own.admin.request('POST', '/admin/password', { currentPassword: ADMIN_PASSWORD, newPassword: 'a-new-password-42' });
+      const changed = await own.admin.request('POST', '/admin/password', {
+        currentPassword: ADMIN_PASSWORD,
+        newPassword: 'a-new-password-42',
+      });
       expect(changed.status).toBe(204);
-      for (const client of [own.admin, other]) expectAdminError(await client.request('GET', '/admin/api-keys'), 401, 'admin_unauthorized');
-      expectAdminError(await own.admin.request('POST', '/admin/login', { username: ADMIN_USER, password: ADMIN_PASSWORD }, ''), 401, 'admin_bad_credentials');
+      for (const client of [own.admin, other])
+        expectAdminError(await client.request('GET', '/admin/api-keys'), 401, 'admin_unauthorized');
+      expectAdminError(
+        await own.admin.request('POST', '/admin/login', { username: ADMIN_USER, password: ADMIN_PASSWORD }, ''),
+        401,
+        'admin_bad_credentials',
+      );
       await own.admin.login(ADMIN_USER, 'a-new-password-42');
       expect((await own.admin.request('GET', '/admin/api-keys')).status).toBe(200);
     } finally {

@@ -30,22 +30,39 @@ describe('Azure OpenAI accounts', () => {
 
   const account = async (settings: Record<string, unknown> = {}) => {
     const upstreamKey = `azure-it-${++n}-${Date.now()}-0000000000`;
-    const { id } = await relay.admin.createAccount({ platform: 'azure', type: 'api-key', name: `azure ${n}`, apiKey: upstreamKey, baseUrl: fake.url, ...settings });
+    const { id } = await relay.admin.createAccount({
+      platform: 'azure',
+      type: 'api-key',
+      name: `azure ${n}`,
+      apiKey: upstreamKey,
+      baseUrl: fake.url,
+      ...settings,
+    });
     return { id, upstreamKey };
   };
   const keyFor = async (...accountIds: string[]) => relay.admin.createKey({ name: `azure key ${++n}`, accountIds });
   const post = (path: string, key: string, body: unknown, headers: Record<string, string> = { 'api-key': key }) =>
-    fetch(relay.url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    fetch(relay.url + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
 
   it('the deployment option serves a deployment name the account does not map', async () => {
     const a = await account({ deployment: 'eu-4o', apiVersion: '2024-10-21' });
     const key = await keyFor(a.id);
     fake.script(a.upstreamKey, { kind: 'answer', usage: USAGE });
-    const res = await post('/azure/openai/deployments/gpt-4o/chat/completions?api-version=2024-06-01', key.key, { messages: HI });
+    const res = await post('/azure/openai/deployments/gpt-4o/chat/completions?api-version=2024-06-01', key.key, {
+      messages: HI,
+    });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { model: string }).model).toBe('gpt-4o-2024-11-20');
     const call = fake.requests[0];
-    expect(call).toMatchObject({ path: '/openai/deployments/eu-4o/chat/completions', upstream: 'azure', key: a.upstreamKey });
+    expect(call).toMatchObject({
+      path: '/openai/deployments/eu-4o/chat/completions',
+      upstream: 'azure',
+      key: a.upstreamKey,
+    });
     expect(call?.query.get('api-version')).toBe('2024-10-21');
     const report = await untilBooked(() => relay.admin.keyUsage(key.id), 1);
     expect(booked(report.total)).toEqual(openaiBooking('gpt-4o', USAGE));
@@ -61,17 +78,24 @@ describe('Azure OpenAI accounts', () => {
       ['team-4o-us', us, 'us-4o'],
     ] as const) {
       fake.reset();
-      const res = await post(`/azure/openai/deployments/${name}/chat/completions?api-version=2024-10-21`, key.key, { messages: HI });
+      const res = await post(`/azure/openai/deployments/${name}/chat/completions?api-version=2024-10-21`, key.key, {
+        messages: HI,
+      });
       expect(res.status).toBe(200);
       expect(fake.requests).toHaveLength(1);
-      expect(fake.requests[0]).toMatchObject({ path: `/openai/deployments/${deployment}/chat/completions`, key: acct.upstreamKey });
+      expect(fake.requests[0]).toMatchObject({
+        path: `/openai/deployments/${deployment}/chat/completions`,
+        key: acct.upstreamKey,
+      });
     }
   });
 
   it('apiVersion "v1": the /openai/v1 routes, the deployment in the body', async () => {
     const a = await account({ apiVersion: 'v1', deployment: 'us-4o' });
     const key = await keyFor(a.id);
-    const res = await post('/azure/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21', key.key, { messages: HI });
+    const res = await post('/azure/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21', key.key, {
+      messages: HI,
+    });
     expect(res.status).toBe(200);
     expect(fake.requests[0]).toMatchObject({ path: '/openai/v1/chat/completions', body: { model: 'us-4o' } });
     expect([...(fake.requests[0]?.query.keys() ?? [])]).toEqual([]);
@@ -81,7 +105,10 @@ describe('Azure OpenAI accounts', () => {
     const a = await account({ deployment: 'eu-4o' });
     const key = await keyFor(a.id);
     fake.script(a.upstreamKey, { kind: 'answer', text: 'azure stream', usage: USAGE });
-    const res = await post('/azure/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21', key.key, { messages: HI, stream: true });
+    const res = await post('/azure/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21', key.key, {
+      messages: HI,
+      stream: true,
+    });
     const text = await res.text();
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
     expect(text).toContain('prompt_filter_results');
@@ -107,10 +134,18 @@ describe('Azure OpenAI accounts', () => {
   it('bad input in Azure routes is refused before any upstream call', async () => {
     const a = await account();
     const key = await keyFor(a.id);
-    const bad = await post('/azure/openai/deployments/bad%20name!/chat/completions?api-version=2024-10-21', key.key, { messages: HI });
+    const bad = await post('/azure/openai/deployments/bad%20name!/chat/completions?api-version=2024-10-21', key.key, {
+      messages: HI,
+    });
     expect(bad.status).toBe(400);
-    expect(await bad.json()).toMatchObject({ error: { type: 'invalid_request_error', message: expect.stringContaining('deployment') } });
-    const noMessages = await post('/azure/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21', key.key, {});
+    expect(await bad.json()).toMatchObject({
+      error: { type: 'invalid_request_error', message: expect.stringContaining('deployment') },
+    });
+    const noMessages = await post(
+      '/azure/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21',
+      key.key,
+      {},
+    );
     expect(noMessages.status).toBe(400);
     const noModel = await post('/azure/openai/responses?api-version=2025-04-01-preview', key.key, { input: 'hi' });
     expect(noModel.status).toBe(400);
@@ -118,10 +153,18 @@ describe('Azure OpenAI accounts', () => {
   });
 
   it('an account without an endpoint fails over to one with an endpoint', async () => {
-    const broken = await relay.admin.createAccount({ platform: 'azure', type: 'api-key', name: 'no endpoint', apiKey: 'azure-no-endpoint-000000000000', priority: 1 });
+    const broken = await relay.admin.createAccount({
+      platform: 'azure',
+      type: 'api-key',
+      name: 'no endpoint',
+      apiKey: 'azure-no-endpoint-000000000000',
+      priority: 1,
+    });
     const good = await account({ priority: 2, deployment: 'eu-4o' });
     const key = await keyFor(broken.id, good.id);
-    const res = await post('/azure/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21', key.key, { messages: HI });
+    const res = await post('/azure/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21', key.key, {
+      messages: HI,
+    });
     expect(res.status).toBe(200);
     expect(fake.requests.map((r) => r.key)).toEqual([good.upstreamKey]);
   });

@@ -19,15 +19,24 @@ describe('OpenAI chat → Claude bridge', () => {
   let upstreamKey: string;
   let key: { id: string; key: string };
 
-  const post = async (body: unknown, headers: Record<string, string> = { authorization: `Bearer ${key.key}` }, path = CHAT): Promise<Reply<Record<string, unknown>>> => {
-    const res = await fetch(relay.url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const post = async (
+    body: unknown,
+    headers: Record<string, string> = { authorization: `Bearer ${key.key}` },
+    path = CHAT,
+  ): Promise<Reply<Record<string, unknown>>> => {
+    const res = await fetch(relay.url + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
     return readReply(res, {});
   };
 
   /** Each test's key starts from zero; returns its report once `requests` are booked. */
   const usageOf = (id: string, requests: number) => untilBooked(() => relay.admin.keyUsage(id), requests);
 
-  const freshKey = async () => (key = await relay.admin.createKey({ name: `bridge ${randomBytes(3).toString('hex')}` }));
+  const freshKey = async () =>
+    (key = await relay.admin.createKey({ name: `bridge ${randomBytes(3).toString('hex')}` }));
 
   beforeAll(async () => {
     fake = await startFakeAnthropic();
@@ -43,20 +52,36 @@ describe('OpenAI chat → Claude bridge', () => {
   it('sends the client system prompt as it is, the model, a default max_tokens, and no Claude Code identity', async () => {
     await freshKey();
     fake.reset();
-    const r = await post({ model: MODEL, messages: [{ role: 'system', content: 'You are a terse librarian.' }, { role: 'user', content: 'hi' }] });
+    const r = await post({
+      model: MODEL,
+      messages: [
+        { role: 'system', content: 'You are a terse librarian.' },
+        { role: 'user', content: 'hi' },
+      ],
+    });
     expect(r.status, r.text).toBe(200);
     expect(fake.requests).toHaveLength(1);
     const sent = fake.requests[0]!;
     expect(sent.path).toBe('/v1/messages');
     expect(sent.apiKey).toBe(upstreamKey);
     expect(sent.headers.authorization).toBeUndefined();
-    expect(sent.body).toEqual({ model: MODEL, max_tokens: 8192, system: 'You are a terse librarian.', messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }] });
+    expect(sent.body).toEqual({
+      model: MODEL,
+      max_tokens: 8192,
+      system: 'You are a terse librarian.',
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }],
+    });
     expect(sent.rawBody).not.toMatch(/Claude Code/);
   });
 
   it('non-stream: a chat.completion with the upstream text and usage, booked exactly as reported', async () => {
     await freshKey();
-    const usage: FakeUsage = { input_tokens: 321, output_tokens: 54, cache_creation_input_tokens: 600, cache_read_input_tokens: 4000 };
+    const usage: FakeUsage = {
+      input_tokens: 321,
+      output_tokens: 54,
+      cache_creation_input_tokens: 600,
+      cache_read_input_tokens: 4000,
+    };
     fake.script(upstreamKey, { kind: 'message', text: 'Quiet, please.', usage });
     const r = await post({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] });
     expect(r.status, r.text).toBe(200);
@@ -66,7 +91,12 @@ describe('OpenAI chat → Claude bridge', () => {
       object: 'chat.completion',
       model: MODEL,
       choices: [{ index: 0, message: { role: 'assistant', content: 'Quiet, please.' }, finish_reason: 'stop' }],
-      usage: { prompt_tokens: 4921, completion_tokens: 54, total_tokens: 4975, prompt_tokens_details: { cached_tokens: 4000 } },
+      usage: {
+        prompt_tokens: 4921,
+        completion_tokens: 54,
+        total_tokens: 4975,
+        prompt_tokens_details: { cached_tokens: 4000 },
+      },
     });
     const report = await usageOf(key.id, 1);
     expect(booked(report.total)).toEqual(expectedBooking(MODEL, usage));
@@ -76,16 +106,35 @@ describe('OpenAI chat → Claude bridge', () => {
     await freshKey();
     const usage: FakeUsage = { input_tokens: 40, output_tokens: 17, cache_read_input_tokens: 900 };
     fake.script(upstreamKey, { kind: 'message', text: 'one two three four', usage, deltas: 4 });
-    const r = await post({ model: MODEL, stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'count' }] });
+    const r = await post({
+      model: MODEL,
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: 'user', content: 'count' }],
+    });
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const events = r.text.split('\n\n').filter(Boolean);
     expect(events.at(-1)).toBe('data: [DONE]');
-    const chunks = events.slice(0, -1).map((e) => JSON.parse(e.replace(/^data: /, '')) as { choices: { delta: { content?: string; role?: string }; finish_reason: string | null }[]; usage: unknown });
+    const chunks = events.slice(0, -1).map(
+      (e) =>
+        JSON.parse(e.replace(/^data: /, '')) as {
+          choices: { delta: { content?: string; role?: string }; finish_reason: string | null }[];
+          usage: unknown;
+        },
+    );
     expect(chunks[0]?.choices[0]?.delta.role).toBe('assistant');
     expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('one two three four');
     expect(chunks.at(-2)?.choices[0]?.finish_reason).toBe('stop');
-    expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { prompt_tokens: 940, completion_tokens: 17, total_tokens: 957, prompt_tokens_details: { cached_tokens: 900 } } });
+    expect(chunks.at(-1)).toMatchObject({
+      choices: [],
+      usage: {
+        prompt_tokens: 940,
+        completion_tokens: 17,
+        total_tokens: 957,
+        prompt_tokens_details: { cached_tokens: 900 },
+      },
+    });
     const report = await usageOf(key.id, 1);
     expect(booked(report.total)).toEqual(expectedBooking(MODEL, usage));
   });
@@ -106,12 +155,27 @@ describe('OpenAI chat → Claude bridge', () => {
     fake.reset();
     const usage: FakeUsage = { input_tokens: 70, output_tokens: 50 };
     fake.script(upstreamKey, { kind: 'cut', afterEvents: 5, usage });
-    const r = await post({ model: MODEL, stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'x' }] });
+    const r = await post({
+      model: MODEL,
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: 'user', content: 'x' }],
+    });
     expect(r.status).toBe(200);
     const events = r.text.split('\n\n').filter(Boolean);
     expect(events).not.toContain('data: [DONE]');
-    expect(JSON.parse(events.at(-1)!.slice(6))).toEqual({ error: { message: 'The upstream stream ended before the answer was complete.', type: 'server_error', param: null, code: null } });
-    expect(JSON.parse(events.at(-2)!.slice(6))).toMatchObject({ choices: [], usage: { prompt_tokens: 70, completion_tokens: 1 } });
+    expect(JSON.parse(events.at(-1)!.slice(6))).toEqual({
+      error: {
+        message: 'The upstream stream ended before the answer was complete.',
+        type: 'server_error',
+        param: null,
+        code: null,
+      },
+    });
+    expect(JSON.parse(events.at(-2)!.slice(6))).toMatchObject({
+      choices: [],
+      usage: { prompt_tokens: 70, completion_tokens: 1 },
+    });
     const reported = fake.reported.at(-1)!;
     expect(reported.complete).toBe(false);
     expect(booked((await usageOf(key.id, 1)).total)).toEqual(expectedBooking(MODEL, reported.usage));
@@ -123,14 +187,29 @@ describe('OpenAI chat → Claude bridge', () => {
     const cases: [unknown, RegExp][] = [
       [{ model: MODEL, n: 2, messages: [{ role: 'user', content: 'x' }] }, /^n: /],
       [{ model: MODEL, messages: [] }, /^messages: /],
-      [{ model: MODEL, messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: 'AA==', format: 'wav' } }] }] }, /Claude does not accept audio/],
+      [
+        {
+          model: MODEL,
+          messages: [
+            { role: 'user', content: [{ type: 'input_audio', input_audio: { data: 'AA==', format: 'wav' } }] },
+          ],
+        },
+        /Claude does not accept audio/,
+      ],
       [{ messages: [{ role: 'user', content: 'x' }] }, /^model: /],
       ['{not json', /not valid JSON/],
     ];
     for (const [body, message] of cases) {
       const r = await post(body);
       expect(r.status, r.text).toBe(400);
-      expect(r.json).toEqual({ error: { message: expect.stringMatching(message), type: 'invalid_request_error', param: null, code: expect.any(String) } });
+      expect(r.json).toEqual({
+        error: {
+          message: expect.stringMatching(message),
+          type: 'invalid_request_error',
+          param: null,
+          code: expect.any(String),
+        },
+      });
     }
     expect(fake.requests).toHaveLength(0);
     const report = await relay.admin.keyUsage(key.id);
@@ -143,7 +222,9 @@ describe('OpenAI chat → Claude bridge', () => {
     expect((await post(body, { 'x-api-key': key.key })).status).toBe(200);
     const missing = await post(body, {});
     expect(missing.status).toBe(401);
-    expect(missing.json).toEqual({ error: { message: expect.any(String), type: 'authentication_error', param: null, code: 'missing_api_key' } });
+    expect(missing.json).toEqual({
+      error: { message: expect.any(String), type: 'authentication_error', param: null, code: 'missing_api_key' },
+    });
     const wrong = await post(body, { authorization: 'Bearer cr_wrong' });
     expect(wrong.status).toBe(401);
     expect((wrong.json.error as { code: string }).code).toBe('invalid_api_key');
@@ -151,7 +232,10 @@ describe('OpenAI chat → Claude bridge', () => {
 
   it('a key without the claude permission is refused in OpenAI shape', async () => {
     const geminiOnly = await relay.admin.createKey({ name: 'gemini only', permissions: ['gemini'] });
-    const r = await post({ model: MODEL, messages: [{ role: 'user', content: 'x' }] }, { authorization: `Bearer ${geminiOnly.key}` });
+    const r = await post(
+      { model: MODEL, messages: [{ role: 'user', content: 'x' }] },
+      { authorization: `Bearer ${geminiOnly.key}` },
+    );
     expect(r.status).toBe(403);
     expect(r.json).toMatchObject({ error: { type: 'permission_error', code: 'platform_not_allowed' } });
   });
@@ -162,19 +246,36 @@ describe('OpenAI chat → Claude bridge', () => {
     fake.script(upstreamKey, { kind: 'error', status: 400, message: 'messages.0.content: bad block' });
     const r = await post({ model: MODEL, messages: [{ role: 'user', content: 'x' }] });
     expect(r.status).toBe(400);
-    expect(r.json).toEqual({ error: { message: 'Upstream: messages.0.content: bad block', type: 'invalid_request_error', param: null, code: 'upstream_error' } });
+    expect(r.json).toEqual({
+      error: {
+        message: 'Upstream: messages.0.content: bad block',
+        type: 'invalid_request_error',
+        param: null,
+        code: 'upstream_error',
+      },
+    });
     expect(fake.requests).toHaveLength(1);
     const report = await usageOf(key.id, 1);
     expect(booked(report.total)).toEqual<Booked>({ ...NOTHING, requests: 1, errors: 1 });
   });
 
   it('GET /openai/claude/v1/models lists the Claude models in OpenAI list format', async () => {
-    const res = await fetch(`${relay.url}/openai/claude/v1/models`, { headers: { authorization: `Bearer ${key.key}` } });
+    const res = await fetch(`${relay.url}/openai/claude/v1/models`, {
+      headers: { authorization: `Bearer ${key.key}` },
+    });
     expect(res.status).toBe(200);
-    const list = (await res.json()) as { object: string; data: { id: string; object: string; owned_by: string; created: number }[] };
+    const list = (await res.json()) as {
+      object: string;
+      data: { id: string; object: string; owned_by: string; created: number }[];
+    };
     expect(list.object).toBe('list');
     expect(list.data.map((m) => m.id)).toContain(MODEL);
-    expect(list.data.every((m) => m.id.startsWith('claude-') && m.object === 'model' && m.owned_by === 'anthropic' && m.created > 1_700_000_000)).toBe(true);
+    expect(
+      list.data.every(
+        (m) =>
+          m.id.startsWith('claude-') && m.object === 'model' && m.owned_by === 'anthropic' && m.created > 1_700_000_000,
+      ),
+    ).toBe(true);
     const denied = await fetch(`${relay.url}/openai/claude/v1/models`);
     expect(denied.status).toBe(401);
     expect(await denied.json()).toMatchObject({ error: { type: 'authentication_error' } });

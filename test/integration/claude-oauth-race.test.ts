@@ -24,7 +24,11 @@ describe('two relay instances refreshing one Claude OAuth account', () => {
   let relayKey: string;
 
   beforeAll(async () => {
-    oauth = await startFakeOAuthServer({ accessPrefix: 'sk-ant-oat01-', refreshPrefix: 'sk-ant-ort01-', responseFields: CLAUDE_TOKEN_FIELDS });
+    oauth = await startFakeOAuthServer({
+      accessPrefix: 'sk-ant-oat01-',
+      refreshPrefix: 'sk-ant-ort01-',
+      responseFields: CLAUDE_TOKEN_FIELDS,
+    });
     fake = await startFakeAnthropic({ authorize: (token) => oauth.isValidAccessToken(token) });
     ({ a, b, relayKey } = await startTwoInstances(claudeOAuthEnv(oauth)));
   });
@@ -40,7 +44,9 @@ describe('two relay instances refreshing one Claude OAuth account', () => {
 
   /** PER_INSTANCE requests through each instance at once, streamed and not; every status. */
   const burst = async () => {
-    const calls = [a, b].flatMap((relay) => Array.from({ length: PER_INSTANCE }, (_, i) => ask(relay.url, relayKey, { stream: i % 2 === 0 })));
+    const calls = [a, b].flatMap((relay) =>
+      Array.from({ length: PER_INSTANCE }, (_, i) => ask(relay.url, relayKey, { stream: i % 2 === 0 })),
+    );
     return (await Promise.all(calls)).map((r) => r.status);
   };
 
@@ -59,7 +65,8 @@ describe('two relay instances refreshing one Claude OAuth account', () => {
     expect(fake.requests).toHaveLength(2 * PER_INSTANCE);
 
     // Both instances, and Redis, hold the new pair.
-    for (const relay of [a, b]) expect(await storedCredentials(relay, id)).toMatchObject({ accessToken: second, refreshToken: rotated });
+    for (const relay of [a, b])
+      expect(await storedCredentials(relay, id)).toMatchObject({ accessToken: second, refreshToken: rotated });
     for (const relay of [a, b]) {
       expect((await ask(relay.url, relayKey)).status).toBe(200);
       expect(servedKeys(fake).at(-1)).toBe(second);
@@ -76,7 +83,10 @@ describe('two relay instances refreshing one Claude OAuth account', () => {
     ]);
     const third = oauth.latestAccessToken(tokens.refreshToken) ?? '';
     expect(new Set(servedKeys(fake, from))).toEqual(new Set([third]));
-    expect(await storedCredentials(a, id)).toMatchObject({ accessToken: third, refreshToken: oauth.liveRefreshToken(tokens.refreshToken) });
+    expect(await storedCredentials(a, id)).toMatchObject({
+      accessToken: third,
+      refreshToken: oauth.liveRefreshToken(tokens.refreshToken),
+    });
   });
 
   it('a refresh that fails on the way leaves the refresh token usable: the next in line refreshes with it, never invalid_grant', async () => {
@@ -93,7 +103,10 @@ describe('two relay instances refreshing one Claude OAuth account', () => {
     ]);
     const second = oauth.latestAccessToken(tokens.refreshToken) ?? '';
     expect(new Set(servedKeys(fake))).toEqual(new Set([second]));
-    expect(await storedCredentials(b, id)).toMatchObject({ accessToken: second, refreshToken: oauth.liveRefreshToken(tokens.refreshToken) });
+    expect(await storedCredentials(b, id)).toMatchObject({
+      accessToken: second,
+      refreshToken: oauth.liveRefreshToken(tokens.refreshToken),
+    });
   });
 
   it('a token the upstream starts rejecting: many 401s on both instances, one refresh, every request answered', async () => {
@@ -111,6 +124,9 @@ describe('two relay instances refreshing one Claude OAuth account', () => {
     const used = servedKeys(fake, from);
     expect(used.filter((k) => k === second)).toHaveLength(2 * PER_INSTANCE);
     expect(used.every((k) => k === second || k === tokens.accessToken)).toBe(true);
-    expect(await storedCredentials(b, id)).toMatchObject({ accessToken: second, refreshToken: oauth.liveRefreshToken(tokens.refreshToken) });
+    expect(await storedCredentials(b, id)).toMatchObject({
+      accessToken: second,
+      refreshToken: oauth.liveRefreshToken(tokens.refreshToken),
+    });
   });
 });

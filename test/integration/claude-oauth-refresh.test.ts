@@ -26,8 +26,15 @@ describe('Claude OAuth token refresh', () => {
   let backup: PoolAccount;
 
   beforeAll(async () => {
-    oauth = await startFakeOAuthServer({ clientId: CLIENT_ID, accessPrefix: 'sk-ant-oat01-', refreshPrefix: 'sk-ant-ort01-', responseFields: CLAUDE_TOKEN_FIELDS });
-    fake = await startFakeAnthropic({ authorize: (token) => token.startsWith('sk-ant-pool-') || oauth.isValidAccessToken(token) });
+    oauth = await startFakeOAuthServer({
+      clientId: CLIENT_ID,
+      accessPrefix: 'sk-ant-oat01-',
+      refreshPrefix: 'sk-ant-ort01-',
+      responseFields: CLAUDE_TOKEN_FIELDS,
+    });
+    fake = await startFakeAnthropic({
+      authorize: (token) => token.startsWith('sk-ant-pool-') || oauth.isValidAccessToken(token),
+    });
     relay = await startTestRelay({ env: claudeOAuthEnv(oauth) });
     ({ key: relayKey, id: keyId } = await relay.admin.createKey({ name: 'refresh tests' }));
   });
@@ -46,14 +53,25 @@ describe('Claude OAuth token refresh', () => {
   };
 
   it('refreshes a token that expires within minutes, once, and stores the rotated refresh token', async () => {
-    const { id, tokens } = await importOAuthAccount(relay.admin, oauth, fake.url, { expiresAt: Date.now() + 2 * MINUTE });
+    const { id, tokens } = await importOAuthAccount(relay.admin, oauth, fake.url, {
+      expiresAt: Date.now() + 2 * MINUTE,
+    });
 
     const answer = await ask(relay.url, relayKey);
     expect(answer.status, answer.text).toBe(200);
 
     // One refresh, as Claude Code sends it: JSON with the refresh token, client id and user scopes.
     expect(oauth.requests).toHaveLength(1);
-    expect(oauth.requests[0]).toMatchObject({ grant: 'refresh_token', status: 200, body: { grant_type: 'refresh_token', refresh_token: tokens.refreshToken, client_id: CLIENT_ID, scope: USER_SCOPES } });
+    expect(oauth.requests[0]).toMatchObject({
+      grant: 'refresh_token',
+      status: 200,
+      body: {
+        grant_type: 'refresh_token',
+        refresh_token: tokens.refreshToken,
+        client_id: CLIENT_ID,
+        scope: USER_SCOPES,
+      },
+    });
     expect(oauth.requests[0]?.contentType).toContain('application/json');
 
     const rotated = oauth.liveRefreshToken(tokens.refreshToken) ?? '';
@@ -106,7 +124,10 @@ describe('Claude OAuth token refresh', () => {
     const fresh = oauth.latestAccessToken(tokens.refreshToken) ?? '';
     expect(servedKeys(fake)).toEqual([tokens.accessToken, fresh]);
     expect(oauth.refreshCalls(200)).toBe(1);
-    expect(await storedCredentials(relay, id)).toMatchObject({ accessToken: fresh, refreshToken: oauth.liveRefreshToken(tokens.refreshToken) });
+    expect(await storedCredentials(relay, id)).toMatchObject({
+      accessToken: fresh,
+      refreshToken: oauth.liveRefreshToken(tokens.refreshToken),
+    });
     const h = await health(relay.admin, id);
     expect(h.blockers).toEqual([]);
     const after = (await relay.admin.keyUsage(keyId)).total;
@@ -125,13 +146,18 @@ describe('Claude OAuth token refresh', () => {
     expect((await ask(relay.url, relayKey)).status).toBe(200);
     expect(oauth.refreshCalls()).toBe(1);
     const stored = await storedCredentials(relay, id);
-    const raw = await relay.instance.store.redis.hget(relay.instance.store.keys.account(id as AccountId), 'credentials');
+    const raw = await relay.instance.store.redis.hget(
+      relay.instance.store.keys.account(id as AccountId),
+      'credentials',
+    );
 
     expect(await provider.recoverUnauthorized(stale, tokens.accessToken)).toBe(true);
     expect(oauth.refreshCalls()).toBe(1);
     expect(await storedCredentials(relay, id)).toEqual(stored);
     // Not even re-encrypted: the stored blob is byte for byte what the other node wrote.
-    expect(await relay.instance.store.redis.hget(relay.instance.store.keys.account(id as AccountId), 'credentials')).toBe(raw);
+    expect(
+      await relay.instance.store.redis.hget(relay.instance.store.keys.account(id as AccountId), 'credentials'),
+    ).toBe(raw);
   });
 
   it('a refresh refused with invalid_grant after a 401 marks the account unauthorized, keeps its tokens, and the request fails over', async () => {
@@ -158,7 +184,10 @@ describe('Claude OAuth token refresh', () => {
 
   it('an expired token whose refresh is refused marks the account unauthorized before any upstream call, and the request fails over', async () => {
     await withBackup();
-    const { id, tokens } = await importOAuthAccount(relay.admin, oauth, fake.url, { expiresAt: Date.now() - MINUTE, settings: { priority: 1 } });
+    const { id, tokens } = await importOAuthAccount(relay.admin, oauth, fake.url, {
+      expiresAt: Date.now() - MINUTE,
+      settings: { priority: 1 },
+    });
     const before = await storedCredentials(relay, id);
     oauth.revokeFamily(tokens.refreshToken);
 
@@ -168,12 +197,21 @@ describe('Claude OAuth token refresh', () => {
     expect(oauth.refreshCalls(400)).toBe(1);
     expect(await storedCredentials(relay, id)).toEqual(before);
     const h = await health(relay.admin, id);
-    expect(h.blockers).toEqual([expect.objectContaining({ reason: 'unauthorized', until: null, detail: expect.stringContaining('invalid_grant') })]);
+    expect(h.blockers).toEqual([
+      expect.objectContaining({
+        reason: 'unauthorized',
+        until: null,
+        detail: expect.stringContaining('invalid_grant'),
+      }),
+    ]);
   });
 
   it('a token endpoint that fails cools the account down briefly, keeps its tokens, fails the request over; the same refresh token works later', async () => {
     await withBackup();
-    const { id, tokens } = await importOAuthAccount(relay.admin, oauth, fake.url, { expiresAt: Date.now() - MINUTE, settings: { priority: 1 } });
+    const { id, tokens } = await importOAuthAccount(relay.admin, oauth, fake.url, {
+      expiresAt: Date.now() - MINUTE,
+      settings: { priority: 1 },
+    });
     const before = await storedCredentials(relay, id);
     oauth.failNext({ status: 503, body: 'upstream connect error' });
 

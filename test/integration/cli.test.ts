@@ -7,7 +7,15 @@ import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.js';
 import { listen } from '../fakes/server-kit.js';
 import { crs, type CrsRun } from '../support/crs.js';
-import { ADMIN_PASSWORD, ADMIN_USER, startTestRelay, testEnv, uniquePrefix, type TestRelay, type UsageReport } from '../support/relay.js';
+import {
+  ADMIN_PASSWORD,
+  ADMIN_USER,
+  startTestRelay,
+  testEnv,
+  uniquePrefix,
+  type TestRelay,
+  type UsageReport,
+} from '../support/relay.js';
 
 const KEY_PATTERN = /cr_[0-9a-f]{64}/g;
 const UPSTREAM_KEY = 'sk-ant-cli-test-000000000000000000000000';
@@ -43,7 +51,8 @@ describe('crs (command-line administration)', () => {
     }).then(async (res) => ({ status: res.status, body: (await res.json()) as Record<string, unknown> }));
 
   /** Waits until the relay answers `key` with `status` (invalidation crosses pub/sub). */
-  const expectStatus = (key: string, status: number) => vi.waitFor(async () => expect((await ask(key)).status).toBe(status), { timeout: 3_000, interval: 50 });
+  const expectStatus = (key: string, status: number) =>
+    vi.waitFor(async () => expect((await ask(key)).status).toBe(status), { timeout: 3_000, interval: 50 });
 
   beforeAll(async () => {
     fake = await startFakeAnthropic();
@@ -65,7 +74,8 @@ describe('crs (command-line administration)', () => {
   it('prints help for every group, and exits non-zero on unknown commands', async () => {
     const help = await run('help');
     expect(help.code).toBe(0);
-    for (const line of ['crs keys create', 'crs accounts create', 'crs admin password', 'crs pricing refresh']) expect(help.stdout).toContain(line);
+    for (const line of ['crs keys create', 'crs accounts create', 'crs admin password', 'crs pricing refresh'])
+      expect(help.stdout).toContain(line);
     for (const group of ['keys', 'accounts', 'admin', 'pricing']) {
       const r = await run(group, '--help');
       expect(r.code, group).toBe(0);
@@ -81,7 +91,22 @@ describe('crs (command-line administration)', () => {
   let key = '';
 
   it('creates an account without ever printing its API key', async () => {
-    const created = await run('accounts', 'create', '--platform', 'claude', '--type', 'api-key', '--name', 'cli upstream', '--api-key', UPSTREAM_KEY, '--base-url', fake.url, '--priority', '10');
+    const created = await run(
+      'accounts',
+      'create',
+      '--platform',
+      'claude',
+      '--type',
+      'api-key',
+      '--name',
+      'cli upstream',
+      '--api-key',
+      UPSTREAM_KEY,
+      '--base-url',
+      fake.url,
+      '--priority',
+      '10',
+    );
     expect(created.code).toBe(0);
     expect(created.stdout).toMatch(/Created account a_[0-9a-z]{16}/);
     accountId = /a_[0-9a-z]{16}/.exec(created.stdout)?.[0] ?? '';
@@ -93,9 +118,20 @@ describe('crs (command-line administration)', () => {
       expect(r.stdout).not.toContain(UPSTREAM_KEY.slice(0, 20));
     }
     expect(list.stdout).toContain(accountId);
-    const items = (JSON.parse(listJson.stdout) as { items: { id: string; priority: number; credentialHints: Record<string, string> }[] }).items;
-    expect(items).toEqual([expect.objectContaining({ id: accountId, priority: 10, credentialHints: { apiKey: '…0000' } })]);
-    expect(JSON.parse(show.stdout)).toMatchObject({ id: accountId, baseUrl: fake.url, platform: 'claude', type: 'api-key' });
+    const items = (
+      JSON.parse(listJson.stdout) as {
+        items: { id: string; priority: number; credentialHints: Record<string, string> }[];
+      }
+    ).items;
+    expect(items).toEqual([
+      expect.objectContaining({ id: accountId, priority: 10, credentialHints: { apiKey: '…0000' } }),
+    ]);
+    expect(JSON.parse(show.stdout)).toMatchObject({
+      id: accountId,
+      baseUrl: fake.url,
+      platform: 'claude',
+      type: 'api-key',
+    });
   });
 
   it('prints a new key once; show and list never print it; the key works on the running relay', async () => {
@@ -103,12 +139,24 @@ describe('crs (command-line administration)', () => {
     expect(human.code).toBe(0);
     expect(human.stdout.match(KEY_PATTERN)).toHaveLength(1);
 
-    const created = await runJson<{ id: string; key: string; name: string; active: boolean; expiresAt: string | null }>('keys', 'create', '--name', 'cli key', '--description', 'made by crs');
+    const created = await runJson<{ id: string; key: string; name: string; active: boolean; expiresAt: string | null }>(
+      'keys',
+      'create',
+      '--name',
+      'cli key',
+      '--description',
+      'made by crs',
+    );
     expect(created).toMatchObject({ name: 'cli key', active: true, expiresAt: null });
     expect(created.key).toMatch(/^cr_[0-9a-f]{64}$/);
     ({ id: keyId, key } = created);
 
-    for (const args of [['keys', 'show', keyId], ['keys', 'show', keyId, '--json'], ['keys', 'list'], ['keys', 'list', '--json']]) {
+    for (const args of [
+      ['keys', 'show', keyId],
+      ['keys', 'show', keyId, '--json'],
+      ['keys', 'list'],
+      ['keys', 'list', '--json'],
+    ]) {
       const r = await run(...args);
       expect(r.code, args.join(' ')).toBe(0);
       expect(r.stdout).toContain(keyId);
@@ -117,7 +165,10 @@ describe('crs (command-line administration)', () => {
 
     const answer = await ask(key);
     expect(answer.status).toBe(200);
-    expect(answer.body).toMatchObject({ type: 'message', content: [{ type: 'text', text: 'Hello from the fake upstream.' }] });
+    expect(answer.body).toMatchObject({
+      type: 'message',
+      content: [{ type: 'text', text: 'Hello from the fake upstream.' }],
+    });
     expect(fake.requests.at(-1)?.apiKey).toBe(UPSTREAM_KEY);
   });
 
@@ -131,7 +182,9 @@ describe('crs (command-line administration)', () => {
     await expectStatus(key, 200);
     expect(await runJson('keys', 'show', keyId)).toMatchObject({ name: 'renamed', active: true });
 
-    expect(await runJson('keys', 'update', keyId, '--expires', '2001-01-01T00:00:00Z')).toMatchObject({ expiresAt: '2001-01-01T00:00:00.000Z' });
+    expect(await runJson('keys', 'update', keyId, '--expires', '2001-01-01T00:00:00Z')).toMatchObject({
+      expiresAt: '2001-01-01T00:00:00.000Z',
+    });
     await expectStatus(key, 401);
     expect(await runJson('keys', 'update', keyId, '--expires', 'never')).toMatchObject({ expiresAt: null });
     await expectStatus(key, 200);
@@ -153,7 +206,9 @@ describe('crs (command-line administration)', () => {
   });
 
   it('account changes take effect on the running relay', async () => {
-    expect(await runJson('accounts', 'update', accountId, '--schedulable', 'false')).toMatchObject({ schedulable: false });
+    expect(await runJson('accounts', 'update', accountId, '--schedulable', 'false')).toMatchObject({
+      schedulable: false,
+    });
     await expectStatus(key, 503);
     await runJson('accounts', 'update', accountId, '--schedulable', 'true', '--priority', '20');
     await expectStatus(key, 200);
@@ -161,10 +216,25 @@ describe('crs (command-line administration)', () => {
     expect(usage.total.requests).toBeGreaterThan(0);
 
     // `--api-key -` reads the key from stdin, so it never appears on the command line.
-    const piped = await crs(['accounts', 'create', '--platform', 'claude', '--type', 'api-key', '--name', 'spare', '--api-key', '-', '--json'], {
-      env,
-      input: 'sk-ant-from-stdin-0000000000000000abcd\n',
-    });
+    const piped = await crs(
+      [
+        'accounts',
+        'create',
+        '--platform',
+        'claude',
+        '--type',
+        'api-key',
+        '--name',
+        'spare',
+        '--api-key',
+        '-',
+        '--json',
+      ],
+      {
+        env,
+        input: 'sk-ant-from-stdin-0000000000000000abcd\n',
+      },
+    );
     expect(piped.code).toBe(0);
     expect(piped.stdout).not.toContain('sk-ant-from-stdin');
     const spare = JSON.parse(piped.stdout) as { id: string };
@@ -187,10 +257,39 @@ describe('crs (command-line administration)', () => {
       [['keys', 'show'], 2, /Missing ID/],
       [['keys', 'show', 'k_0000000000000000'], 1, /No API key with id "k_0000000000000000"/],
       [['keys', 'delete', 'not-an-id'], 1, /No API key with id "not-an-id"/],
-      [['accounts', 'create', '--platform', 'nope', '--type', 'api-key', '--name', 'n', '--api-key', UPSTREAM_KEY], 2, /--platform: expected one of claude/],
-      [['accounts', 'create', '--platform', 'claude', '--type', 'cookie', '--name', 'n', '--api-key', UPSTREAM_KEY], 2, /--type: claude accounts can be api-key, oauth/],
-      [['accounts', 'create', '--platform', 'claude', '--type', 'api-key', '--name', 'n', '--api-key', 'short'], 2, /--api-key: at least 8 characters/],
-      [['accounts', 'create', '--platform', 'claude', '--type', 'api-key', '--name', 'n', '--api-key', UPSTREAM_KEY, '--priority', '0'], 2, /--priority: expected an integer from 1 to 100/],
+      [
+        ['accounts', 'create', '--platform', 'nope', '--type', 'api-key', '--name', 'n', '--api-key', UPSTREAM_KEY],
+        2,
+        /--platform: expected one of claude/,
+      ],
+      [
+        ['accounts', 'create', '--platform', 'claude', '--type', 'cookie', '--name', 'n', '--api-key', UPSTREAM_KEY],
+        2,
+        /--type: claude accounts can be api-key, oauth/,
+      ],
+      [
+        ['accounts', 'create', '--platform', 'claude', '--type', 'api-key', '--name', 'n', '--api-key', 'short'],
+        2,
+        /--api-key: at least 8 characters/,
+      ],
+      [
+        [
+          'accounts',
+          'create',
+          '--platform',
+          'claude',
+          '--type',
+          'api-key',
+          '--name',
+          'n',
+          '--api-key',
+          UPSTREAM_KEY,
+          '--priority',
+          '0',
+        ],
+        2,
+        /--priority: expected an integer from 1 to 100/,
+      ],
       [['accounts', 'update', accountId, '--base-url', 'ftp://example.com'], 2, /--base-url: must be http\(s\)/],
       [['admin', 'password', '--password', 'too-short'], 2, /--password: at least 12 characters/],
       [['pricing', 'refresh'], 2, /--url: required/],
@@ -210,16 +309,31 @@ describe('crs (command-line administration)', () => {
   it('refreshes pricing from a crs table; show and the running relay use the new prices', async () => {
     documents.set(
       '/crs.json',
-      JSON.stringify({ version: 'cli-crs-1', fallback: 'claude-sonnet-4-5', models: { 'claude-sonnet-4-5': { platform: 'claude', input: 1000, output: 2000 } } }),
+      JSON.stringify({
+        version: 'cli-crs-1',
+        fallback: 'claude-sonnet-4-5',
+        models: { 'claude-sonnet-4-5': { platform: 'claude', input: 1000, output: 2000 } },
+      }),
     );
     const refreshed = await runJson('pricing', 'refresh', '--url', `${pricesUrl}/crs.json`);
     expect(refreshed).toMatchObject({ format: 'crs', version: 'cli-crs-1', models: 1, stored: true, written: null });
 
-    const shown = await runJson<{ version: string; source: string; model: { pricedAs: string; rule: string; usdPerMillionTokens: Record<string, number> } }>(
-      'pricing', 'show', '--model', 'claude-sonnet-4-5-20250929',
-    );
-    expect(shown).toMatchObject({ version: 'cli-crs-1', source: 'stored', model: { pricedAs: 'claude-sonnet-4-5', rule: 'alias' } });
-    expect(shown.model.usdPerMillionTokens).toMatchObject({ input: 1000, output: 2000, cacheWrite5m: 1250, cacheRead: 100 });
+    const shown = await runJson<{
+      version: string;
+      source: string;
+      model: { pricedAs: string; rule: string; usdPerMillionTokens: Record<string, number> };
+    }>('pricing', 'show', '--model', 'claude-sonnet-4-5-20250929');
+    expect(shown).toMatchObject({
+      version: 'cli-crs-1',
+      source: 'stored',
+      model: { pricedAs: 'claude-sonnet-4-5', rule: 'alias' },
+    });
+    expect(shown.model.usdPerMillionTokens).toMatchObject({
+      input: 1000,
+      output: 2000,
+      cacheWrite5m: 1250,
+      cacheRead: 100,
+    });
     const human = await run('pricing', 'show', '--model', 'claude-sonnet-4-5');
     expect(human.stdout).toMatch(/Pricing table cli-crs-1 \(stored/);
     expect(human.stdout).toMatch(/input\s+1000\n/);
@@ -229,29 +343,71 @@ describe('crs (command-line administration)', () => {
     expect(await costOfOneRequest()).toBe(49_000_000_000n);
   });
 
-  it('refreshes pricing from LiteLLM\'s price list, writes the converted table, and resets to the shipped one', async () => {
+  it("refreshes pricing from LiteLLM's price list, writes the converted table, and resets to the shipped one", async () => {
     documents.set(
       '/model_prices_and_context_window.json',
       JSON.stringify({
-        sample_spec: { litellm_provider: 'one of https://docs.litellm.ai/docs/providers', input_cost_per_token: 0, output_cost_per_token: 0 },
-        'claude-sonnet-4-5': { litellm_provider: 'anthropic', mode: 'chat', input_cost_per_token: 7e-6, output_cost_per_token: 2.1e-5, cache_read_input_token_cost: 7e-7, cache_creation_input_token_cost: 8.75e-6 },
-        'gpt-4o': { litellm_provider: 'openai', mode: 'chat', input_cost_per_token: 2.5e-6, output_cost_per_token: 1e-5 },
-        'mistral-large': { litellm_provider: 'mistral', mode: 'chat', input_cost_per_token: 2e-6, output_cost_per_token: 6e-6 },
+        sample_spec: {
+          litellm_provider: 'one of https://docs.litellm.ai/docs/providers',
+          input_cost_per_token: 0,
+          output_cost_per_token: 0,
+        },
+        'claude-sonnet-4-5': {
+          litellm_provider: 'anthropic',
+          mode: 'chat',
+          input_cost_per_token: 7e-6,
+          output_cost_per_token: 2.1e-5,
+          cache_read_input_token_cost: 7e-7,
+          cache_creation_input_token_cost: 8.75e-6,
+        },
+        'gpt-4o': {
+          litellm_provider: 'openai',
+          mode: 'chat',
+          input_cost_per_token: 2.5e-6,
+          output_cost_per_token: 1e-5,
+        },
+        'mistral-large': {
+          litellm_provider: 'mistral',
+          mode: 'chat',
+          input_cost_per_token: 2e-6,
+          output_cost_per_token: 6e-6,
+        },
       }),
     );
     const file = path.join(dataDir, 'pricing.json');
-    const refreshed = await run('pricing', 'refresh', '--url', `${pricesUrl}/model_prices_and_context_window.json`, '--write', file);
+    const refreshed = await run(
+      'pricing',
+      'refresh',
+      '--url',
+      `${pricesUrl}/model_prices_and_context_window.json`,
+      '--write',
+      file,
+    );
     expect(refreshed.code).toBe(0);
     expect(refreshed.stdout).toMatch(/LiteLLM price list/);
-    const written = JSON.parse(readFileSync(file, 'utf8')) as { fallback: string; models: Record<string, { input: number; output: number; platform: string }> };
+    const written = JSON.parse(readFileSync(file, 'utf8')) as {
+      fallback: string;
+      models: Record<string, { input: number; output: number; platform: string }>;
+    };
     expect(written.models['claude-sonnet-4-5']).toMatchObject({ platform: 'claude', input: 7, output: 21 });
     expect(written.models['gpt-4o']).toMatchObject({ platform: 'openai', input: 2.5, output: 10 });
     expect(written.models['mistral-large']).toBeUndefined();
     expect(written.models[written.fallback]).toBeDefined();
 
-    const shown = await runJson<{ source: string; model: { usdPerMillionTokens: Record<string, number> } }>('pricing', 'show', '--model', 'claude-sonnet-4-5');
-    expect(shown).toMatchObject({ source: 'stored', model: { usdPerMillionTokens: { input: 7, output: 21, cacheRead: 0.7, cacheWrite5m: 8.75 } } });
-    await vi.waitFor(() => expect(relay.instance.deps.pricing().resolve('claude-sonnet-4-5').base.input).toBe(7_000_000), { timeout: 3_000 });
+    const shown = await runJson<{ source: string; model: { usdPerMillionTokens: Record<string, number> } }>(
+      'pricing',
+      'show',
+      '--model',
+      'claude-sonnet-4-5',
+    );
+    expect(shown).toMatchObject({
+      source: 'stored',
+      model: { usdPerMillionTokens: { input: 7, output: 21, cacheRead: 0.7, cacheWrite5m: 8.75 } },
+    });
+    await vi.waitFor(
+      () => expect(relay.instance.deps.pricing().resolve('claude-sonnet-4-5').base.input).toBe(7_000_000),
+      { timeout: 3_000 },
+    );
     // 25 × $7/M + 12 × $21/M = $0.000427.
     expect(await costOfOneRequest()).toBe(427_000_000n);
 
@@ -262,17 +418,29 @@ describe('crs (command-line administration)', () => {
       [`${pricesUrl}/junk.json`, /neither a crs pricing table .* nor LiteLLM/],
       [`${pricesUrl}/broken.json`, /is not JSON/],
       [`${pricesUrl}/missing.json`, /HTTP 404/],
-      [`${pricesUrl}/model_prices_and_context_window.json --format crs`, /Invalid pricing table: pricing table needs a "models" object/],
+      [
+        `${pricesUrl}/model_prices_and_context_window.json --format crs`,
+        /Invalid pricing table: pricing table needs a "models" object/,
+      ],
     ] as const) {
       const r = await run('pricing', 'refresh', '--url', ...url.split(' '));
       expect(r.code, url).toBe(1);
       expect(r.stderr).toMatch(message);
     }
-    expect(await runJson('pricing', 'show', '--model', 'claude-sonnet-4-5')).toMatchObject({ source: 'stored', model: { usdPerMillionTokens: { input: 7 } } });
+    expect(await runJson('pricing', 'show', '--model', 'claude-sonnet-4-5')).toMatchObject({
+      source: 'stored',
+      model: { usdPerMillionTokens: { input: 7 } },
+    });
 
     expect(await runJson('pricing', 'reset')).toMatchObject({ source: 'shipped' });
-    expect(await runJson('pricing', 'show', '--model', 'claude-sonnet-4-5')).toMatchObject({ source: 'shipped', model: { usdPerMillionTokens: { input: 3, output: 15 } } });
-    await vi.waitFor(() => expect(relay.instance.deps.pricing().resolve('claude-sonnet-4-5').base.input).toBe(3_000_000), { timeout: 3_000 });
+    expect(await runJson('pricing', 'show', '--model', 'claude-sonnet-4-5')).toMatchObject({
+      source: 'shipped',
+      model: { usdPerMillionTokens: { input: 3, output: 15 } },
+    });
+    await vi.waitFor(
+      () => expect(relay.instance.deps.pricing().resolve('claude-sonnet-4-5').base.input).toBe(3_000_000),
+      { timeout: 3_000 },
+    );
   });
 
   /** Sends one request with the CLI-made key and returns what it was booked at, in picodollars. */
@@ -302,7 +470,8 @@ describe('crs (command-line administration)', () => {
     expect(changed.stdout).not.toContain(newPassword);
 
     expect((await relay.admin.request('GET', '/admin/api-keys', undefined, oldToken)).status).toBe(401);
-    const login = (password: string) => relay.admin.request('POST', '/admin/login', { username: ADMIN_USER, password }, '');
+    const login = (password: string) =>
+      relay.admin.request('POST', '/admin/login', { username: ADMIN_USER, password }, '');
     expect((await login(ADMIN_PASSWORD)).status).toBe(401);
     expect((await login(newPassword)).status).toBe(200);
 
@@ -361,4 +530,3 @@ describe('crs (command-line administration)', () => {
     }
   });
 });
-

@@ -13,7 +13,11 @@ const GOOD = { model: MODEL, max_tokens: 50, messages: [{ role: 'user', content:
 /** An answer in Anthropic's error shape, when it is one. */
 type AnthropicReply = Reply<{ type?: string; error?: { type?: string; message?: string }; request_id?: string }>;
 
-async function post(url: string, body: string | undefined, headers: Record<string, string> = {}): Promise<AnthropicReply> {
+async function post(
+  url: string,
+  body: string | undefined,
+  headers: Record<string, string> = {},
+): Promise<AnthropicReply> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
   return readReply<AnthropicReply['json']>(res, {});
 }
@@ -27,7 +31,11 @@ function expectAnthropicError(r: AnthropicReply, status: number, type: string, m
 }
 
 /** A POST with a chunked body (no content-length), through a raw socket to see exactly what comes back. */
-function postChunked(url: string, headers: Record<string, string>, chunks: Buffer[]): Promise<{ status: number; body: string }> {
+function postChunked(
+  url: string,
+  headers: Record<string, string>,
+  chunks: Buffer[],
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method: 'POST', headers: { ...headers, 'transfer-encoding': 'chunked' } });
     let answered = false;
@@ -89,7 +97,8 @@ describe('errors: bad input changes nothing, upstream failures come back in Anth
     const accountBefore = (await relay.admin.accountUsage(accountId)).total.requests;
     await act();
     expect(fake.requests.length).toBe(upstreamBefore);
-    if (keyId) expect((await relay.admin.keyUsage(keyId)).total).toMatchObject({ requests: 0, inputTokens: 0, costPico: '0' });
+    if (keyId)
+      expect((await relay.admin.keyUsage(keyId)).total).toMatchObject({ requests: 0, inputTokens: 0, costPico: '0' });
     expect((await relay.admin.accountUsage(accountId)).total.requests).toBe(accountBefore);
   }
 
@@ -122,7 +131,11 @@ describe('errors: bad input changes nothing, upstream failures come back in Anth
 
     it('a body just under the limit still passes', async () => {
       const key = await relay.admin.createKey();
-      const r = await post(messagesUrl(), JSON.stringify({ ...GOOD, messages: [{ role: 'user', content: 'x'.repeat(60 * 1024) }] }), { 'x-api-key': key.key });
+      const r = await post(
+        messagesUrl(),
+        JSON.stringify({ ...GOOD, messages: [{ role: 'user', content: 'x'.repeat(60 * 1024) }] }),
+        { 'x-api-key': key.key },
+      );
       expect(r.status, r.text).toBe(200);
     });
 
@@ -151,7 +164,11 @@ describe('errors: bad input changes nothing, upstream failures come back in Anth
         const body = Buffer.from(bigBody());
         const chunks: Buffer[] = [];
         for (let i = 0; i < body.length; i += 8 * 1024) chunks.push(body.subarray(i, i + 8 * 1024));
-        const r = await postChunked(messagesUrl(), { 'x-api-key': key.key, 'content-type': 'application/json' }, chunks);
+        const r = await postChunked(
+          messagesUrl(),
+          { 'x-api-key': key.key, 'content-type': 'application/json' },
+          chunks,
+        );
         expect(r.status, r.body).toBe(413);
         expect(JSON.parse(r.body)).toMatchObject({ type: 'error', error: { type: 'request_too_large' } });
       });
@@ -164,23 +181,44 @@ describe('errors: bad input changes nothing, upstream failures come back in Anth
       ['POST', '/api/v2/messages'],
       ['GET', '/v1/messages'],
     ] as const) {
-      const res = await fetch(`${relay.url}${path}`, { method, headers: { 'content-type': 'application/json' }, body: method === 'POST' ? '{}' : undefined });
+      const res = await fetch(`${relay.url}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: method === 'POST' ? '{}' : undefined,
+      });
       expect(res.status, `${method} ${path}`).toBe(404);
-      expect(await res.json()).toMatchObject({ type: 'error', error: { type: 'not_found_error', message: expect.stringContaining(path) } });
+      expect(await res.json()).toMatchObject({
+        type: 'error',
+        error: { type: 'not_found_error', message: expect.stringContaining(path) },
+      });
     }
   });
 
   describe('relay key problems → 401 authentication_error, nothing sent upstream', () => {
     it('missing key', async () => {
       await changesNothing(undefined, async () => {
-        expectAnthropicError(await post(messagesUrl(), JSON.stringify(GOOD)), 401, 'authentication_error', /^Missing API key/);
+        expectAnthropicError(
+          await post(messagesUrl(), JSON.stringify(GOOD)),
+          401,
+          'authentication_error',
+          /^Missing API key/,
+        );
       });
     });
 
     it('malformed keys, in x-api-key and in Authorization: Bearer', async () => {
       await changesNothing(undefined, async () => {
-        for (const headers of [{ 'x-api-key': 'cr_123' }, { 'x-api-key': 'sk-ant-api03-something' }, { authorization: `Bearer cr_${'g'.repeat(64)}` }] as Record<string, string>[]) {
-          expectAnthropicError(await post(messagesUrl(), JSON.stringify(GOOD), headers), 401, 'authentication_error', 'Invalid API key.');
+        for (const headers of [
+          { 'x-api-key': 'cr_123' },
+          { 'x-api-key': 'sk-ant-api03-something' },
+          { authorization: `Bearer cr_${'g'.repeat(64)}` },
+        ] as Record<string, string>[]) {
+          expectAnthropicError(
+            await post(messagesUrl(), JSON.stringify(GOOD), headers),
+            401,
+            'authentication_error',
+            'Invalid API key.',
+          );
         }
       });
     });
@@ -188,8 +226,18 @@ describe('errors: bad input changes nothing, upstream failures come back in Anth
     it('unknown key of the right form', async () => {
       await changesNothing(undefined, async () => {
         const unknown = `cr_${randomBytes(32).toString('hex')}`;
-        expectAnthropicError(await post(messagesUrl(), JSON.stringify(GOOD), { 'x-api-key': unknown }), 401, 'authentication_error', 'Invalid API key.');
-        expectAnthropicError(await post(messagesUrl(), JSON.stringify(GOOD), { authorization: `Bearer ${unknown}` }), 401, 'authentication_error', 'Invalid API key.');
+        expectAnthropicError(
+          await post(messagesUrl(), JSON.stringify(GOOD), { 'x-api-key': unknown }),
+          401,
+          'authentication_error',
+          'Invalid API key.',
+        );
+        expectAnthropicError(
+          await post(messagesUrl(), JSON.stringify(GOOD), { authorization: `Bearer ${unknown}` }),
+          401,
+          'authentication_error',
+          'Invalid API key.',
+        );
       });
     });
 
@@ -199,7 +247,12 @@ describe('errors: bad input changes nothing, upstream failures come back in Anth
       const before = (await relay.admin.keyUsage(key.id)).total.requests;
       expect((await relay.admin.request('PATCH', `/admin/api-keys/${key.id}`, { active: false })).status).toBe(200);
       const upstreamBefore = fake.requests.length;
-      expectAnthropicError(await post(messagesUrl(), JSON.stringify(GOOD), { 'x-api-key': key.key }), 401, 'authentication_error', 'This API key is disabled.');
+      expectAnthropicError(
+        await post(messagesUrl(), JSON.stringify(GOOD), { 'x-api-key': key.key }),
+        401,
+        'authentication_error',
+        'This API key is disabled.',
+      );
       expect(fake.requests.length).toBe(upstreamBefore);
       expect((await relay.admin.keyUsage(key.id)).total.requests).toBe(before);
     });
@@ -207,10 +260,17 @@ describe('errors: bad input changes nothing, upstream failures come back in Anth
     it('expired key (created expired, or expired by PATCH)', async () => {
       const created = await relay.admin.createKey({ expiresAt: new Date(Date.now() - 60_000).toISOString() });
       const patched = await relay.admin.createKey();
-      expect((await relay.admin.request('PATCH', `/admin/api-keys/${patched.id}`, { expiresAt: Date.now() - 1 })).status).toBe(200);
+      expect(
+        (await relay.admin.request('PATCH', `/admin/api-keys/${patched.id}`, { expiresAt: Date.now() - 1 })).status,
+      ).toBe(200);
       for (const key of [created, patched]) {
         await changesNothing(key.id, async () => {
-          expectAnthropicError(await post(messagesUrl(), JSON.stringify(GOOD), { 'x-api-key': key.key }), 401, 'authentication_error', 'This API key has expired.');
+          expectAnthropicError(
+            await post(messagesUrl(), JSON.stringify(GOOD), { 'x-api-key': key.key }),
+            401,
+            'authentication_error',
+            'This API key has expired.',
+          );
         });
       }
     });
@@ -222,7 +282,12 @@ describe('errors: bad input changes nothing, upstream failures come back in Anth
       const key = await empty.admin.createKey();
       const upstreamBefore = fake.requests.length;
       const r = await post(`${empty.url}/api/v1/messages`, JSON.stringify(GOOD), { 'x-api-key': key.key });
-      expectAnthropicError(r, 503, 'api_error', /No claude or bedrock account is set up for this key and model claude-sonnet-5-5; the relay's admin must add or bind one\./);
+      expectAnthropicError(
+        r,
+        503,
+        'api_error',
+        /No claude or bedrock account is set up for this key and model claude-sonnet-5-5; the relay's admin must add or bind one\./,
+      );
       expect(fake.requests.length).toBe(upstreamBefore);
       expect((await empty.admin.keyUsage(key.id)).total.requests).toBe(0);
     } finally {
@@ -231,21 +296,57 @@ describe('errors: bad input changes nothing, upstream failures come back in Anth
   });
 
   describe('upstream error responses pass with their status, in Anthropic shape, booked as errors', () => {
-    const cases: { name: string; step: Step; status: number; type: string; message: RegExp; header?: [string, string]; stream?: boolean }[] = [
+    const cases: {
+      name: string;
+      step: Step;
+      status: number;
+      type: string;
+      message: RegExp;
+      header?: [string, string];
+      stream?: boolean;
+    }[] = [
       {
         name: '429 with retry-after',
-        step: { kind: 'error', status: 429, message: 'Number of request tokens has exceeded your per-minute rate limit', headers: { 'retry-after': '17' } },
+        step: {
+          kind: 'error',
+          status: 429,
+          message: 'Number of request tokens has exceeded your per-minute rate limit',
+          headers: { 'retry-after': '17' },
+        },
         status: 429,
         type: 'rate_limit_error',
         message: /per-minute rate limit/,
         header: ['retry-after', '17'],
       },
-      { name: '500', step: { kind: 'error', status: 500, message: 'Internal server error' }, status: 500, type: 'api_error', message: /Internal server error/ },
-      { name: '529', step: { kind: 'error', status: 529, message: 'Overloaded' }, status: 529, type: 'overloaded_error', message: /Overloaded/ },
-      { name: '529 to a streaming request', step: { kind: 'error', status: 529, message: 'Overloaded' }, status: 529, type: 'overloaded_error', message: /Overloaded/, stream: true },
+      {
+        name: '500',
+        step: { kind: 'error', status: 500, message: 'Internal server error' },
+        status: 500,
+        type: 'api_error',
+        message: /Internal server error/,
+      },
+      {
+        name: '529',
+        step: { kind: 'error', status: 529, message: 'Overloaded' },
+        status: 529,
+        type: 'overloaded_error',
+        message: /Overloaded/,
+      },
+      {
+        name: '529 to a streaming request',
+        step: { kind: 'error', status: 529, message: 'Overloaded' },
+        status: 529,
+        type: 'overloaded_error',
+        message: /Overloaded/,
+        stream: true,
+      },
       {
         name: '502 with a body that is not JSON',
-        step: { kind: 'error', status: 502, rawBody: '<html><body>502 Bad Gateway from 10.20.30.40:8443</body></html>' },
+        step: {
+          kind: 'error',
+          status: 502,
+          rawBody: '<html><body>502 Bad Gateway from 10.20.30.40:8443</body></html>',
+        },
         status: 502,
         type: 'api_error',
         message: /502/,
@@ -257,7 +358,11 @@ describe('errors: bad input changes nothing, upstream failures come back in Anth
       try {
         const key = await own.relay.admin.createKey();
         fake.script(own.upstreamKey, c.step);
-        const r = await post(`${own.relay.url}/api/v1/messages`, JSON.stringify({ ...GOOD, stream: c.stream === true }), { 'x-api-key': key.key });
+        const r = await post(
+          `${own.relay.url}/api/v1/messages`,
+          JSON.stringify({ ...GOOD, stream: c.stream === true }),
+          { 'x-api-key': key.key },
+        );
         expectAnthropicError(r, c.status, c.type, c.message);
         expect(r.json.request_id).toMatch(/^req_/);
         if (c.header) expect(r.headers.get(c.header[0])).toBe(c.header[1]);
@@ -265,9 +370,20 @@ describe('errors: bad input changes nothing, upstream failures come back in Anth
         expect(r.text).not.toContain('10.20.30.40');
         expect(fake.requests.filter((x) => x.apiKey === own.upstreamKey)).toHaveLength(1);
 
-        for (const read of [() => own.relay.admin.keyUsage(key.id), () => own.relay.admin.accountUsage(own.accountId)]) {
+        for (const read of [
+          () => own.relay.admin.keyUsage(key.id),
+          () => own.relay.admin.accountUsage(own.accountId),
+        ]) {
           const booked = await untilBooked(read, 1);
-          expect(booked.total).toMatchObject({ requests: 1, errors: 1, inputTokens: 0, outputTokens: 0, cacheCreateTokens: 0, cacheReadTokens: 0, costPico: '0' });
+          expect(booked.total).toMatchObject({
+            requests: 1,
+            errors: 1,
+            inputTokens: 0,
+            outputTokens: 0,
+            cacheCreateTokens: 0,
+            cacheReadTokens: 0,
+            costPico: '0',
+          });
         }
       } finally {
         await own.relay.close();
@@ -279,7 +395,10 @@ describe('errors: bad input changes nothing, upstream failures come back in Anth
     const port = await closedPort();
     const lone = await startTestRelay();
     try {
-      await lone.admin.createAccount({ apiKey: `sk-ant-closed-${randomBytes(8).toString('hex')}`, baseUrl: `http://127.0.0.1:${port}` });
+      await lone.admin.createAccount({
+        apiKey: `sk-ant-closed-${randomBytes(8).toString('hex')}`,
+        baseUrl: `http://127.0.0.1:${port}`,
+      });
       const key = await lone.admin.createKey();
       const r = await post(`${lone.url}/api/v1/messages`, JSON.stringify(GOOD), { 'x-api-key': key.key });
       expectAnthropicError(r, 502, 'api_error');

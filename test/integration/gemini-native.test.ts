@@ -19,7 +19,13 @@ const KEY_A = 'AIzaSy-fake-native-account-a-0001';
 const KEY_B = 'AIzaSy-fake-native-account-b-0002';
 const CONTENTS = [{ role: 'user', parts: [{ text: 'Say hi.' }] }];
 /** Every kind of token at once, so a dropped or double-counted kind shows. */
-const USAGE: GeminiUsage = { promptTokenCount: 9_000, cachedContentTokenCount: 8_192, candidatesTokenCount: 40, thoughtsTokenCount: 260, toolUsePromptTokenCount: 15 };
+const USAGE: GeminiUsage = {
+  promptTokenCount: 9_000,
+  cachedContentTokenCount: 8_192,
+  candidatesTokenCount: 40,
+  thoughtsTokenCount: 260,
+  toolUsePromptTokenCount: 15,
+};
 
 describe('Gemini API-key accounts through /gemini', () => {
   const clock = manualClock();
@@ -32,8 +38,24 @@ describe('Gemini API-key accounts through /gemini', () => {
   beforeAll(async () => {
     fake = await startFakeGemini();
     relay = await startTestRelay({ clock, env: { GEMINI_API_URL: fake.url, BREAKER_VOLUME: '100000' } });
-    a = (await relay.admin.createAccount({ platform: 'gemini', type: 'api-key', name: 'gemini a', apiKey: KEY_A, priority: 1 })).id;
-    b = (await relay.admin.createAccount({ platform: 'gemini', type: 'api-key', name: 'gemini b', apiKey: KEY_B, priority: 10 })).id;
+    a = (
+      await relay.admin.createAccount({
+        platform: 'gemini',
+        type: 'api-key',
+        name: 'gemini a',
+        apiKey: KEY_A,
+        priority: 1,
+      })
+    ).id;
+    b = (
+      await relay.admin.createAccount({
+        platform: 'gemini',
+        type: 'api-key',
+        name: 'gemini b',
+        apiKey: KEY_B,
+        priority: 10,
+      })
+    ).id;
   });
   afterAll(async () => {
     await relay?.close();
@@ -46,13 +68,23 @@ describe('Gemini API-key accounts through /gemini', () => {
     key = await relay.admin.createKey({ name: `gemini ${Date.now()}` });
   });
 
-  async function call(method: string, opts: { query?: string; headers?: Record<string, string>; body?: unknown; version?: string; model?: string } = {}): Promise<Reply<unknown>> {
-    const headers: Record<string, string> = { 'content-type': 'application/json', ...(opts.query?.includes('key=') ? {} : { 'x-goog-api-key': key.key }), ...opts.headers };
-    const res = await fetch(`${relay.url}/gemini/${opts.version ?? 'v1beta'}/models/${opts.model ?? MODEL}:${method}${opts.query ? `?${opts.query}` : ''}`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify(opts.body ?? { contents: CONTENTS }),
-    });
+  async function call(
+    method: string,
+    opts: { query?: string; headers?: Record<string, string>; body?: unknown; version?: string; model?: string } = {},
+  ): Promise<Reply<unknown>> {
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      ...(opts.query?.includes('key=') ? {} : { 'x-goog-api-key': key.key }),
+      ...opts.headers,
+    };
+    const res = await fetch(
+      `${relay.url}/gemini/${opts.version ?? 'v1beta'}/models/${opts.model ?? MODEL}:${method}${opts.query ? `?${opts.query}` : ''}`,
+      {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(opts.body ?? { contents: CONTENTS }),
+      },
+    );
     return readReply<unknown>(res, undefined);
   }
 
@@ -74,14 +106,23 @@ describe('Gemini API-key accounts through /gemini', () => {
     fake.setDefault({ kind: 'message', text: 'Hi there.', usage: USAGE });
     const res = await call('generateContent');
     expect(res.status, res.text).toBe(200);
-    expect(res.json).toMatchObject({ candidates: [{ content: { parts: [{ text: 'Hi there.' }] }, finishReason: 'STOP' }], usageMetadata: { promptTokenCount: 9_000, cachedContentTokenCount: 8_192 } });
+    expect(res.json).toMatchObject({
+      candidates: [{ content: { parts: [{ text: 'Hi there.' }] }, finishReason: 'STOP' }],
+      usageMetadata: { promptTokenCount: 9_000, cachedContentTokenCount: 8_192 },
+    });
     expect(fake.requests.map((r) => r.path)).toEqual([`/v1beta/models/${MODEL}:generateContent`]);
     expect(fake.requests[0]?.body).toEqual({ contents: CONTENTS });
     expectAccountCredentialOnly(KEY_A);
-    expect(await booked()).toMatchObject({ requests: 1, errors: 0, ...expectedTokens([USAGE]), cacheCreateTokens: 0, costPico: flashCostPico([USAGE]) });
+    expect(await booked()).toMatchObject({
+      requests: 1,
+      errors: 0,
+      ...expectedTokens([USAGE]),
+      cacheCreateTokens: 0,
+      costPico: flashCostPico([USAGE]),
+    });
   });
 
-  it('streamGenerateContent?alt=sse: Google\'s SSE framing back; booked from the last chunk\'s usage', async () => {
+  it("streamGenerateContent?alt=sse: Google's SSE framing back; booked from the last chunk's usage", async () => {
     fake.setDefault({ kind: 'message', text: 'A streamed answer in parts.', usage: USAGE, parts: 4 });
     const res = await call('streamGenerateContent', { query: 'alt=sse' });
     expect(res.status, res.text).toBe(200);
@@ -89,7 +130,9 @@ describe('Gemini API-key accounts through /gemini', () => {
     const events = res.text.split('\r\n\r\n').filter(Boolean);
     expect(events).toHaveLength(4);
     for (const e of events) expect(e.startsWith('data: {')).toBe(true);
-    const chunks = events.map((e) => JSON.parse(e.slice(6)) as { candidates: { content: { parts: { text: string }[] } }[] });
+    const chunks = events.map(
+      (e) => JSON.parse(e.slice(6)) as { candidates: { content: { parts: { text: string }[] } }[] },
+    );
     expect(chunks.map((c) => c.candidates[0]?.content.parts[0]?.text).join('')).toBe('A streamed answer in parts.');
     expect(fake.requests.map((r) => r.path)).toEqual([`/v1beta/models/${MODEL}:streamGenerateContent?alt=sse`]);
     expect(await booked()).toMatchObject({ requests: 1, ...expectedTokens([USAGE]), costPico: flashCostPico([USAGE]) });
@@ -127,8 +170,17 @@ describe('Gemini API-key accounts through /gemini', () => {
     expect(await booked()).toMatchObject({ requests: 0, inputTokens: 0 });
   });
 
-  it('the account\'s model mapping names the upstream model in the URL', async () => {
-    const mapped = (await relay.admin.createAccount({ platform: 'gemini', type: 'api-key', name: 'mapped', apiKey: 'AIzaSy-fake-mapped-0003', priority: 1, modelMapping: { 'my-flash': MODEL } })).id;
+  it("the account's model mapping names the upstream model in the URL", async () => {
+    const mapped = (
+      await relay.admin.createAccount({
+        platform: 'gemini',
+        type: 'api-key',
+        name: 'mapped',
+        apiKey: 'AIzaSy-fake-mapped-0003',
+        priority: 1,
+        modelMapping: { 'my-flash': MODEL },
+      })
+    ).id;
     try {
       const res = await call('generateContent', { model: 'my-flash' });
       expect(res.status, res.text).toBe(200);
@@ -138,14 +190,16 @@ describe('Gemini API-key accounts through /gemini', () => {
     }
   });
 
-  describe('errors in Google\'s shape', () => {
+  describe("errors in Google's shape", () => {
     it.each<[string, Record<string, string>, string, number, string]>([
       ['no key', { 'x-goog-api-key': '' }, '', 401, 'UNAUTHENTICATED'],
       ['a key the relay never issued', { 'x-goog-api-key': 'cr_' + 'x'.repeat(64) }, '', 401, 'UNAUTHENTICATED'],
     ])('%s → %i %s, nothing sent upstream', async (_name, headers, query, status, googleStatus) => {
       const res = await call('generateContent', { headers, query });
       expect(res.status).toBe(status);
-      expect(res.json).toEqual({ error: { code: status, message: expect.any(String) as unknown, status: googleStatus } });
+      expect(res.json).toEqual({
+        error: { code: status, message: expect.any(String) as unknown, status: googleStatus },
+      });
       expect(fake.requests).toHaveLength(0);
     });
 
@@ -153,14 +207,17 @@ describe('Gemini API-key accounts through /gemini', () => {
       ['no contents', { generationConfig: {} }, /contents/],
       ['empty contents', { contents: [] }, /contents/],
       ['not an object', [1, 2], /JSON object/],
-    ])('a bad body (%s) → 400 INVALID_ARGUMENT naming the problem; nothing sent, nothing booked', async (_name, body, message) => {
-      const res = await call('generateContent', { body });
-      expect(res.status).toBe(400);
-      expect(res.json).toMatchObject({ error: { code: 400, status: 'INVALID_ARGUMENT' } });
-      expect((res.json as { error: { message: string } }).error.message).toMatch(message);
-      expect(fake.requests).toHaveLength(0);
-      expect(await booked()).toMatchObject({ requests: 0, errors: 0 });
-    });
+    ])(
+      'a bad body (%s) → 400 INVALID_ARGUMENT naming the problem; nothing sent, nothing booked',
+      async (_name, body, message) => {
+        const res = await call('generateContent', { body });
+        expect(res.status).toBe(400);
+        expect(res.json).toMatchObject({ error: { code: 400, status: 'INVALID_ARGUMENT' } });
+        expect((res.json as { error: { message: string } }).error.message).toMatch(message);
+        expect(fake.requests).toHaveLength(0);
+        expect(await booked()).toMatchObject({ requests: 0, errors: 0 });
+      },
+    );
 
     it('an unknown method → 404 NOT_FOUND', async () => {
       const res = await call('embedContent');
@@ -168,11 +225,13 @@ describe('Gemini API-key accounts through /gemini', () => {
       expect(res.json).toMatchObject({ error: { code: 404, status: 'NOT_FOUND' } });
     });
 
-    it('the upstream\'s 400 comes back in its shape, without trying another account', async () => {
-      fake.script(KEY_A, { kind: 'error', status: 400, message: 'Invalid value at \'contents[0].role\'' });
+    it("the upstream's 400 comes back in its shape, without trying another account", async () => {
+      fake.script(KEY_A, { kind: 'error', status: 400, message: "Invalid value at 'contents[0].role'" });
       const res = await call('generateContent');
       expect(res.status).toBe(400);
-      expect(res.json).toEqual({ error: { code: 400, message: "Upstream: Invalid value at 'contents[0].role'", status: 'INVALID_ARGUMENT' } });
+      expect(res.json).toEqual({
+        error: { code: 400, message: "Upstream: Invalid value at 'contents[0].role'", status: 'INVALID_ARGUMENT' },
+      });
       expect(fake.requests.map((r) => r.account)).toEqual([KEY_A]);
       expect(await booked()).toMatchObject({ requests: 1, errors: 1, inputTokens: 0 });
     });
@@ -180,21 +239,30 @@ describe('Gemini API-key accounts through /gemini', () => {
 
   describe('rate limits and failover', () => {
     it.each<[string, Parameters<FakeGemini['script']>[1], number]>([
-      ['RetryInfo in the body', { kind: 'error', status: 429, message: 'Resource has been exhausted.', details: retryInfo('37s') }, 37 * SEC],
+      [
+        'RetryInfo in the body',
+        { kind: 'error', status: 429, message: 'Resource has been exhausted.', details: retryInfo('37s') },
+        37 * SEC,
+      ],
       ['retry-after', { kind: 'error', status: 429, headers: { 'retry-after': '90' } }, 90 * SEC],
       ['nothing said (the short default)', { kind: 'error', status: 429 }, 60 * SEC],
-    ])('429 with %s: the other account answers; the first cools down for the model that long', async (_name, step, ms) => {
-      const now = clock.now();
-      fake.script(KEY_A, step);
-      const res = await call('generateContent');
-      expect(res.status, res.text).toBe(200);
-      expect(fake.requests.map((r) => r.account)).toEqual([KEY_A, KEY_B]);
-      expect((await health(relay.admin, a, MODEL)).blockers).toEqual([{ reason: 'rate_limited', scope: MODEL, until: iso(now + ms), detail: 'HTTP 429' }]);
-      expect((await health(relay.admin, a, 'gemini-2.5-pro')).routable).toBe(true);
-      // While it cools, requests for that model go to the other account only.
-      await call('generateContent');
-      expect(fake.requests.map((r) => r.account)).toEqual([KEY_A, KEY_B, KEY_B]);
-    });
+    ])(
+      '429 with %s: the other account answers; the first cools down for the model that long',
+      async (_name, step, ms) => {
+        const now = clock.now();
+        fake.script(KEY_A, step);
+        const res = await call('generateContent');
+        expect(res.status, res.text).toBe(200);
+        expect(fake.requests.map((r) => r.account)).toEqual([KEY_A, KEY_B]);
+        expect((await health(relay.admin, a, MODEL)).blockers).toEqual([
+          { reason: 'rate_limited', scope: MODEL, until: iso(now + ms), detail: 'HTTP 429' },
+        ]);
+        expect((await health(relay.admin, a, 'gemini-2.5-pro')).routable).toBe(true);
+        // While it cools, requests for that model go to the other account only.
+        await call('generateContent');
+        expect(fake.requests.map((r) => r.account)).toEqual([KEY_A, KEY_B, KEY_B]);
+      },
+    );
 
     it('503 (the model is overloaded): the other account answers', async () => {
       fake.script(KEY_A, { kind: 'error', status: 503, message: 'The model is overloaded. Please try again later.' });
@@ -204,28 +272,42 @@ describe('Gemini API-key accounts through /gemini', () => {
       expect((await health(relay.admin, a, MODEL)).blockers[0]).toMatchObject({ reason: 'overloaded', scope: MODEL });
     });
 
-    it('a 400 API_KEY_INVALID is the account\'s fault: it is marked unauthorized and the other account answers', async () => {
-      const details = [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_INVALID', domain: 'googleapis.com' }];
-      fake.script(KEY_A, { kind: 'error', status: 400, message: 'API key not valid. Please pass a valid API key.', details });
+    it("a 400 API_KEY_INVALID is the account's fault: it is marked unauthorized and the other account answers", async () => {
+      const details = [
+        { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_INVALID', domain: 'googleapis.com' },
+      ];
+      fake.script(KEY_A, {
+        kind: 'error',
+        status: 400,
+        message: 'API key not valid. Please pass a valid API key.',
+        details,
+      });
       const res = await call('generateContent');
       expect(res.status, res.text).toBe(200);
       expect(fake.requests.map((r) => r.account)).toEqual([KEY_A, KEY_B]);
-      expect((await health(relay.admin, a, MODEL)).blockers[0]).toMatchObject({ reason: 'unauthorized', scope: '*', until: null });
+      expect((await health(relay.admin, a, MODEL)).blockers[0]).toMatchObject({
+        reason: 'unauthorized',
+        scope: '*',
+        until: null,
+      });
     });
 
     it.each<[number, string]>([
       [503, 'overloaded'],
       [429, 'rate_limited'],
-    ])('an error body (%i) before the first chunk of a 200 stream: nothing reached the client, the other account answers; the first is %s', async (status, reason) => {
-      fake.script(KEY_A, { kind: 'stream-error', afterChunks: 0, status });
-      const res = await call('streamGenerateContent', { query: 'alt=sse' });
-      expect(res.status, res.text).toBe(200);
-      expect(res.text).not.toContain('"error"');
-      expect(fake.requests.map((r) => r.account)).toEqual([KEY_A, KEY_B]);
-      expect((await health(relay.admin, a, MODEL)).blockers[0]).toMatchObject({ reason, scope: MODEL });
-    });
+    ])(
+      'an error body (%i) before the first chunk of a 200 stream: nothing reached the client, the other account answers; the first is %s',
+      async (status, reason) => {
+        fake.script(KEY_A, { kind: 'stream-error', afterChunks: 0, status });
+        const res = await call('streamGenerateContent', { query: 'alt=sse' });
+        expect(res.status, res.text).toBe(200);
+        expect(res.text).not.toContain('"error"');
+        expect(fake.requests.map((r) => r.account)).toEqual([KEY_A, KEY_B]);
+        expect((await health(relay.admin, a, MODEL)).blockers[0]).toMatchObject({ reason, scope: MODEL });
+      },
+    );
 
-    it('every account limited: 429 in Google\'s shape with retry-after', async () => {
+    it("every account limited: 429 in Google's shape with retry-after", async () => {
       fake.script(KEY_A, { kind: 'error', status: 429, details: retryInfo('30s') });
       fake.script(KEY_B, { kind: 'error', status: 429, details: retryInfo('45s') });
       const first = await call('generateContent');
@@ -240,23 +322,26 @@ describe('Gemini API-key accounts through /gemini', () => {
   });
 
   describe('streams that end badly', () => {
-    it.each(['alt=sse', ''])('cut after two chunks (%s): the client is told, the usage reported so far is booked', async (query) => {
-      fake.script(KEY_A, { kind: 'cut', afterChunks: 2, usage: USAGE });
-      const res = await call('streamGenerateContent', { query });
-      expect(res.status).toBe(200);
-      const sent = reportedBy(KEY_A);
-      expect(sent).toHaveLength(1);
-      expect(sent[0]?.promptTokenCount).toBe(USAGE.promptTokenCount);
-      if (query) {
-        const tail = res.text.slice(res.text.lastIndexOf('\r\n\r\n') + 4);
-        expect(JSON.parse(tail)).toMatchObject({ error: { code: 502, status: 'UNAVAILABLE' } });
-      } else {
-        const chunks = res.json as unknown[];
-        expect(chunks).toHaveLength(3);
-        expect(chunks[2]).toMatchObject({ error: { code: 502 } });
-      }
-      expect(await booked()).toMatchObject({ requests: 1, ...expectedTokens(sent) });
-    });
+    it.each(['alt=sse', ''])(
+      'cut after two chunks (%s): the client is told, the usage reported so far is booked',
+      async (query) => {
+        fake.script(KEY_A, { kind: 'cut', afterChunks: 2, usage: USAGE });
+        const res = await call('streamGenerateContent', { query });
+        expect(res.status).toBe(200);
+        const sent = reportedBy(KEY_A);
+        expect(sent).toHaveLength(1);
+        expect(sent[0]?.promptTokenCount).toBe(USAGE.promptTokenCount);
+        if (query) {
+          const tail = res.text.slice(res.text.lastIndexOf('\r\n\r\n') + 4);
+          expect(JSON.parse(tail)).toMatchObject({ error: { code: 502, status: 'UNAVAILABLE' } });
+        } else {
+          const chunks = res.json as unknown[];
+          expect(chunks).toHaveLength(3);
+          expect(chunks[2]).toMatchObject({ error: { code: 502 } });
+        }
+        expect(await booked()).toMatchObject({ requests: 1, ...expectedTokens(sent) });
+      },
+    );
 
     it('an error body mid-stream: passed on as Google sends it, the usage so far booked', async () => {
       fake.script(KEY_A, { kind: 'stream-error', afterChunks: 2, status: 503, usage: USAGE });
@@ -265,7 +350,9 @@ describe('Gemini API-key accounts through /gemini', () => {
       const events = res.text.split('\r\n\r\n').filter((e) => e.startsWith('data: '));
       expect(events).toHaveLength(2);
       const tail = res.text.slice(res.text.lastIndexOf('\r\n\r\n') + 4);
-      expect(JSON.parse(tail)).toEqual({ error: { code: 503, message: 'The model is overloaded. Please try again later.', status: 'UNAVAILABLE' } });
+      expect(JSON.parse(tail)).toEqual({
+        error: { code: 503, message: 'The model is overloaded. Please try again later.', status: 'UNAVAILABLE' },
+      });
       expect(fake.requests).toHaveLength(1);
       expect(await booked()).toMatchObject({ requests: 1, ...expectedTokens(reportedBy(KEY_A)) });
     });
@@ -277,24 +364,32 @@ describe('Gemini API-key accounts through /gemini', () => {
       return { status: res.status, json: (await res.json()) as Record<string, unknown> };
     };
 
-    it('GET /v1beta/models lists the Gemini models in Google\'s format', async () => {
+    it("GET /v1beta/models lists the Gemini models in Google's format", async () => {
       const res = await get('/v1beta/models');
       expect(res.status).toBe(200);
       const models = res.json.models as { name: string; supportedGenerationMethods: string[] }[];
-      expect(models.map((m) => m.name)).toEqual(expect.arrayContaining(['models/gemini-2.5-pro', 'models/gemini-2.5-flash', 'models/gemini-3.1-pro-preview']));
+      expect(models.map((m) => m.name)).toEqual(
+        expect.arrayContaining(['models/gemini-2.5-pro', 'models/gemini-2.5-flash', 'models/gemini-3.1-pro-preview']),
+      );
       expect(models.every((m) => m.name.startsWith('models/gemini-') || m.name.startsWith('models/gemma-'))).toBe(true);
       expect(models[0]?.supportedGenerationMethods).toContain('generateContent');
       expect((await get('/v1/models')).json).toEqual(res.json);
     });
 
-    it('GET /v1beta/models/{model}: one model, or 404 in Google\'s shape', async () => {
-      expect((await get('/v1beta/models/gemini-2.5-pro')).json).toMatchObject({ name: 'models/gemini-2.5-pro', displayName: 'Gemini 2.5 Pro' });
+    it("GET /v1beta/models/{model}: one model, or 404 in Google's shape", async () => {
+      expect((await get('/v1beta/models/gemini-2.5-pro')).json).toMatchObject({
+        name: 'models/gemini-2.5-pro',
+        displayName: 'Gemini 2.5 Pro',
+      });
       const missing = await get('/v1beta/models/gemini-0-nope');
       expect(missing).toMatchObject({ status: 404, json: { error: { code: 404, status: 'NOT_FOUND' } } });
     });
 
     it('needs the relay key', async () => {
-      expect(await get('/v1beta/models', {})).toMatchObject({ status: 401, json: { error: { code: 401, status: 'UNAUTHENTICATED' } } });
+      expect(await get('/v1beta/models', {})).toMatchObject({
+        status: 401,
+        json: { error: { code: 401, status: 'UNAUTHENTICATED' } },
+      });
     });
   });
 });

@@ -21,7 +21,10 @@ describe('a token refresh race between two relay instances', () => {
 
   beforeAll(async () => {
     fake = await startFakeGemini();
-    ({ a: one, b: two } = await startTwoInstances({ CODE_ASSIST_URL: fake.url, GOOGLE_OAUTH_TOKEN_URL: fake.tokenUrl }));
+    ({ a: one, b: two } = await startTwoInstances({
+      CODE_ASSIST_URL: fake.url,
+      GOOGLE_OAUTH_TOKEN_URL: fake.tokenUrl,
+    }));
   });
   afterAll(async () => {
     await one?.close();
@@ -38,7 +41,7 @@ describe('a token refresh race between two relay instances', () => {
     }).then(async (r) => ({ status: r.status, text: await r.text() }));
 
   it.each([
-    ['keeps refresh tokens (Google\'s usual way)', false],
+    ["keeps refresh tokens (Google's usual way)", false],
     ['rotates refresh tokens', true],
   ])('Google %s: one refresh, every request served, the right refresh token kept', async (_name, rotate) => {
     const userId = `racer${++seq}`;
@@ -61,8 +64,16 @@ describe('a token refresh race between two relay instances', () => {
     const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => ask(i % 2 === 0 ? one : two, key.key)));
     expect(answers.map((a) => a.status)).toEqual(Array(8).fill(200));
 
-    expect(fake.tokenCalls).toEqual([expect.objectContaining({ grantType: 'refresh_token', refreshToken: `1//fake-refresh-${userId}-original`, status: 200 })]);
-    const tokens = new Set(fake.requests.filter((r) => r.pathname === '/v1internal:generateContent').map((r) => r.headers.authorization));
+    expect(fake.tokenCalls).toEqual([
+      expect.objectContaining({
+        grantType: 'refresh_token',
+        refreshToken: `1//fake-refresh-${userId}-original`,
+        status: 200,
+      }),
+    ]);
+    const tokens = new Set(
+      fake.requests.filter((r) => r.pathname === '/v1internal:generateContent').map((r) => r.headers.authorization),
+    );
     expect(tokens.size).toBe(1);
     expect([...tokens][0]).not.toBe(`Bearer ${stale}`);
 

@@ -9,7 +9,11 @@ const MODEL = 'claude-sonnet-5-5';
 const BODY = JSON.stringify({ model: MODEL, max_tokens: 20, messages: [{ role: 'user', content: 'hi' }] });
 
 /** A raw HTTP/1.1 request, so the test decides every header (fetch refuses hop-by-hop ones). */
-function rawPost(url: string, headers: Record<string, string>, body: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function rawPost(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method: 'POST', headers, agent: false });
     req.on('response', (res) => {
@@ -51,11 +55,19 @@ describe('what the relay sends upstream, and the surfaces around /v1/messages', 
   }
 
   const noHeaderCarries = (r: RecordedRequest, secret: string) =>
-    Object.entries(r.headers).filter(([, v]) => (Array.isArray(v) ? v.join() : String(v)).includes(secret)).map(([k]) => k);
+    Object.entries(r.headers)
+      .filter(([, v]) => (Array.isArray(v) ? v.join() : String(v)).includes(secret))
+      .map(([k]) => k);
 
   it('the relay key never goes upstream; the account key goes as x-api-key', async () => {
     for (const auth of [{ 'x-api-key': key.key }, { authorization: `Bearer ${key.key}` }] as Record<string, string>[]) {
-      const up = await upstreamOf(() => fetch(`${relay.url}/api/v1/messages`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: BODY }));
+      const up = await upstreamOf(() =>
+        fetch(`${relay.url}/api/v1/messages`, {
+          method: 'POST',
+          headers: { ...auth, 'content-type': 'application/json' },
+          body: BODY,
+        }),
+      );
       expect(up.headers['x-api-key']).toBe(upstreamKey);
       expect(up.headers.authorization).toBeUndefined();
       expect(noHeaderCarries(up, key.key)).toEqual([]);
@@ -65,10 +77,20 @@ describe('what the relay sends upstream, and the surfaces around /v1/messages', 
   });
 
   it('anthropic-version defaults to 2023-06-01 when absent, and passes when given', async () => {
-    const without = await upstreamOf(() => fetch(`${relay.url}/api/v1/messages`, { method: 'POST', headers: { 'x-api-key': key.key, 'content-type': 'application/json' }, body: BODY }));
+    const without = await upstreamOf(() =>
+      fetch(`${relay.url}/api/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': key.key, 'content-type': 'application/json' },
+        body: BODY,
+      }),
+    );
     expect(without.headers['anthropic-version']).toBe('2023-06-01');
     const given = await upstreamOf(() =>
-      fetch(`${relay.url}/api/v1/messages`, { method: 'POST', headers: { 'x-api-key': key.key, 'content-type': 'application/json', 'anthropic-version': '2024-10-22' }, body: BODY }),
+      fetch(`${relay.url}/api/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': key.key, 'content-type': 'application/json', 'anthropic-version': '2024-10-22' },
+        body: BODY,
+      }),
     );
     expect(given.headers['anthropic-version']).toBe('2024-10-22');
   });
@@ -105,7 +127,8 @@ describe('what the relay sends upstream, and the surfaces around /v1/messages', 
       'x-stainless-package-version': '0.70.0',
       'x-stainless-retry-count': '0',
     });
-    for (const dropped of ['cookie', 'x-forwarded-for', 'x-real-ip', 'keep-alive', 'transfer-encoding']) expect(up.headers[dropped], dropped).toBeUndefined();
+    for (const dropped of ['cookie', 'x-forwarded-for', 'x-real-ip', 'keep-alive', 'transfer-encoding'])
+      expect(up.headers[dropped], dropped).toBeUndefined();
     expect(up.headers.connection).not.toBe('close');
     expect(noHeaderCarries(up, 'supersecret-cookie')).toEqual([]);
     expect(noHeaderCarries(up, '203.0.113.9')).toEqual([]);
@@ -134,7 +157,11 @@ describe('what the relay sends upstream, and the surfaces around /v1/messages', 
 
   it('a query string on /api/v1/messages is forwarded as is', async () => {
     const up = await upstreamOf(() =>
-      fetch(`${relay.url}/api/v1/messages?beta=true&x=1`, { method: 'POST', headers: { 'x-api-key': key.key, 'content-type': 'application/json' }, body: BODY }),
+      fetch(`${relay.url}/api/v1/messages?beta=true&x=1`, {
+        method: 'POST',
+        headers: { 'x-api-key': key.key, 'content-type': 'application/json' },
+        body: BODY,
+      }),
     );
     expect(up.path).toBe('/v1/messages?beta=true&x=1');
   });
@@ -142,7 +169,13 @@ describe('what the relay sends upstream, and the surfaces around /v1/messages', 
   it('/claude/v1/messages relays and books like /api/v1/messages', async () => {
     const k = await relay.admin.createKey();
     for (const prefix of ['/api', '/claude']) {
-      const up = await upstreamOf(() => fetch(`${relay.url}${prefix}/v1/messages`, { method: 'POST', headers: { 'x-api-key': k.key, 'content-type': 'application/json' }, body: BODY }));
+      const up = await upstreamOf(() =>
+        fetch(`${relay.url}${prefix}/v1/messages`, {
+          method: 'POST',
+          headers: { 'x-api-key': k.key, 'content-type': 'application/json' },
+          body: BODY,
+        }),
+      );
       expect(up.path).toBe('/v1/messages');
     }
     expect((await relay.admin.keyUsage(k.id)).total).toMatchObject({ requests: 2, inputTokens: 50, outputTokens: 24 });
@@ -162,9 +195,19 @@ describe('what the relay sends upstream, and the surfaces around /v1/messages', 
       }
     };
     const post = (path: string, headers: Record<string, string>, body = BODY) =>
-      fetch(`${relay.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+      fetch(`${relay.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body,
+      });
     for (let i = 0; i < 3; i++) await collect(await post('/api/v1/messages', { 'x-api-key': key.key }));
-    await collect(await post('/api/v1/messages', { 'x-api-key': key.key }, JSON.stringify({ model: MODEL, max_tokens: 5, stream: true, messages: [{ role: 'user', content: 'x' }] })));
+    await collect(
+      await post(
+        '/api/v1/messages',
+        { 'x-api-key': key.key },
+        JSON.stringify({ model: MODEL, max_tokens: 5, stream: true, messages: [{ role: 'user', content: 'x' }] }),
+      ),
+    );
     fake.script(upstreamKey, { kind: 'error', status: 400, message: 'messages: roles must alternate' });
     await collect(await post('/api/v1/messages', { 'x-api-key': key.key }));
     await collect(await post('/api/v1/messages', {}));
@@ -188,7 +231,10 @@ describe('what the relay sends upstream, and the surfaces around /v1/messages', 
     const k = await relay.admin.createKey();
     const sdk = new Anthropic({ apiKey: k.key, baseURL: `${relay.url}/api`, maxRetries: 0 });
     const up = await upstreamOf(async () => {
-      const counted = await sdk.messages.countTokens({ model: MODEL, messages: [{ role: 'user', content: 'count these tokens please' }] });
+      const counted = await sdk.messages.countTokens({
+        model: MODEL,
+        messages: [{ role: 'user', content: 'count these tokens please' }],
+      });
       expect(counted.input_tokens).toBeGreaterThan(0);
       return { status: 200 };
     });
@@ -203,12 +249,19 @@ describe('what the relay sends upstream, and the surfaces around /v1/messages', 
     const sdk = new Anthropic({ apiKey: key.key, baseURL: `${relay.url}/api`, maxRetries: 0 });
     const ids: string[] = [];
     for await (const m of sdk.models.list()) {
-      expect(m).toMatchObject({ type: 'model', id: expect.stringMatching(/^claude-/), display_name: expect.any(String), created_at: expect.any(String) });
+      expect(m).toMatchObject({
+        type: 'model',
+        id: expect.stringMatching(/^claude-/),
+        display_name: expect.any(String),
+        created_at: expect.any(String),
+      });
       ids.push(m.id);
     }
     expect(ids).toContain('claude-sonnet-5-5');
     expect(ids).toContain('claude-opus-5-5');
-    const page = (await (await fetch(`${relay.url}/claude/v1/models`, { headers: { 'x-api-key': key.key } })).json()) as Record<string, unknown>;
+    const page = (await (
+      await fetch(`${relay.url}/claude/v1/models`, { headers: { 'x-api-key': key.key } })
+    ).json()) as Record<string, unknown>;
     expect(page).toMatchObject({ has_more: false, first_id: ids[0], last_id: ids[ids.length - 1] });
 
     const upstreamBefore = fake.requests.length;

@@ -17,7 +17,8 @@ async function within(what: string, since: number, probe: () => Promise<boolean>
       console.log(`${what}: seen on the other node after ${ms} ms`);
       return ms;
     }
-    if (Date.now() - since > DEADLINE_MS) throw new Error(`${what}: not seen on the other node within ${DEADLINE_MS} ms`);
+    if (Date.now() - since > DEADLINE_MS)
+      throw new Error(`${what}: not seen on the other node within ${DEADLINE_MS} ms`);
     await new Promise((r) => setImmediate(r));
   }
 }
@@ -76,7 +77,11 @@ describe('two relay nodes on one Redis: changes made on A are seen by B within m
     const res = await fetch(`${b.url}/api/v1/messages`, {
       method: 'POST',
       headers: { 'x-api-key': key, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'claude-sonnet-5-5', max_tokens: 5, messages: [{ role: 'user', content: 'warm up' }] }),
+      body: JSON.stringify({
+        model: 'claude-sonnet-5-5',
+        max_tokens: 5,
+        messages: [{ role: 'user', content: 'warm up' }],
+      }),
     });
     expect(res.status).toBe(200);
     await res.arrayBuffer();
@@ -95,7 +100,12 @@ describe('two relay nodes on one Redis: changes made on A are seen by B within m
     // Priority 1 wins every pick while it is usable; priority 2 is the fallback.
     const preferredKey = `sk-ant-preferred-${randomBytes(12).toString('hex')}`;
     const fallbackKey = `sk-ant-fallback-${randomBytes(12).toString('hex')}`;
-    const preferred = await a.admin.createAccount({ name: 'preferred', apiKey: preferredKey, baseUrl: fake.url, priority: 1 });
+    const preferred = await a.admin.createAccount({
+      name: 'preferred',
+      apiKey: preferredKey,
+      baseUrl: fake.url,
+      priority: 1,
+    });
     await a.admin.createAccount({ name: 'fallback', apiKey: fallbackKey, baseUrl: fake.url, priority: 2 });
     const { key } = await a.admin.createKey({ name: 'scheduler probe' });
     const viaB = async () => {
@@ -103,7 +113,11 @@ describe('two relay nodes on one Redis: changes made on A are seen by B within m
       const res = await fetch(`${b.url}/api/v1/messages`, {
         method: 'POST',
         headers: { 'x-api-key': key, 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'claude-sonnet-5-5', max_tokens: 5, messages: [{ role: 'user', content: 'which account?' }] }),
+        body: JSON.stringify({
+          model: 'claude-sonnet-5-5',
+          max_tokens: 5,
+          messages: [{ role: 'user', content: 'which account?' }],
+        }),
       });
       expect(res.status).toBe(200);
       await res.arrayBuffer();

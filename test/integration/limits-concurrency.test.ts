@@ -33,8 +33,10 @@ describe('key concurrency limit', () => {
   });
   beforeEach(() => fake.reset());
 
-  const slow = (n: number, delayMs: number) => fake.script(account.apiKey, ...Array.from({ length: n }, (): Step => ({ kind: 'message', delayMs })));
-  const limits = async (keyId: string) => (await one.admin.request<Limits>('GET', `/admin/api-keys/${keyId}/limits`)).body;
+  const slow = (n: number, delayMs: number) =>
+    fake.script(account.apiKey, ...Array.from({ length: n }, (): Step => ({ kind: 'message', delayMs })));
+  const limits = async (keyId: string) =>
+    (await one.admin.request<Limits>('GET', `/admin/api-keys/${keyId}/limits`)).body;
   const expectConcurrencyRefusal = (res: Answer) => {
     expect(res.status, res.text).toBe(429);
     expect(res.type).toBe('rate_limit_error');

@@ -70,7 +70,7 @@ describe('key restrictions', () => {
     await served(key, { model: SONNET });
   });
 
-  it('allowedClients claude-code: a curl-like request is refused; Claude Code\'s user agent with its session header is served', async () => {
+  it("allowedClients claude-code: a curl-like request is refused; Claude Code's user agent with its session header is served", async () => {
     const key = await relay.admin.createKey({ allowedClients: ['claude-code'] });
     const res = await refused(key, 403, { headers: { 'user-agent': 'curl/8.5.0' } });
     expect(res.message).toContain('claude-code');
@@ -79,7 +79,14 @@ describe('key restrictions', () => {
     await served(key, { headers: { 'user-agent': CLAUDE_CODE_UA, 'x-claude-code-session-id': randomUUID() } });
     await served(key, {
       headers: { 'user-agent': CLAUDE_CODE_UA },
-      body: { model: SONNET, max_tokens: 16, messages: [{ role: 'user', content: 'hi' }], metadata: { user_id: JSON.stringify({ device_id: 'd'.repeat(64), account_uuid: '', session_id: randomUUID() }) } },
+      body: {
+        model: SONNET,
+        max_tokens: 16,
+        messages: [{ role: 'user', content: 'hi' }],
+        metadata: {
+          user_id: JSON.stringify({ device_id: 'd'.repeat(64), account_uuid: '', session_id: randomUUID() }),
+        },
+      },
     });
     expect(fake.requests.every((r) => r.apiKey === account.apiKey)).toBe(true);
   });
@@ -90,7 +97,10 @@ describe('key restrictions', () => {
     clock.advance(30 * DAY);
     const firstUse = clock.now();
     await served(key);
-    const view = await relay.admin.request<{ activatedAt: string; expiresAt: string }>('GET', `/admin/api-keys/${key.id}`);
+    const view = await relay.admin.request<{ activatedAt: string; expiresAt: string }>(
+      'GET',
+      `/admin/api-keys/${key.id}`,
+    );
     expect(view.body).toMatchObject({ activatedAt: iso(firstUse), expiresAt: iso(firstUse + 3 * DAY) });
 
     clock.advance(3 * DAY - 1_000);
@@ -150,13 +160,30 @@ describe('admin validation of the pool and limit fields', () => {
 
   it('keys: a PATCH binding an unknown account or group is refused and changes nothing', async () => {
     const { id } = await relay.admin.createKey({ accountIds: [account.id], concurrencyLimit: 3 });
-    expectInvalid(await relay.admin.request('PATCH', `/admin/api-keys/${id}`, { accountIds: [account.id, 'a_zzzzzzzzzzzzzzzz'], concurrencyLimit: 9 }), 'accountIds');
-    expectInvalid(await relay.admin.request('PATCH', `/admin/api-keys/${id}`, { groupIds: ['g_0123456789abcdef'] }), 'groupIds');
-    expect((await relay.admin.request('GET', `/admin/api-keys/${id}`)).body).toMatchObject({ accountIds: [account.id], groupIds: [], concurrencyLimit: 3 });
+    expectInvalid(
+      await relay.admin.request('PATCH', `/admin/api-keys/${id}`, {
+        accountIds: [account.id, 'a_zzzzzzzzzzzzzzzz'],
+        concurrencyLimit: 9,
+      }),
+      'accountIds',
+    );
+    expectInvalid(
+      await relay.admin.request('PATCH', `/admin/api-keys/${id}`, { groupIds: ['g_0123456789abcdef'] }),
+      'groupIds',
+    );
+    expect((await relay.admin.request('GET', `/admin/api-keys/${id}`)).body).toMatchObject({
+      accountIds: [account.id],
+      groupIds: [],
+      concurrencyLimit: 3,
+    });
   });
 
   it('keys: every pool and limit field is stored as given', async () => {
-    const g = await relay.admin.request<{ id: string }>('POST', '/admin/groups', { name: 'g', platform: 'claude', accountIds: [account.id] });
+    const g = await relay.admin.request<{ id: string }>('POST', '/admin/groups', {
+      name: 'g',
+      platform: 'claude',
+      accountIds: [account.id],
+    });
     const input = {
       permissions: ['claude'],
       modelAllow: ['claude-*'],
@@ -182,7 +209,13 @@ describe('admin validation of the pool and limit fields', () => {
     expect((await relay.admin.request('GET', `/admin/api-keys/${id}`)).body).toMatchObject(input);
     const limits = await relay.admin.request('GET', `/admin/api-keys/${id}/limits`);
     expect(limits.status).toBe(200);
-    expect(limits.body).toMatchObject({ concurrency: { inFlight: 0, limit: 4 }, window: { minutes: 60, requests: 0 }, daily: { cost: 0, limit: 10 }, weekly: { limit: 50, family: 'opus' }, total: { limit: 500 } });
+    expect(limits.body).toMatchObject({
+      concurrency: { inFlight: 0, limit: 4 },
+      window: { minutes: 60, requests: 0 },
+      daily: { cost: 0, limit: 10 },
+      weekly: { limit: 50, family: 'opus' },
+      total: { limit: 500 },
+    });
   });
 
   it.each<[string, Record<string, unknown>]>([
@@ -196,7 +229,17 @@ describe('admin validation of the pool and limit fields', () => {
     ['backup', { backup: 'no' }],
     ['shared', { shared: 1 }],
   ])('accounts: bad %s → 400 on create and on update', async (field, input) => {
-    expectInvalid(await relay.admin.request('POST', '/admin/accounts', { platform: 'claude', type: 'api-key', name: 'bad', apiKey: 'sk-ant-bad-0000000000000000', baseUrl: fake.url, ...input }), field);
+    expectInvalid(
+      await relay.admin.request('POST', '/admin/accounts', {
+        platform: 'claude',
+        type: 'api-key',
+        name: 'bad',
+        apiKey: 'sk-ant-bad-0000000000000000',
+        baseUrl: fake.url,
+        ...input,
+      }),
+      field,
+    );
     expectInvalid(await relay.admin.request('PATCH', `/admin/accounts/${account.id}`, input), field);
   });
 
@@ -206,11 +249,18 @@ describe('admin validation of the pool and limit fields', () => {
     ['accountIds', { accountIds: ['a_0000000000000000'] }],
     ['accountIds', { accountIds: 'a_0000000000000000' }],
   ])('groups: bad %s → 400', async (field, input) => {
-    expectInvalid(await relay.admin.request('POST', '/admin/groups', { name: 'bad', platform: 'claude', ...input }), field);
+    expectInvalid(
+      await relay.admin.request('POST', '/admin/groups', { name: 'bad', platform: 'claude', ...input }),
+      field,
+    );
   });
 
   it('unknown ids: limits, health and reset answer 404', async () => {
-    for (const path of ['/admin/api-keys/k_0000000000000000/limits', '/admin/accounts/a_0000000000000000/health', '/admin/groups/g_0000000000000000']) {
+    for (const path of [
+      '/admin/api-keys/k_0000000000000000/limits',
+      '/admin/accounts/a_0000000000000000/health',
+      '/admin/groups/g_0000000000000000',
+    ]) {
       expect((await relay.admin.request('GET', path)).status, path).toBe(404);
     }
     expect((await relay.admin.request('POST', '/admin/accounts/a_0000000000000000/reset')).status).toBe(404);

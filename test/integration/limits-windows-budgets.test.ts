@@ -16,7 +16,15 @@ const MIN = 60_000;
 const DAY = 86_400_000;
 
 interface Limits {
-  window: { minutes: number; startedAt: string | null; resetsAt: string | null; requests: number; tokens: number; cost: number; limits: { requests: number; tokens: number; cost: number } };
+  window: {
+    minutes: number;
+    startedAt: string | null;
+    resetsAt: string | null;
+    requests: number;
+    tokens: number;
+    cost: number;
+    limits: { requests: number; tokens: number; cost: number };
+  };
   daily: { cost: number; limit: number };
   weekly: { cost: number; limit: number; family: string | null; weekStarting: string };
   total: { cost: number; limit: number };
@@ -50,7 +58,8 @@ describe('rate windows and budgets', () => {
   });
   beforeEach(() => fake.reset());
 
-  const limits = async (keyId: string) => (await one.admin.request<Limits>('GET', `/admin/api-keys/${keyId}/limits`)).body;
+  const limits = async (keyId: string) =>
+    (await one.admin.request<Limits>('GET', `/admin/api-keys/${keyId}/limits`)).body;
   const ok = async (key: string, model = SONNET, relay = one) => {
     clock.advance(1_000);
     const res = await ask(relay.url, key, { model });
@@ -74,7 +83,13 @@ describe('rate windows and budgets', () => {
     const start = clock.now() + 1_000; // the window opens with the first request
     for (let i = 0; i < 3; i++) await ok(key);
     const l = await limits(id);
-    expect(l.window).toMatchObject({ minutes: 1, startedAt: iso(start), resetsAt: iso(start + MIN), requests: 3, limits: { requests: 3 } });
+    expect(l.window).toMatchObject({
+      minutes: 1,
+      startedAt: iso(start),
+      resetsAt: iso(start + MIN),
+      requests: 3,
+      limits: { requests: 3 },
+    });
 
     const res = await refused(id, key, 429);
     expect(res.type).toBe('rate_limit_error');
@@ -137,7 +152,11 @@ describe('rate windows and budgets', () => {
     for (let i = 0; i < 4; i++) await ok(key, SONNET); // sonnet does not count
     await ok(key, OPUS);
     await ok(key, OPUS);
-    expect((await limits(id)).weekly).toMatchObject({ cost: expect.closeTo(2 * OPUS_COST, 12), limit: 0.0008, family: 'opus' });
+    expect((await limits(id)).weekly).toMatchObject({
+      cost: expect.closeTo(2 * OPUS_COST, 12),
+      limit: 0.0008,
+      family: 'opus',
+    });
     const res = await refused(id, key, 402, OPUS);
     const monday = nextMonday(clock.now());
     expect(res.message).toContain('Weekly cost limit of $0.0008 for opus models');

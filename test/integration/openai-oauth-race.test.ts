@@ -47,8 +47,14 @@ describe('two relay instances refreshing one ChatGPT account', () => {
     // A stream that got its answer ends with the completed response.
     return res.status === 200 && (!stream || text.includes('event: response.completed')) ? 200 : res.status;
   };
-  const burst = async () => (await Promise.all([a, b].flatMap((relay) => Array.from({ length: PER_INSTANCE }, (_, i) => ask(relay, i % 2 === 0))))).sort();
-  const tokensSeen = (from = 0) => fake.requests.slice(from).map((r) => String(r.headers.authorization).replace(/^Bearer /, ''));
+  const burst = async () =>
+    (
+      await Promise.all(
+        [a, b].flatMap((relay) => Array.from({ length: PER_INSTANCE }, (_, i) => ask(relay, i % 2 === 0))),
+      )
+    ).sort();
+  const tokensSeen = (from = 0) =>
+    fake.requests.slice(from).map((r) => String(r.headers.authorization).replace(/^Bearer /, ''));
   const allOk = Array.from({ length: 2 * PER_INSTANCE }, () => 200);
 
   it('an expired token: one refresh for everybody, the rotated refresh token stored and good for the next refresh', async () => {
@@ -62,7 +68,8 @@ describe('two relay instances refreshing one ChatGPT account', () => {
     expect(rotated).not.toBe(tokens.refreshToken);
     // Nobody used the expired token.
     expect(new Set(tokensSeen())).toEqual(new Set([second]));
-    for (const relay of [a, b]) expect(await storedCredentials(relay, id)).toMatchObject({ accessToken: second, refreshToken: rotated });
+    for (const relay of [a, b])
+      expect(await storedCredentials(relay, id)).toMatchObject({ accessToken: second, refreshToken: rotated });
 
     // The stored refresh token is the live one: the next refresh, on the other instance, works.
     const patched = await b.admin.request('PATCH', `/admin/accounts/${id}`, { expiresAt: String(Date.now() - 1000) });
@@ -75,7 +82,10 @@ describe('two relay instances refreshing one ChatGPT account', () => {
     ]);
     const third = oauth.latestAccessToken(tokens.refreshToken) ?? '';
     expect(new Set(tokensSeen(from))).toEqual(new Set([third]));
-    expect(await storedCredentials(a, id)).toMatchObject({ accessToken: third, refreshToken: oauth.liveRefreshToken(tokens.refreshToken) });
+    expect(await storedCredentials(a, id)).toMatchObject({
+      accessToken: third,
+      refreshToken: oauth.liveRefreshToken(tokens.refreshToken),
+    });
   });
 
   it('a token the backend starts rejecting: many 401s on both instances, one refresh, every request answered', async () => {
@@ -91,6 +101,9 @@ describe('two relay instances refreshing one ChatGPT account', () => {
     const used = tokensSeen(from);
     expect(used.filter((t) => t === second)).toHaveLength(2 * PER_INSTANCE);
     expect(used.every((t) => t === second || t === tokens.accessToken)).toBe(true);
-    expect(await storedCredentials(b, id)).toMatchObject({ accessToken: second, refreshToken: oauth.liveRefreshToken(tokens.refreshToken) });
+    expect(await storedCredentials(b, id)).toMatchObject({
+      accessToken: second,
+      refreshToken: oauth.liveRefreshToken(tokens.refreshToken),
+    });
   });
 });

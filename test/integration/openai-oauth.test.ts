@@ -2,7 +2,14 @@ import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeOAuthServer } from '../fakes/oauth-server.js';
 import { startFakeOpenAI, type FakeOpenAI, type FakeOpenAIUsage } from '../fakes/openai.js';
-import { CHATGPT_ACCOUNT_ID, CHATGPT_EMAIL, importChatGPTAccount, openaiBooking, openaiOAuthEnv, startOpenAIOAuthServer } from '../support/openai.js';
+import {
+  CHATGPT_ACCOUNT_ID,
+  CHATGPT_EMAIL,
+  importChatGPTAccount,
+  openaiBooking,
+  openaiOAuthEnv,
+  startOpenAIOAuthServer,
+} from '../support/openai.js';
 import { startTestRelay, storedCredentials, type TestRelay } from '../support/relay.js';
 import { booked, untilBooked } from '../support/usage-math.js';
 
@@ -41,7 +48,11 @@ describe('OpenAI OAuth (ChatGPT) accounts', () => {
   };
 
   it('the admin OAuth flow signs in as Codex does and creates the account; secrets never come back', async () => {
-    const start = await relay.admin.request<{ sessionId: string; authorizationUrl: string }>('POST', '/admin/oauth/openai/start', {});
+    const start = await relay.admin.request<{ sessionId: string; authorizationUrl: string }>(
+      'POST',
+      '/admin/oauth/openai/start',
+      {},
+    );
     expect(start.status).toBe(200);
     const url = new URL(start.body.authorizationUrl);
     expect(`${url.origin}${url.pathname}`).toBe(oauth.authorizeUrl);
@@ -61,13 +72,29 @@ describe('OpenAI OAuth (ChatGPT) accounts', () => {
     const callback = signIn.headers.get('location') ?? '';
     expect(callback).toMatch(/^http:\/\/localhost:1455\/auth\/callback\?code=/);
 
-    const made = await relay.admin.request<Record<string, unknown> & { id: string }>('POST', '/admin/oauth/openai/exchange', { sessionId: start.body.sessionId, code: callback });
+    const made = await relay.admin.request<Record<string, unknown> & { id: string }>(
+      'POST',
+      '/admin/oauth/openai/exchange',
+      { sessionId: start.body.sessionId, code: callback },
+    );
     expect(made.status).toBe(201);
-    expect(made.body).toMatchObject({ platform: 'openai', type: 'oauth', name: CHATGPT_EMAIL, options: { chatgptAccountId: CHATGPT_ACCOUNT_ID, planType: 'pro' } });
+    expect(made.body).toMatchObject({
+      platform: 'openai',
+      type: 'oauth',
+      name: CHATGPT_EMAIL,
+      options: { chatgptAccountId: CHATGPT_ACCOUNT_ID, planType: 'pro' },
+    });
     // The code exchange is a form post with the PKCE verifier, as Codex sends it.
     expect(oauth.requests).toHaveLength(1);
-    expect(oauth.requests[0]).toMatchObject({ grant: 'authorization_code', status: 200, contentType: 'application/x-www-form-urlencoded' });
-    expect(oauth.requests[0]?.body).toMatchObject({ client_id: 'app_EMoamEEZ73f0CkXaXp7hrann', redirect_uri: 'http://localhost:1455/auth/callback' });
+    expect(oauth.requests[0]).toMatchObject({
+      grant: 'authorization_code',
+      status: 200,
+      contentType: 'application/x-www-form-urlencoded',
+    });
+    expect(oauth.requests[0]?.body).toMatchObject({
+      client_id: 'app_EMoamEEZ73f0CkXaXp7hrann',
+      redirect_uri: 'http://localhost:1455/auth/callback',
+    });
     expect(oauth.requests[0]?.body.code_verifier).toMatch(/^[A-Za-z0-9_-]{43,128}$/);
 
     const creds = await storedCredentials(relay, made.body.id);
@@ -86,10 +113,20 @@ describe('OpenAI OAuth (ChatGPT) accounts', () => {
     expect(res.output_text).toBe('Hello from ChatGPT.');
     expect(res.usage).toMatchObject({ input_tokens: 3000, output_tokens: 64 });
     const call = fake.requests.at(-1);
-    expect(call).toMatchObject({ upstream: 'chatgpt', path: '/backend-api/codex/responses', body: { stream: true, store: false } });
+    expect(call).toMatchObject({
+      upstream: 'chatgpt',
+      path: '/backend-api/codex/responses',
+      body: { stream: true, store: false },
+    });
     expect(call?.body).not.toHaveProperty('max_output_tokens');
-    expect(call?.body?.input).toEqual([{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hi' }] }]);
-    expect(call?.headers).toMatchObject({ authorization: `Bearer ${creds.accessToken}`, 'chatgpt-account-id': CHATGPT_ACCOUNT_ID, originator: 'codex_cli_rs' });
+    expect(call?.body?.input).toEqual([
+      { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hi' }] },
+    ]);
+    expect(call?.headers).toMatchObject({
+      authorization: `Bearer ${creds.accessToken}`,
+      'chatgpt-account-id': CHATGPT_ACCOUNT_ID,
+      originator: 'codex_cli_rs',
+    });
     const report = await untilBooked(() => relay.admin.keyUsage(key.id), 1);
     expect(booked(report.total)).toEqual(openaiBooking(SOL, USAGE));
   });
@@ -102,7 +139,11 @@ describe('OpenAI OAuth (ChatGPT) accounts', () => {
 
     expect(oauth.requests).toHaveLength(1);
     expect(oauth.requests[0]).toMatchObject({ grant: 'refresh_token', status: 200, contentType: 'application/json' });
-    expect(oauth.requests[0]?.body).toMatchObject({ client_id: 'app_EMoamEEZ73f0CkXaXp7hrann', refresh_token: tokens.refreshToken, scope: 'openid profile email' });
+    expect(oauth.requests[0]?.body).toMatchObject({
+      client_id: 'app_EMoamEEZ73f0CkXaXp7hrann',
+      refresh_token: tokens.refreshToken,
+      scope: 'openid profile email',
+    });
     const fresh = oauth.latestAccessToken(tokens.refreshToken);
     expect(fresh).not.toBe(tokens.accessToken);
     expect(fake.requests.at(-1)?.headers.authorization).toBe(`Bearer ${fresh}`);
@@ -120,7 +161,10 @@ describe('OpenAI OAuth (ChatGPT) accounts', () => {
     const res = await key.client.responses.create({ model: SOL, input: 'hi' });
     expect(res.output_text).toBe('after a refresh');
     const fresh = oauth.latestAccessToken(tokens.refreshToken);
-    expect(fake.requests.map((r) => r.headers.authorization)).toEqual([`Bearer ${tokens.accessToken}`, `Bearer ${fresh}`]);
+    expect(fake.requests.map((r) => r.headers.authorization)).toEqual([
+      `Bearer ${tokens.accessToken}`,
+      `Bearer ${fresh}`,
+    ]);
     expect(oauth.refreshCalls()).toBe(1);
   });
 
@@ -131,7 +175,9 @@ describe('OpenAI OAuth (ChatGPT) accounts', () => {
     const err = await key.client.responses.create({ model: SOL, input: 'hi' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
-    expect((err as InstanceType<typeof OpenAI.APIError>).error).toMatchObject({ message: expect.stringContaining('The upstream account was refused (HTTP 401)') });
+    expect((err as InstanceType<typeof OpenAI.APIError>).error).toMatchObject({
+      message: expect.stringContaining('The upstream account was refused (HTTP 401)'),
+    });
     expect(fake.requests).toHaveLength(0);
     expect(oauth.refreshCalls(400)).toBe(1);
     const health = await relay.admin.request<{ blockers: { reason: string }[] }>('GET', `/admin/accounts/${id}/health`);
@@ -144,16 +190,32 @@ describe('OpenAI OAuth (ChatGPT) accounts', () => {
   it("the backend's own errors: `detail` reaches the client; a usage limit cools the account as long as it says", async () => {
     const { id } = await importChatGPTAccount(relay.admin, oauth);
     const key = await keyFor(id);
-    fake.script(CHATGPT_ACCOUNT_ID, { kind: 'error', status: 400, rawBody: JSON.stringify({ detail: 'Instructions are not valid' }) });
+    fake.script(CHATGPT_ACCOUNT_ID, {
+      kind: 'error',
+      status: 400,
+      rawBody: JSON.stringify({ detail: 'Instructions are not valid' }),
+    });
     const bad = await key.client.responses.create({ model: SOL, input: 'hi' }).catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(OpenAI.BadRequestError);
-    expect((bad as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({ message: 'Upstream: Instructions are not valid' });
+    expect((bad as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({
+      message: 'Upstream: Instructions are not valid',
+    });
 
-    const limit = { error: { type: 'usage_limit_reached', message: 'The usage limit has been reached', plan_type: 'pro', resets_in_seconds: 5400 } };
+    const limit = {
+      error: {
+        type: 'usage_limit_reached',
+        message: 'The usage limit has been reached',
+        plan_type: 'pro',
+        resets_in_seconds: 5400,
+      },
+    };
     fake.script(CHATGPT_ACCOUNT_ID, { kind: 'error', status: 429, rawBody: JSON.stringify(limit) });
     const limited = await key.client.responses.create({ model: SOL, input: 'hi' }).catch((e: unknown) => e);
     expect((limited as InstanceType<typeof OpenAI.APIError>).status).toBe(429);
-    const health = await relay.admin.request<{ blockers: { reason: string; until: string }[] }>('GET', `/admin/accounts/${id}/health?model=${SOL}`);
+    const health = await relay.admin.request<{ blockers: { reason: string; until: string }[] }>(
+      'GET',
+      `/admin/accounts/${id}/health?model=${SOL}`,
+    );
     const until = Date.parse(health.body.blockers.find((b) => b.reason === 'rate_limited')?.until ?? '');
     expect(until - Date.now()).toBeGreaterThan(5000 * 1000);
     expect(until - Date.now()).toBeLessThanOrEqual(5400 * 1000);
@@ -162,11 +224,15 @@ describe('OpenAI OAuth (ChatGPT) accounts', () => {
   it('a subscription account serves Responses only: chat and embeddings find no account', async () => {
     const { id } = await importChatGPTAccount(relay.admin, oauth);
     const key = await keyFor(id);
-    const chat = await key.client.chat.completions.create({ model: SOL, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
+    const chat = await key.client.chat.completions
+      .create({ model: SOL, messages: [{ role: 'user', content: 'hi' }] })
+      .catch((e: unknown) => e);
     expect(chat).toBeInstanceOf(OpenAI.APIError);
     expect((chat as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
     expect((chat as InstanceType<typeof OpenAI.APIError>).error).toMatchObject({ code: 'no_account_available' });
-    const embed = await key.client.embeddings.create({ model: 'text-embedding-3-small', input: 'x' }).catch((e: unknown) => e);
+    const embed = await key.client.embeddings
+      .create({ model: 'text-embedding-3-small', input: 'x' })
+      .catch((e: unknown) => e);
     expect((embed as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
     expect(fake.requests).toHaveLength(0);
   });

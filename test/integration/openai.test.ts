@@ -41,7 +41,14 @@ describe('OpenAI API-key accounts', () => {
   /** A fresh upstream account (its own key at the fake) and a relay key bound to the given accounts. */
   const account = async (settings: Record<string, unknown> = {}) => {
     const upstreamKey = `sk-proj-it-${++n}-${Date.now()}-000000000000`;
-    const { id } = await relay.admin.createAccount({ platform: 'openai', type: 'api-key', name: `openai ${n}`, apiKey: upstreamKey, baseUrl: fake.url, ...settings });
+    const { id } = await relay.admin.createAccount({
+      platform: 'openai',
+      type: 'api-key',
+      name: `openai ${n}`,
+      apiKey: upstreamKey,
+      baseUrl: fake.url,
+      ...settings,
+    });
     return { id, upstreamKey };
   };
   const keyFor = async (...accountIds: string[]) => {
@@ -51,7 +58,10 @@ describe('OpenAI API-key accounts', () => {
   const records = async (keyId: string, count: number) =>
     waitFor(
       async () => {
-        const r = await relay.admin.request<{ items: UsageRecord[] }>('GET', `/admin/api-keys/${keyId}/records?limit=20`);
+        const r = await relay.admin.request<{ items: UsageRecord[] }>(
+          'GET',
+          `/admin/api-keys/${keyId}/records?limit=20`,
+        );
         return r.body.items.length >= count && r.body.items;
       },
       { what: `${count} usage records` },
@@ -70,7 +80,11 @@ describe('OpenAI API-key accounts', () => {
       expect(err).toBeInstanceOf(OpenAI.APIError);
       expect(text.length).toBeGreaterThan(0);
       const [rec] = await records(key.id, 1);
-      expect(rec).toMatchObject({ outcome: 'cut', status: 200, usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0 } });
+      expect(rec).toMatchObject({
+        outcome: 'cut',
+        status: 200,
+        usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0 },
+      });
       expect(fake.reported).toHaveLength(0);
       expect(booked((await relay.admin.keyUsage(key.id)).total)).toEqual({ ...NOTHING, requests: 1 });
     });
@@ -85,7 +99,10 @@ describe('OpenAI API-key accounts', () => {
         for await (const _ of stream);
       })().catch(() => undefined);
       const [rec] = await records(key.id, 1);
-      expect(rec).toMatchObject({ outcome: 'cut', usage: { inputTokens: 488, cacheReadTokens: 512, outputTokens: 40 } });
+      expect(rec).toMatchObject({
+        outcome: 'cut',
+        usage: { inputTokens: 488, cacheReadTokens: 512, outputTokens: 40 },
+      });
       expect(fake.reported).toMatchObject([{ complete: false, usage: USAGE }]);
       expect(booked((await relay.admin.keyUsage(key.id)).total)).toEqual(openaiBooking(SOL, USAGE));
     });
@@ -127,7 +144,10 @@ describe('OpenAI API-key accounts', () => {
       expect(fake.requests.map((r) => r.key)).toEqual([busy.upstreamKey, spare.upstreamKey]);
       const [rec] = await records(key.id, 1);
       expect(rec).toMatchObject({ accountId: spare.id, outcome: 'ok' });
-      const health = await relay.admin.request<{ blockers: { reason: string; until: string }[] }>('GET', `/admin/accounts/${busy.id}/health?model=${SOL}`);
+      const health = await relay.admin.request<{ blockers: { reason: string; until: string }[] }>(
+        'GET',
+        `/admin/accounts/${busy.id}/health?model=${SOL}`,
+      );
       const cooldown = health.body.blockers.find((b) => b.reason === 'rate_limited');
       expect(cooldown).toBeDefined();
       // As long as the upstream said (20 s), not a guess.
@@ -140,7 +160,12 @@ describe('OpenAI API-key accounts', () => {
       const flaky = await account({ priority: 1 });
       const spare = await account({ priority: 2 });
       const key = await keyFor(flaky.id, spare.id);
-      fake.script(flaky.upstreamKey, { kind: 'stream-error', afterEvents: 0, code: 'server_is_overloaded', message: 'Overloaded' });
+      fake.script(flaky.upstreamKey, {
+        kind: 'stream-error',
+        afterEvents: 0,
+        code: 'server_is_overloaded',
+        message: 'Overloaded',
+      });
       fake.script(spare.upstreamKey, { kind: 'answer', text: 'steady', usage: USAGE });
       const final = await key.client.responses.stream({ model: SOL, input: 'hi' }).finalResponse();
       expect(final.usage).toMatchObject({ input_tokens: 1000, output_tokens: 40 });
@@ -149,25 +174,63 @@ describe('OpenAI API-key accounts', () => {
   });
 
   describe("errors in OpenAI's shape", () => {
-    it("an upstream 400 comes back as it was said, and is not retried elsewhere", async () => {
+    it('an upstream 400 comes back as it was said, and is not retried elsewhere', async () => {
       const a = await account({ priority: 1 });
       const b = await account({ priority: 2 });
       const key = await keyFor(a.id, b.id);
-      fake.script(a.upstreamKey, { kind: 'error', status: 400, code: 'context_length_exceeded', message: 'This model maximum context length is 1050000 tokens.' });
+      fake.script(a.upstreamKey, {
+        kind: 'error',
+        status: 400,
+        code: 'context_length_exceeded',
+        message: 'This model maximum context length is 1050000 tokens.',
+      });
       const err = await key.client.chat.completions.create({ model: SOL, messages: HI }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(OpenAI.BadRequestError);
       const e = err as InstanceType<typeof OpenAI.BadRequestError>;
-      expect(e.error).toMatchObject({ type: 'invalid_request_error', message: 'Upstream: This model maximum context length is 1050000 tokens.' });
+      expect(e.error).toMatchObject({
+        type: 'invalid_request_error',
+        message: 'Upstream: This model maximum context length is 1050000 tokens.',
+      });
       expect(e.headers.get('x-should-retry')).toBe('false');
       expect(fake.requests).toHaveLength(1);
     });
 
     it.each<[string, string, unknown, number, string]>([
-      ['chat without messages', '/openai/v1/chat/completions', { model: SOL }, 400, 'messages: a non-empty array is required.'],
-      ['chat without a model', '/openai/v1/chat/completions', { messages: HI }, 400, 'model: a non-empty string is required.'],
-      ['responses with a number for input', '/openai/v1/responses', { model: SOL, input: 5 }, 400, 'input: a string or an array of input items is required.'],
-      ['embeddings without input', '/openai/v1/embeddings', { model: 'text-embedding-3-small' }, 400, 'input: a non-empty string or array is required.'],
-      ['a body that is not JSON', '/openai/v1/chat/completions', '{"model": ', 400, 'The request body is not valid JSON'],
+      [
+        'chat without messages',
+        '/openai/v1/chat/completions',
+        { model: SOL },
+        400,
+        'messages: a non-empty array is required.',
+      ],
+      [
+        'chat without a model',
+        '/openai/v1/chat/completions',
+        { messages: HI },
+        400,
+        'model: a non-empty string is required.',
+      ],
+      [
+        'responses with a number for input',
+        '/openai/v1/responses',
+        { model: SOL, input: 5 },
+        400,
+        'input: a string or an array of input items is required.',
+      ],
+      [
+        'embeddings without input',
+        '/openai/v1/embeddings',
+        { model: 'text-embedding-3-small' },
+        400,
+        'input: a non-empty string or array is required.',
+      ],
+      [
+        'a body that is not JSON',
+        '/openai/v1/chat/completions',
+        '{"model": ',
+        400,
+        'The request body is not valid JSON',
+      ],
     ])('bad input (%s) is refused before any upstream call', async (_name, path, body, status, message) => {
       const a = await account();
       const key = await keyFor(a.id);

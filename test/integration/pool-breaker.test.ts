@@ -40,7 +40,12 @@ describe('account breakers shared through Redis', () => {
   });
 
   it('opens after repeated 500s, is skipped by the other instance, recovers after the reset and a success', async () => {
-    fake.script(sick.apiKey, { kind: 'error', status: 500 }, { kind: 'error', status: 500 }, { kind: 'error', status: 500 });
+    fake.script(
+      sick.apiKey,
+      { kind: 'error', status: 500 },
+      { kind: 'error', status: 500 },
+      { kind: 'error', status: 500 },
+    );
     for (let i = 0; i < 3; i++) {
       expect((await ask(one.url, key)).status).toBe(200);
       clock.advance(200); // past the 100ms server-error cooldown
@@ -68,7 +73,9 @@ describe('account breakers shared through Redis', () => {
 
     // With nothing better, the recoverable account gets the probe; a success makes it healthy.
     await patch(one.admin, `/admin/accounts/${well.id}`, { schedulable: false });
-    await until('the second instance to see the change', async () => (await health(two.admin, well.id)).blockers.some((b) => b.reason === 'unschedulable'));
+    await until('the second instance to see the change', async () =>
+      (await health(two.admin, well.id)).blockers.some((b) => b.reason === 'unschedulable'),
+    );
     expect((await ask(two.url, key)).status).toBe(200);
     expect(servedKeys(fake, from + 6)).toEqual([sick.apiKey]);
     await until('the recovery to be shared', async () => {
@@ -76,7 +83,10 @@ describe('account breakers shared through Redis', () => {
       return !h.recoverable && h.routable && h.blockers.length === 0;
     });
     await patch(one.admin, `/admin/accounts/${well.id}`, { schedulable: true });
-    await until('the second instance to see the change', async () => (await health(two.admin, well.id)).blockers.length === 0);
+    await until(
+      'the second instance to see the change',
+      async () => (await health(two.admin, well.id)).blockers.length === 0,
+    );
     // Healthy again: preferred by priority on both instances.
     expect((await ask(two.url, key)).status).toBe(200);
     expect(servedKeys(fake, from + 7)).toEqual([sick.apiKey]);

@@ -3,7 +3,18 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/util/clock.js';
 import { startFakeAnthropic, type FakeAnthropic, type Step } from '../fakes/anthropic.js';
 import { listen } from '../fakes/server-kit.js';
-import { addAccount, ask, health, iso, OPUS, patch, resetAccount, servedKeys, SONNET, type PoolAccount } from '../support/pool.js';
+import {
+  addAccount,
+  ask,
+  health,
+  iso,
+  OPUS,
+  patch,
+  resetAccount,
+  servedKeys,
+  SONNET,
+  type PoolAccount,
+} from '../support/pool.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 
 /**
@@ -54,42 +65,59 @@ describe('failover before the first byte', () => {
 
   it.each<[string, (now: number) => Record<string, string>, number]>([
     ['retry-after', () => ({ 'retry-after': '120' }), 120 * SEC],
-    ['anthropic-ratelimit-unified-reset (epoch seconds)', (now) => ({ 'anthropic-ratelimit-unified-reset': String((now + 600 * SEC) / SEC) }), 600 * SEC],
+    [
+      'anthropic-ratelimit-unified-reset (epoch seconds)',
+      (now) => ({ 'anthropic-ratelimit-unified-reset': String((now + 600 * SEC) / SEC) }),
+      600 * SEC,
+    ],
     [
       'anthropic-ratelimit-requests-remaining: 0 with -reset',
-      (now) => ({ 'anthropic-ratelimit-requests-remaining': '0', 'anthropic-ratelimit-requests-reset': iso(now + 45 * SEC) }),
+      (now) => ({
+        'anthropic-ratelimit-requests-remaining': '0',
+        'anthropic-ratelimit-requests-reset': iso(now + 45 * SEC),
+      }),
       45 * SEC,
     ],
     ['no reset header (the short default, 60s)', () => ({}), 60 * SEC],
-  ])('429 with %s: served by the other account; cooled for the sonnet family exactly that long', async (_name, headersAt, ms) => {
-    const now = T();
-    const headers = headersAt(now);
-    const res = await failsOver({ kind: 'error', status: 429, headers });
-    expect(res.json).toMatchObject({ type: 'message', content: [{ type: 'text', text: 'Hello from the fake upstream.' }] });
+  ])(
+    '429 with %s: served by the other account; cooled for the sonnet family exactly that long',
+    async (_name, headersAt, ms) => {
+      const now = T();
+      const headers = headersAt(now);
+      const res = await failsOver({ kind: 'error', status: 429, headers });
+      expect(res.json).toMatchObject({
+        type: 'message',
+        content: [{ type: 'text', text: 'Hello from the fake upstream.' }],
+      });
 
-    const h = await health(relay.admin, first.id, SONNET);
-    expect(h.routable).toBe(false);
-    expect(h.blockers).toEqual([{ reason: 'rate_limited', scope: 'sonnet', until: iso(now + ms), detail: 'HTTP 429' }]);
-    // Scoped to the model family: the same account still serves opus.
-    expect((await health(relay.admin, first.id, OPUS)).routable).toBe(true);
-    fake.reset();
-    expect((await ask(relay.url, key.key, { model: OPUS })).status).toBe(200);
-    expect(servedKeys(fake)).toEqual([first.apiKey]);
+      const h = await health(relay.admin, first.id, SONNET);
+      expect(h.routable).toBe(false);
+      expect(h.blockers).toEqual([
+        { reason: 'rate_limited', scope: 'sonnet', until: iso(now + ms), detail: 'HTTP 429' },
+      ]);
+      // Scoped to the model family: the same account still serves opus.
+      expect((await health(relay.admin, first.id, OPUS)).routable).toBe(true);
+      fake.reset();
+      expect((await ask(relay.url, key.key, { model: OPUS })).status).toBe(200);
+      expect(servedKeys(fake)).toEqual([first.apiKey]);
 
-    // Cooled as long as the upstream said, not a moment longer.
-    clock.advance(ms - SEC);
-    expect((await ask(relay.url, key.key)).status).toBe(200);
-    expect(servedKeys(fake)).toEqual([first.apiKey, second.apiKey]);
-    clock.advance(2 * SEC);
-    expect((await ask(relay.url, key.key)).status).toBe(200);
-    expect(servedKeys(fake)).toEqual([first.apiKey, second.apiKey, first.apiKey]);
-    expect((await health(relay.admin, first.id, SONNET)).blockers).toEqual([]);
-  });
+      // Cooled as long as the upstream said, not a moment longer.
+      clock.advance(ms - SEC);
+      expect((await ask(relay.url, key.key)).status).toBe(200);
+      expect(servedKeys(fake)).toEqual([first.apiKey, second.apiKey]);
+      clock.advance(2 * SEC);
+      expect((await ask(relay.url, key.key)).status).toBe(200);
+      expect(servedKeys(fake)).toEqual([first.apiKey, second.apiKey, first.apiKey]);
+      expect((await health(relay.admin, first.id, SONNET)).blockers).toEqual([]);
+    },
+  );
 
   it('529 overloaded: served by the other account; the family cools for the short default (30s)', async () => {
     const now = T();
     await failsOver({ kind: 'error', status: 529 });
-    expect((await health(relay.admin, first.id, SONNET)).blockers).toEqual([{ reason: 'overloaded', scope: 'sonnet', until: iso(now + 30 * SEC), detail: 'HTTP 529' }]);
+    expect((await health(relay.admin, first.id, SONNET)).blockers).toEqual([
+      { reason: 'overloaded', scope: 'sonnet', until: iso(now + 30 * SEC), detail: 'HTTP 529' },
+    ]);
     expect((await health(relay.admin, first.id, OPUS)).routable).toBe(true);
   });
 
@@ -108,7 +136,9 @@ describe('failover before the first byte', () => {
     await failsOver({ kind: 'error', status, message: 'invalid x-api-key' });
     const h = await health(relay.admin, first.id, SONNET);
     expect(h.routable).toBe(false);
-    expect(h.blockers).toEqual([{ reason: 'unauthorized', scope: '*', until: null, detail: expect.stringContaining(`HTTP ${status}`) }]);
+    expect(h.blockers).toEqual([
+      { reason: 'unauthorized', scope: '*', until: null, detail: expect.stringContaining(`HTTP ${status}`) },
+    ]);
 
     // No time heals it.
     clock.advance(2 * 86_400 * SEC);
@@ -128,17 +158,21 @@ describe('failover before the first byte', () => {
     const started = Date.now();
     await failsOver({ kind: 'hang' });
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
-    expect((await health(relay.admin, first.id, SONNET)).blockers).toEqual([{ reason: 'timeout', scope: '*', until: iso(now + 15 * SEC), detail: 'HTTP 0' }]);
+    expect((await health(relay.admin, first.id, SONNET)).blockers).toEqual([
+      { reason: 'timeout', scope: '*', until: iso(now + 15 * SEC), detail: 'HTTP 0' },
+    ]);
   });
 
   it('the connection drops before the response headers: served by the other account; the account cools', async () => {
     const now = T();
     const res = await failsOver({ kind: 'cut', afterEvents: 0 }, { stream: true });
     expect(res.text).toContain('event: message_stop');
-    expect((await health(relay.admin, first.id, SONNET)).blockers).toEqual([{ reason: 'unreachable', scope: '*', until: iso(now + 15 * SEC), detail: 'HTTP 0' }]);
+    expect((await health(relay.admin, first.id, SONNET)).blockers).toEqual([
+      { reason: 'unreachable', scope: '*', until: iso(now + 15 * SEC), detail: 'HTTP 0' },
+    ]);
   });
 
-  it('a stream that breaks before its first complete event: the client gets the other account\'s whole stream', async () => {
+  it("a stream that breaks before its first complete event: the client gets the other account's whole stream", async () => {
     // An upstream that sends 200 and the first bytes of an event, then drops the connection.
     const broken = http.createServer((req, res) => {
       req.resume();
@@ -157,7 +191,9 @@ describe('failover before the first byte', () => {
       expect(res.text).toContain('event: message_stop');
       expect(res.text).not.toContain('event: error');
       expect(servedKeys(fake)).toEqual([second.apiKey]);
-      expect((await health(relay.admin, first.id, SONNET)).blockers).toEqual([{ reason: 'server_error', scope: '*', until: iso(now + 15 * SEC), detail: 'HTTP 502' }]);
+      expect((await health(relay.admin, first.id, SONNET)).blockers).toEqual([
+        { reason: 'server_error', scope: '*', until: iso(now + 15 * SEC), detail: 'HTTP 502' },
+      ]);
     } finally {
       await patch(relay.admin, `/admin/accounts/${first.id}`, { baseUrl: fake.url });
       broken.closeAllConnections();
@@ -165,17 +201,30 @@ describe('failover before the first byte', () => {
     }
   });
 
-  it('a stream whose first event is an error: the client gets the other account\'s whole stream', async () => {
-    const res = await failsOver({ kind: 'stream-error', afterEvents: 0, type: 'overloaded_error', message: 'Overloaded' }, { stream: true });
+  it("a stream whose first event is an error: the client gets the other account's whole stream", async () => {
+    const res = await failsOver(
+      { kind: 'stream-error', afterEvents: 0, type: 'overloaded_error', message: 'Overloaded' },
+      { stream: true },
+    );
     expect(res.text).toContain('event: message_stop');
     expect(res.text).not.toContain('event: error');
-    expect((await health(relay.admin, first.id, SONNET)).blockers).toMatchObject([{ reason: 'overloaded', scope: 'sonnet' }]);
+    expect((await health(relay.admin, first.id, SONNET)).blockers).toMatchObject([
+      { reason: 'overloaded', scope: 'sonnet' },
+    ]);
   });
 
   it('a successful failover is booked once, to the account that answered', async () => {
-    const before = { first: (await relay.admin.accountUsage(first.id)).total.requests, second: (await relay.admin.accountUsage(second.id)).total.requests };
+    const before = {
+      first: (await relay.admin.accountUsage(first.id)).total.requests,
+      second: (await relay.admin.accountUsage(second.id)).total.requests,
+    };
     await failsOver({ kind: 'error', status: 529 });
-    expect((await relay.admin.keyUsage(key.id)).total).toMatchObject({ requests: 1, errors: 0, inputTokens: 25, outputTokens: 12 });
+    expect((await relay.admin.keyUsage(key.id)).total).toMatchObject({
+      requests: 1,
+      errors: 0,
+      inputTokens: 25,
+      outputTokens: 12,
+    });
     expect((await relay.admin.accountUsage(first.id)).total.requests).toBe(before.first);
     expect((await relay.admin.accountUsage(second.id)).total.requests).toBe(before.second + 1);
   });
@@ -187,7 +236,12 @@ describe('failover before the first byte', () => {
     expect(res.status).toBe(500);
     expect(res.message).toContain('second is down');
     expect(servedKeys(fake)).toEqual([first.apiKey, second.apiKey]);
-    expect((await relay.admin.keyUsage(key.id)).total).toMatchObject({ requests: 1, errors: 1, inputTokens: 0, outputTokens: 0 });
+    expect((await relay.admin.keyUsage(key.id)).total).toMatchObject({
+      requests: 1,
+      errors: 1,
+      inputTokens: 0,
+      outputTokens: 0,
+    });
   });
 
   it('every account cooling: 429 accounts_rate_limited with retry-after until the first comes back', async () => {
@@ -203,7 +257,9 @@ describe('failover before the first byte', () => {
     expect(refused.status).toBe(429);
     expect(refused.type).toBe('rate_limit_error');
     expect(refused.headers.get('retry-after')).toBe('30');
-    expect(refused.message).toContain('None of the 2 claude or bedrock accounts for claude-sonnet-4-5 can take this request now: 2 rate limited.');
+    expect(refused.message).toContain(
+      'None of the 2 claude or bedrock accounts for claude-sonnet-4-5 can take this request now: 2 rate limited.',
+    );
     expect(refused.message).toContain(`The first is back at ${iso(now + 30 * SEC)}.`);
     expect(fake.requests).toHaveLength(2);
 
@@ -226,7 +282,12 @@ describe('failover before the first byte', () => {
     });
 
     it('an error event after message_start is passed through, not retried', async () => {
-      fake.script(first.apiKey, { kind: 'stream-error', afterEvents: 3, type: 'overloaded_error', message: 'Overloaded mid-way' });
+      fake.script(first.apiKey, {
+        kind: 'stream-error',
+        afterEvents: 3,
+        type: 'overloaded_error',
+        message: 'Overloaded mid-way',
+      });
       const res = await ask(relay.url, key.key, { stream: true });
       expect(res.status).toBe(200);
       expect(res.text).toContain('Overloaded mid-way');
@@ -245,7 +306,8 @@ describe('UPSTREAM_MAX_ATTEMPTS', () => {
     fake = await startFakeAnthropic();
     relay = await startTestRelay({ clock: manualClock(), env: { UPSTREAM_MAX_ATTEMPTS: '2' } });
     accounts = [];
-    for (const [i, name] of ['a', 'b', 'c'].entries()) accounts.push(await addAccount(relay.admin, fake, name, { priority: i + 1 }));
+    for (const [i, name] of ['a', 'b', 'c'].entries())
+      accounts.push(await addAccount(relay.admin, fake, name, { priority: i + 1 }));
   });
   afterAll(async () => {
     await relay?.close();

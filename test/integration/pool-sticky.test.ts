@@ -2,7 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/util/clock.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.js';
-import { addAccount, ask, fresh, lastServer, patch, resetAccount, servedKeys, SONNET, tally, type PoolAccount } from '../support/pool.js';
+import {
+  addAccount,
+  ask,
+  fresh,
+  lastServer,
+  patch,
+  resetAccount,
+  servedKeys,
+  SONNET,
+  tally,
+  type PoolAccount,
+} from '../support/pool.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 
 /**
@@ -24,14 +35,22 @@ interface Conversation {
 /** Every turn sends different text: only the session header ties the turns together. */
 const byHeader = (name: string): Conversation => {
   const id = randomUUID();
-  return { name, turn: () => ({ body: body([{ role: 'user', content: fresh(name) }]), headers: { 'x-claude-code-session-id': id } }) };
+  return {
+    name,
+    turn: () => ({ body: body([{ role: 'user', content: fresh(name) }]), headers: { 'x-claude-code-session-id': id } }),
+  };
 };
 
 /** Claude Code's metadata.user_id (a JSON string with session_id), or the legacy underscore form. */
 const byMetadata = (name: string, legacy = false): Conversation => {
   const session = randomUUID();
-  const userId = legacy ? `user_${'ab'.repeat(32)}_account_${randomUUID()}_session_${session}` : JSON.stringify({ device_id: 'ab'.repeat(32), account_uuid: randomUUID(), session_id: session });
-  return { name, turn: () => ({ body: { ...body([{ role: 'user', content: fresh(name) }]), metadata: { user_id: userId } } }) };
+  const userId = legacy
+    ? `user_${'ab'.repeat(32)}_account_${randomUUID()}_session_${session}`
+    : JSON.stringify({ device_id: 'ab'.repeat(32), account_uuid: randomUUID(), session_id: session });
+  return {
+    name,
+    turn: () => ({ body: { ...body([{ role: 'user', content: fresh(name) }]), metadata: { user_id: userId } } }),
+  };
 };
 
 /** No id at all: the same system prompt and first message, the history growing every turn. */
@@ -42,7 +61,8 @@ const byOpener = (name: string): Conversation => {
     name,
     turn: (n) => {
       const messages: { role: string; content: string }[] = [{ role: 'user', content: opener }];
-      for (let i = 2; i <= n; i++) messages.push({ role: 'assistant', content: `answer ${i - 1}` }, { role: 'user', content: `follow-up ${i}` });
+      for (let i = 2; i <= n; i++)
+        messages.push({ role: 'assistant', content: `answer ${i - 1}` }, { role: 'user', content: `follow-up ${i}` });
       return { body: { ...body(messages), system } };
     },
   };
@@ -112,7 +132,11 @@ describe('sticky sessions', () => {
     // The conversations did not all land on one account (two new sessions in a row never do under LRU).
     expect(new Set([...seen.values()].map((s) => [...s][0])).size).toBeGreaterThanOrEqual(2);
     // The other sessions were spread over the whole pool.
-    for (const a of pool) expect(strangers.filter((s) => s === a.name).length, JSON.stringify(tally(fake, pool, from))).toBeGreaterThanOrEqual(strangers.length / 6);
+    for (const a of pool)
+      expect(
+        strangers.filter((s) => s === a.name).length,
+        JSON.stringify(tally(fake, pool, from)),
+      ).toBeGreaterThanOrEqual(strangers.length / 6);
   });
 
   it('moves a conversation whose account is disabled; later turns stay on the new account', async () => {

@@ -26,11 +26,16 @@ describe('scheduling strategies', () => {
     relay = undefined;
     fake.reset();
   });
-  async function deployment(strategy: string, settings: Record<string, unknown>[], clock?: Clock): Promise<{ r: TestRelay; key: string; accounts: PoolAccount[] }> {
+  async function deployment(
+    strategy: string,
+    settings: Record<string, unknown>[],
+    clock?: Clock,
+  ): Promise<{ r: TestRelay; key: string; accounts: PoolAccount[] }> {
     const r = await startTestRelay({ clock, env: { SCHEDULER_STRATEGY: strategy } });
     relay = r;
     const accounts: PoolAccount[] = [];
-    for (const [i, s] of settings.entries()) accounts.push(await addAccount(r.admin, fake, String.fromCharCode(97 + i), s));
+    for (const [i, s] of settings.entries())
+      accounts.push(await addAccount(r.admin, fake, String.fromCharCode(97 + i), s));
     return { r, key: (await r.admin.createKey()).key, accounts };
   }
 
@@ -46,12 +51,17 @@ describe('scheduling strategies', () => {
   });
 
   it('weighted-round-robin: proportional to the weights (1:2:3)', async () => {
-    const { r, key, accounts } = await deployment('weighted-round-robin', [{ weight: 1 }, { weight: 2 }, { weight: 3 }]);
+    const { r, key, accounts } = await deployment('weighted-round-robin', [
+      { weight: 1 },
+      { weight: 2 },
+      { weight: 3 },
+    ]);
     for (let i = 0; i < 120; i++) expect((await ask(r.url, key)).status).toBe(200);
     expect(tally(fake, accounts)).toEqual({ a: 20, b: 40, c: 60 });
     // Smooth: the heaviest account never serves more than 3 of any 6 requests in a row.
     const served = servedKeys(fake);
-    for (let i = 0; i + 6 <= served.length; i += 6) expect(served.slice(i, i + 6).filter((k) => k === accounts[2]?.apiKey)).toHaveLength(3);
+    for (let i = 0; i + 6 <= served.length; i += 6)
+      expect(served.slice(i, i + 6).filter((k) => k === accounts[2]?.apiKey)).toHaveLength(3);
   });
 
   it('least-recently-used: even, every account used once in each run of three', async () => {
@@ -77,19 +87,26 @@ describe('scheduling strategies', () => {
     expect(t.c).toBeGreaterThan(2 * (t.a ?? 0));
   });
 
-  it.each(['least-connections', 'least-recently-used', 'round-robin'])('%s: a burst of concurrent requests on an idle pool is spread, not herded onto one account', async (strategy) => {
-    // A clock that stands still: the whole burst happens in one millisecond.
-    const { r, key, accounts } = await deployment(strategy, [{}, {}, {}], manualClock());
-    for (const a of accounts) fake.script(a.apiKey, ...steps(6, { kind: 'message', delayMs: 300 }));
-    const statuses = await Promise.all(Array.from({ length: 6 }, async () => (await ask(r.url, key)).status));
-    expect(statuses).toEqual(Array(6).fill(200));
-    expect(tally(fake, accounts)).toEqual({ a: 2, b: 2, c: 2 });
-  });
+  it.each(['least-connections', 'least-recently-used', 'round-robin'])(
+    '%s: a burst of concurrent requests on an idle pool is spread, not herded onto one account',
+    async (strategy) => {
+      // A clock that stands still: the whole burst happens in one millisecond.
+      const { r, key, accounts } = await deployment(strategy, [{}, {}, {}], manualClock());
+      for (const a of accounts) fake.script(a.apiKey, ...steps(6, { kind: 'message', delayMs: 300 }));
+      const statuses = await Promise.all(Array.from({ length: 6 }, async () => (await ask(r.url, key)).status));
+      expect(statuses).toEqual(Array(6).fill(200));
+      expect(tally(fake, accounts)).toEqual({ a: 2, b: 2, c: 2 });
+    },
+  );
 
   it('least-recently-used: accounts picked in the same millisecond are still told apart by when they were picked', async () => {
     const clock = manualClock();
     const { r, key, accounts } = await deployment('least-recently-used', [{}, {}, {}], clock);
-    const [s1, s2, s3] = [...accounts].sort((x, y) => (x.id < y.id ? -1 : 1)) as [PoolAccount, PoolAccount, PoolAccount];
+    const [s1, s2, s3] = [...accounts].sort((x, y) => (x.id < y.id ? -1 : 1)) as [
+      PoolAccount,
+      PoolAccount,
+      PoolAccount,
+    ];
     // At T0 the first and the third account (in id order) serve, the second is switched off.
     await patch(r.admin, `/admin/accounts/${s2.id}`, { schedulable: false });
     for (let i = 0; i < 2; i++) expect((await ask(r.url, key)).status).toBe(200);

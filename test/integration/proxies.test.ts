@@ -27,11 +27,21 @@ describe('per-account proxies', () => {
 
   beforeAll(async () => {
     oauth = await startFakeOAuthServer({ accessPrefix: 'sk-ant-oat01-', refreshPrefix: 'sk-ant-ort01-' });
-    fake = await startFakeAnthropic({ authorize: (token) => token.startsWith('sk-ant-pool-') || oauth.isValidAccessToken(token) });
+    fake = await startFakeAnthropic({
+      authorize: (token) => token.startsWith('sk-ant-pool-') || oauth.isValidAccessToken(token),
+    });
     const hosts = { [UPSTREAM_HOST]: '127.0.0.1', [AUTH_HOST]: '127.0.0.1' };
     // `a.upstream.test` is known to the HTTP proxy only, `b.upstream.test` to the SOCKS5 proxy only.
-    http = await startHttpProxy({ username: 'alice', password: 'http-secret:!@#', hosts: { ...hosts, [`a.${UPSTREAM_HOST}`]: '127.0.0.1' } });
-    socks = await startSocks5Proxy({ username: 'bob', password: 's0cks-secret', hosts: { ...hosts, [`b.${UPSTREAM_HOST}`]: '127.0.0.1' } });
+    http = await startHttpProxy({
+      username: 'alice',
+      password: 'http-secret:!@#',
+      hosts: { ...hosts, [`a.${UPSTREAM_HOST}`]: '127.0.0.1' },
+    });
+    socks = await startSocks5Proxy({
+      username: 'bob',
+      password: 's0cks-secret',
+      hosts: { ...hosts, [`b.${UPSTREAM_HOST}`]: '127.0.0.1' },
+    });
     hiddenUpstream = `http://${UPSTREAM_HOST}:${new URL(fake.url).port}`;
     relay = await startTestRelay({
       env: {
@@ -57,28 +67,43 @@ describe('per-account proxies', () => {
   });
 
   const proxies = () => ({ http, socks });
-  const keyFor = async (accountId: string) => (await relay.admin.createKey({ name: `bound to ${accountId}`, accountIds: [accountId] })).key;
+  const keyFor = async (accountId: string) =>
+    (await relay.admin.createKey({ name: `bound to ${accountId}`, accountIds: [accountId] })).key;
 
-  it.each(['http', 'socks'] as const)('an API-key account behind the %s proxy reaches its upstream through it, streamed or not', async (kind) => {
-    const proxy = proxies()[kind];
-    const account = await addAccount(relay.admin, fake, `behind-${kind}`, { baseUrl: hiddenUpstream, proxy: proxy.url });
-    const key = await keyFor(account.id);
-    const tunnels = proxy.accepted(`${UPSTREAM_HOST}:${new URL(fake.url).port}`);
-    fake.setDefault({ kind: 'message', deltas: 1 });
+  it.each(['http', 'socks'] as const)(
+    'an API-key account behind the %s proxy reaches its upstream through it, streamed or not',
+    async (kind) => {
+      const proxy = proxies()[kind];
+      const account = await addAccount(relay.admin, fake, `behind-${kind}`, {
+        baseUrl: hiddenUpstream,
+        proxy: proxy.url,
+      });
+      const key = await keyFor(account.id);
+      const tunnels = proxy.accepted(`${UPSTREAM_HOST}:${new URL(fake.url).port}`);
+      fake.setDefault({ kind: 'message', deltas: 1 });
 
-    for (const stream of [false, true]) {
-      const answer = await ask(relay.url, key, { stream });
-      expect(answer.status, answer.text).toBe(200);
-      expect(answer.text).toContain('Hello from the fake upstream.');
-    }
-    expect(servedKeys(fake)).toEqual([account.apiKey, account.apiKey]);
-    expect(proxy.accepted(`${UPSTREAM_HOST}:${new URL(fake.url).port}`)).toBeGreaterThan(tunnels);
-    expect(proxy.connections.filter((c) => c.accepted).every((c) => c.user === (kind === 'http' ? 'alice' : 'bob'))).toBe(true);
-  });
+      for (const stream of [false, true]) {
+        const answer = await ask(relay.url, key, { stream });
+        expect(answer.status, answer.text).toBe(200);
+        expect(answer.text).toContain('Hello from the fake upstream.');
+      }
+      expect(servedKeys(fake)).toEqual([account.apiKey, account.apiKey]);
+      expect(proxy.accepted(`${UPSTREAM_HOST}:${new URL(fake.url).port}`)).toBeGreaterThan(tunnels);
+      expect(
+        proxy.connections.filter((c) => c.accepted).every((c) => c.user === (kind === 'http' ? 'alice' : 'bob')),
+      ).toBe(true);
+    },
+  );
 
   it('each proxy has its own connection pool: two accounts, two proxies, each kept-alive tunnel carrying only its own calls', async () => {
-    const viaHttp = await addAccount(relay.admin, fake, 'via-http', { baseUrl: `http://a.${UPSTREAM_HOST}:${new URL(fake.url).port}`, proxy: http.url });
-    const viaSocks = await addAccount(relay.admin, fake, 'via-socks', { baseUrl: `http://b.${UPSTREAM_HOST}:${new URL(fake.url).port}`, proxy: socks.url });
+    const viaHttp = await addAccount(relay.admin, fake, 'via-http', {
+      baseUrl: `http://a.${UPSTREAM_HOST}:${new URL(fake.url).port}`,
+      proxy: http.url,
+    });
+    const viaSocks = await addAccount(relay.admin, fake, 'via-socks', {
+      baseUrl: `http://b.${UPSTREAM_HOST}:${new URL(fake.url).port}`,
+      proxy: socks.url,
+    });
     const target = (sub: string) => `${sub}.${UPSTREAM_HOST}:${new URL(fake.url).port}`;
     // Only one proxy knows each name: an account sent through the other proxy could not connect.
     http.connections.length = 0;
@@ -95,24 +120,38 @@ describe('per-account proxies', () => {
     expect(socks.connections).toEqual([{ target: target('b'), user: 'bob', accepted: true }]);
   });
 
-  it.each(['http', 'socks'] as const)('an OAuth account behind the %s proxy refreshes its token through it too', async (kind) => {
-    const proxy = proxies()[kind];
-    const { tokens } = await importOAuthAccount(relay.admin, oauth, hiddenUpstream, { expiresAt: Date.now() - 1000, settings: { proxy: proxy.url } });
-    const refreshes = oauth.refreshCalls(200);
-    const tunnelsToAuth = proxy.accepted(`${AUTH_HOST}:${new URL(oauth.url).port}`);
+  it.each(['http', 'socks'] as const)(
+    'an OAuth account behind the %s proxy refreshes its token through it too',
+    async (kind) => {
+      const proxy = proxies()[kind];
+      const { tokens } = await importOAuthAccount(relay.admin, oauth, hiddenUpstream, {
+        expiresAt: Date.now() - 1000,
+        settings: { proxy: proxy.url },
+      });
+      const refreshes = oauth.refreshCalls(200);
+      const tunnelsToAuth = proxy.accepted(`${AUTH_HOST}:${new URL(oauth.url).port}`);
 
-    const answer = await ask(relay.url, (await relay.admin.createKey({ name: 'oauth via proxy' })).key);
-    expect(answer.status, answer.text).toBe(200);
-    expect(oauth.refreshCalls(200)).toBe(refreshes + 1);
-    expect(proxy.accepted(`${AUTH_HOST}:${new URL(oauth.url).port}`)).toBe(tunnelsToAuth + 1);
-    expect(servedKeys(fake)).toEqual([oauth.latestAccessToken(tokens.refreshToken)]);
-  });
+      const answer = await ask(relay.url, (await relay.admin.createKey({ name: 'oauth via proxy' })).key);
+      expect(answer.status, answer.text).toBe(200);
+      expect(oauth.refreshCalls(200)).toBe(refreshes + 1);
+      expect(proxy.accepted(`${AUTH_HOST}:${new URL(oauth.url).port}`)).toBe(tunnelsToAuth + 1);
+      expect(servedKeys(fake)).toEqual([oauth.latestAccessToken(tokens.refreshToken)]);
+    },
+  );
 
   it('the PKCE code exchange goes through the proxy given for the new account', async () => {
     const exchange = async (body: Record<string, unknown>) => {
-      const start = await relay.admin.request<{ sessionId: string; authorizationUrl: string }>('POST', '/admin/oauth/claude/start', {});
+      const start = await relay.admin.request<{ sessionId: string; authorizationUrl: string }>(
+        'POST',
+        '/admin/oauth/claude/start',
+        {},
+      );
       const callback = (await fetch(start.body.authorizationUrl, { redirect: 'manual' })).headers.get('location') ?? '';
-      return relay.admin.request<Record<string, unknown>>('POST', '/admin/oauth/claude/exchange', { sessionId: start.body.sessionId, code: callback, ...body });
+      return relay.admin.request<Record<string, unknown>>('POST', '/admin/oauth/claude/exchange', {
+        sessionId: start.body.sessionId,
+        code: callback,
+        ...body,
+      });
     };
     // Without the proxy the token endpoint's name cannot even be resolved.
     const direct = await exchange({ name: 'direct' });
@@ -124,7 +163,9 @@ describe('per-account proxies', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     // (The tunnel to the token endpoint may be one the proxy's pool kept alive from a refresh.)
     expect(socks.accepted(`${AUTH_HOST}:${new URL(oauth.url).port}`)).toBeGreaterThanOrEqual(1);
-    expect(oauth.requests.filter((r) => r.grant === 'authorization_code' && r.status === 200)).toHaveLength(exchanges + 1);
+    expect(oauth.requests.filter((r) => r.grant === 'authorization_code' && r.status === 200)).toHaveLength(
+      exchanges + 1,
+    );
     expect(res.body).toMatchObject({ type: 'oauth', proxy: `socks5://bob:***@127.0.0.1:${socks.port}` });
     expect(JSON.stringify(res.body)).not.toContain('s0cks-secret');
 
@@ -135,21 +176,29 @@ describe('per-account proxies', () => {
     expect(oauth.isValidAccessToken(servedKeys(fake)[0] ?? '')).toBe(true);
   });
 
-  it.each(['http', 'socks'] as const)('a wrong %s proxy password fails over like an unreachable upstream', async (kind) => {
-    const proxy = proxies()[kind];
-    const refused = await addAccount(relay.admin, fake, `wrong-${kind}-password`, { proxy: proxy.withPassword('not-the-password'), priority: 1 });
-    const backup = await addAccount(relay.admin, fake, 'direct backup', { priority: 90 });
-    const rejectedBefore = proxy.rejected();
+  it.each(['http', 'socks'] as const)(
+    'a wrong %s proxy password fails over like an unreachable upstream',
+    async (kind) => {
+      const proxy = proxies()[kind];
+      const refused = await addAccount(relay.admin, fake, `wrong-${kind}-password`, {
+        proxy: proxy.withPassword('not-the-password'),
+        priority: 1,
+      });
+      const backup = await addAccount(relay.admin, fake, 'direct backup', { priority: 90 });
+      const rejectedBefore = proxy.rejected();
 
-    const answer = await ask(relay.url, (await relay.admin.createKey({ name: `wrong ${kind} password` })).key);
-    expect(answer.status, answer.text).toBe(200);
-    expect(servedKeys(fake)).toEqual([backup.apiKey]);
-    expect(proxy.rejected()).toBeGreaterThan(rejectedBefore);
-    const h = await health(relay.admin, refused.id);
-    expect(h.blockers.map((b) => b.reason)).toEqual(['unreachable']);
-    // The proxy's password never shows in the admin API.
-    const view = await relay.admin.request('GET', `/admin/accounts/${refused.id}`);
-    expect(JSON.stringify(view.body)).not.toContain('not-the-password');
-    expect(view.body).toMatchObject({ proxy: `${kind === 'http' ? 'http' : 'socks5'}://${kind === 'http' ? 'alice' : 'bob'}:***@127.0.0.1:${proxy.port}` });
-  });
+      const answer = await ask(relay.url, (await relay.admin.createKey({ name: `wrong ${kind} password` })).key);
+      expect(answer.status, answer.text).toBe(200);
+      expect(servedKeys(fake)).toEqual([backup.apiKey]);
+      expect(proxy.rejected()).toBeGreaterThan(rejectedBefore);
+      const h = await health(relay.admin, refused.id);
+      expect(h.blockers.map((b) => b.reason)).toEqual(['unreachable']);
+      // The proxy's password never shows in the admin API.
+      const view = await relay.admin.request('GET', `/admin/accounts/${refused.id}`);
+      expect(JSON.stringify(view.body)).not.toContain('not-the-password');
+      expect(view.body).toMatchObject({
+        proxy: `${kind === 'http' ? 'http' : 'socks5'}://${kind === 'http' ? 'alice' : 'bob'}:***@127.0.0.1:${proxy.port}`,
+      });
+    },
+  );
 });

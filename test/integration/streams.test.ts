@@ -1,7 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_USAGE, messageEvents, startFakeAnthropic, type FakeAnthropic, type FakeUsage } from '../fakes/anthropic.js';
+import {
+  DEFAULT_USAGE,
+  messageEvents,
+  startFakeAnthropic,
+  type FakeAnthropic,
+  type FakeUsage,
+} from '../fakes/anthropic.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 import { startTcpProxy, type ProxiedConnection, type TcpProxy } from '../support/tcp-proxy.js';
 import { untilBooked } from '../support/usage-math.js';
@@ -47,12 +53,23 @@ describe('SSE streams through the relay', () => {
       fetch(`${relay.url}/api/v1/messages`, {
         method: 'POST',
         headers: { 'x-api-key': key.key, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
-        body: JSON.stringify({ model: MODEL, max_tokens: 100, stream: true, messages: [{ role: 'user', content: 'hi' }], ...body }),
+        body: JSON.stringify({
+          model: MODEL,
+          max_tokens: 100,
+          stream: true,
+          messages: [{ role: 'user', content: 'hi' }],
+          ...body,
+        }),
         signal,
       });
     const bookedOnce = () => untilBooked(() => relay.admin.keyUsage(key.id), 1);
     const lastRecord = async () =>
-      (await relay.admin.request<{ items: Record<string, unknown>[] }>('GET', `/admin/api-keys/${key.id}/records?limit=5`)).body.items;
+      (
+        await relay.admin.request<{ items: Record<string, unknown>[] }>(
+          'GET',
+          `/admin/api-keys/${key.id}/records?limit=5`,
+        )
+      ).body.items;
     return { upstreamKey, account, key, proxy, send, bookedOnce, lastRecord };
   }
 
@@ -82,12 +99,17 @@ describe('SSE streams through the relay', () => {
     const res = await l.send({});
     expect(res.status).toBe(200);
     const body = await res.text();
-    const passed = messageEvents(MODEL, CUT_TEXT, { ...DEFAULT_USAGE, ...usage }, 6).slice(0, 3).join('');
+    const passed = messageEvents(MODEL, CUT_TEXT, { ...DEFAULT_USAGE, ...usage }, 6)
+      .slice(0, 3)
+      .join('');
     expect(body.startsWith(passed)).toBe(true);
     const tail = body.slice(passed.length);
     const m = /^event: error\ndata: (.*)\n\n$/.exec(tail);
     expect(m, `tail after the upstream's events: ${JSON.stringify(tail)}`).not.toBeNull();
-    expect(JSON.parse(m![1]!)).toMatchObject({ type: 'error', error: { type: 'api_error', message: expect.any(String) } });
+    expect(JSON.parse(m![1]!)).toMatchObject({
+      type: 'error',
+      error: { type: 'api_error', message: expect.any(String) },
+    });
 
     const reported = fake.reported.filter((r) => r.apiKey === l.upstreamKey);
     expect(reported).toHaveLength(1);
@@ -105,13 +127,21 @@ describe('SSE streams through the relay', () => {
   it('an upstream error event mid-stream is passed through as sent, and the partial usage is booked', async () => {
     const l = await lane();
     const usage: FakeUsage = { input_tokens: 77, output_tokens: 500 };
-    fake.script(l.upstreamKey, { kind: 'stream-error', afterEvents: 4, type: 'overloaded_error', message: 'Overloaded right now', usage });
+    fake.script(l.upstreamKey, {
+      kind: 'stream-error',
+      afterEvents: 4,
+      type: 'overloaded_error',
+      message: 'Overloaded right now',
+      usage,
+    });
 
     const res = await l.send({});
     expect(res.status).toBe(200);
     const body = await res.text();
     const expected =
-      messageEvents(MODEL, STREAM_ERROR_TEXT, { ...DEFAULT_USAGE, ...usage }, 6).slice(0, 4).join('') +
+      messageEvents(MODEL, STREAM_ERROR_TEXT, { ...DEFAULT_USAGE, ...usage }, 6)
+        .slice(0, 4)
+        .join('') +
       sse('error', { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded right now' } });
     expect(body).toBe(expected);
 
@@ -122,7 +152,13 @@ describe('SSE streams through the relay', () => {
   it('a client that disconnects mid-stream makes the relay abort the upstream call, and what was reported is booked', async () => {
     const l = await lane({ proxied: true });
     // 60 deltas, 100 ms apart: the whole answer would take over 6 seconds.
-    fake.script(l.upstreamKey, { kind: 'message', usage: { input_tokens: 777, output_tokens: 600 }, text: 'x'.repeat(600), deltas: 60, chunkDelayMs: 100 });
+    fake.script(l.upstreamKey, {
+      kind: 'message',
+      usage: { input_tokens: 777, output_tokens: 600 },
+      text: 'x'.repeat(600),
+      deltas: 60,
+      chunkDelayMs: 100,
+    });
 
     const ac = new AbortController();
     const res = await l.send({}, ac.signal);
@@ -139,10 +175,13 @@ describe('SSE streams through the relay', () => {
     ac.abort();
 
     // The relay hangs up on the upstream long before the upstream would have finished.
-    const upstream: ProxiedConnection = await waitFor(() => l.proxy!.connections.find((c) => c.bytesDown > 0 && c.closedAt !== null), {
-      timeoutMs: 2_000,
-      what: 'the relay to close its upstream connection',
-    });
+    const upstream: ProxiedConnection = await waitFor(
+      () => l.proxy!.connections.find((c) => c.bytesDown > 0 && c.closedAt !== null),
+      {
+        timeoutMs: 2_000,
+        what: 'the relay to close its upstream connection',
+      },
+    );
     expect(upstream.closedBy).toBe('client');
     console.log(`upstream connection closed ${upstream.closedAt! - abortedAt} ms after the client went away`);
 
@@ -164,13 +203,19 @@ describe('SSE streams through the relay', () => {
       method: 'POST',
       headers: { 'x-api-key': l.key.key, 'content-type': 'application/json' },
     });
-    req.end(JSON.stringify({ model: MODEL, max_tokens: 100, stream: true, messages: [{ role: 'user', content: 'hi' }] }));
-    const res = await new Promise<http.IncomingMessage>((resolve, reject) => req.once('response', resolve).once('error', reject));
+    req.end(
+      JSON.stringify({ model: MODEL, max_tokens: 100, stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+    );
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) =>
+      req.once('response', resolve).once('error', reject),
+    );
     expect(res.statusCode).toBe(200);
     res.pause();
 
     // While the client reads nothing, the upstream gets only as far as the socket buffers allow.
-    const conn = await waitFor(() => l.proxy!.connections.find((c) => c.bytesDown > 0), { what: 'the upstream connection' });
+    const conn = await waitFor(() => l.proxy!.connections.find((c) => c.bytesDown > 0), {
+      what: 'the upstream connection',
+    });
     let last = -1;
     let stableSince = Date.now();
     await waitFor(
@@ -202,7 +247,9 @@ describe('SSE streams through the relay', () => {
     await new Promise<void>((resolve, reject) => res.once('end', resolve).once('error', reject));
     const received = Buffer.concat(chunks);
     expect(received.length).toBe(expected.length);
-    expect(createHash('sha256').update(received).digest('hex')).toBe(createHash('sha256').update(expected).digest('hex'));
+    expect(createHash('sha256').update(received).digest('hex')).toBe(
+      createHash('sha256').update(expected).digest('hex'),
+    );
 
     const u = await l.bookedOnce();
     expect(u.total).toMatchObject({ requests: 1, inputTokens: 11, outputTokens: 4096 });

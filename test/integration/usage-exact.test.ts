@@ -5,7 +5,16 @@ import { DEFAULT_USAGE, startFakeAnthropic, type FakeAnthropic, type FakeUsage }
 import type { AccountId, ApiKeyId } from '../../src/ids.js';
 import { createLogger, type Logger } from '../../src/util/log.js';
 import { startTestRelay, type TestRelay, type UsageReport } from '../support/relay.js';
-import { booked, byModel, dailySum, expectedBooking, sumBooked, untilBooked, type Booked, type PricedModel } from '../support/usage-math.js';
+import {
+  booked,
+  byModel,
+  dailySum,
+  expectedBooking,
+  sumBooked,
+  untilBooked,
+  type Booked,
+  type PricedModel,
+} from '../support/usage-math.js';
 
 const SONNET: PricedModel = 'claude-sonnet-5-5';
 const OPUS: PricedModel = 'claude-opus-5-5';
@@ -17,7 +26,12 @@ interface Deployment {
   keys: { id: string; client: Anthropic }[];
 }
 
-async function deploy(fake: FakeAnthropic, accounts: number, keys: number, opts: { log?: Logger } = {}): Promise<Deployment> {
+async function deploy(
+  fake: FakeAnthropic,
+  accounts: number,
+  keys: number,
+  opts: { log?: Logger } = {},
+): Promise<Deployment> {
   const relay = await startTestRelay({ log: opts.log });
   const d: Deployment = { relay, accounts: [], keys: [] };
   for (let i = 0; i < accounts; i++) {
@@ -33,7 +47,11 @@ async function deploy(fake: FakeAnthropic, accounts: number, keys: number, opts:
 }
 
 /** Waits until `read` shows `byModelWanted`'s requests, then checks every counter of it exactly. */
-async function expectReport(read: () => Promise<UsageReport>, byModelWanted: Record<string, Booked>, timeoutMs = 5_000): Promise<void> {
+async function expectReport(
+  read: () => Promise<UsageReport>,
+  byModelWanted: Record<string, Booked>,
+  timeoutMs = 5_000,
+): Promise<void> {
   const total = sumBooked(Object.values(byModelWanted));
   const report = await untilBooked(read, total.requests, timeoutMs);
   expect(booked(report.total)).toEqual(total);
@@ -79,7 +97,10 @@ describe('usage is booked exactly as the upstream reported it', () => {
     await expectReport(() => d!.relay.admin.keyUsage(key.id), { [SONNET]: want });
     await expectReport(() => d!.relay.admin.accountUsage(acct.id), { [SONNET]: want });
 
-    const records = await d.relay.admin.request<{ items: Record<string, unknown>[] }>('GET', `/admin/api-keys/${key.id}/records?limit=10`);
+    const records = await d.relay.admin.request<{ items: Record<string, unknown>[] }>(
+      'GET',
+      `/admin/api-keys/${key.id}/records?limit=10`,
+    );
     expect(records.body.items).toHaveLength(1);
     expect(records.body.items[0]).toMatchObject({
       keyId: key.id,
@@ -89,7 +110,14 @@ describe('usage is booked exactly as the upstream reported it', () => {
       status: 200,
       outcome: 'ok',
       costPico: 49_038_000_000,
-      usage: { inputTokens: 1234, outputTokens: 567, cacheCreate5mTokens: 1000, cacheCreate1hTokens: 2000, cacheReadTokens: 4000, webSearchRequests: 3 },
+      usage: {
+        inputTokens: 1234,
+        outputTokens: 567,
+        cacheCreate5mTokens: 1000,
+        cacheCreate1hTokens: 2000,
+        cacheReadTokens: 4000,
+        webSearchRequests: 3,
+      },
     });
   });
 
@@ -105,8 +133,17 @@ describe('usage is booked exactly as the upstream reported it', () => {
       server_tool_use: { web_search_requests: 2 },
     };
     // No 5m/1h breakdown: everything written counts as 5-minute writes.
-    const opusUsage: FakeUsage = { input_tokens: 50, output_tokens: 80, cache_creation_input_tokens: 1500, cache_read_input_tokens: 60 };
-    fake.script(acct.upstreamKey, { kind: 'message', usage: sonnetUsage, deltas: 5 }, { kind: 'message', usage: opusUsage });
+    const opusUsage: FakeUsage = {
+      input_tokens: 50,
+      output_tokens: 80,
+      cache_creation_input_tokens: 1500,
+      cache_read_input_tokens: 60,
+    };
+    fake.script(
+      acct.upstreamKey,
+      { kind: 'message', usage: sonnetUsage, deltas: 5 },
+      { kind: 'message', usage: opusUsage },
+    );
 
     const s1 = await key.client.messages.stream({ model: SONNET, max_tokens: 100, messages: HELLO }).finalMessage();
     const s2 = await key.client.messages.stream({ model: OPUS, max_tokens: 100, messages: HELLO }).finalMessage();
@@ -127,7 +164,10 @@ describe('usage is booked exactly as the upstream reported it', () => {
       input_tokens: 10 + i * 7,
       output_tokens: 1 + ((i * 13) % 97),
       cache_creation_input_tokens: i % 4 === 0 ? 100 + i : 0,
-      cache_creation: { ephemeral_5m_input_tokens: i % 4 === 0 ? 100 : 0, ephemeral_1h_input_tokens: i % 4 === 0 ? i : 0 },
+      cache_creation: {
+        ephemeral_5m_input_tokens: i % 4 === 0 ? 100 : 0,
+        ephemeral_1h_input_tokens: i % 4 === 0 ? i : 0,
+      },
       cache_read_input_tokens: i % 3 === 0 ? 1000 + i : 0,
       server_tool_use: { web_search_requests: i % 10 === 0 ? 1 : 0 },
     });
@@ -135,13 +175,23 @@ describe('usage is booked exactly as the upstream reported it', () => {
     // whichever account served it.
     for (let i = 0; i < n; i++) fake.script('*', { kind: 'message', text: `answer ${i}`, usage: usageOf(i) });
     const answered = new Set<string>();
-    const plan = Array.from({ length: n }, (_, i) => ({ key: d!.keys[i % 2]!, stream: i % 3 !== 1, model: i % 5 < 3 ? SONNET : OPUS }));
+    const plan = Array.from({ length: n }, (_, i) => ({
+      key: d!.keys[i % 2]!,
+      stream: i % 3 !== 1,
+      model: i % 5 < 3 ? SONNET : OPUS,
+    }));
 
     const texts = await Promise.all(
       plan.map(async (p, j) => {
         // Distinct conversations, so sticky sessions do not pin them all to one account.
-        const req = { model: p.model, max_tokens: 100, messages: [{ role: 'user' as const, content: `conversation ${j}` }] };
-        const msg = p.stream ? await p.key.client.messages.stream(req).finalMessage() : await p.key.client.messages.create(req);
+        const req = {
+          model: p.model,
+          max_tokens: 100,
+          messages: [{ role: 'user' as const, content: `conversation ${j}` }],
+        };
+        const msg = p.stream
+          ? await p.key.client.messages.stream(req).finalMessage()
+          : await p.key.client.messages.create(req);
         const block = msg.content[0];
         return block?.type === 'text' ? block.text : '';
       }),
@@ -159,8 +209,10 @@ describe('usage is booked exactly as the upstream reported it', () => {
     });
     expect(answered.size).toBe(n); // every scripted answer used exactly once
 
-    const sumRows = (rows: Record<string, Booked[]>) => Object.fromEntries(Object.entries(rows).map(([m, list]) => [m, sumBooked(list)]));
-    for (const key of d.keys) await expectReport(() => d!.relay.admin.keyUsage(key.id), sumRows(perKey.get(key.id) ?? {}), 20_000);
+    const sumRows = (rows: Record<string, Booked[]>) =>
+      Object.fromEntries(Object.entries(rows).map(([m, list]) => [m, sumBooked(list)]));
+    for (const key of d.keys)
+      await expectReport(() => d!.relay.admin.keyUsage(key.id), sumRows(perKey.get(key.id) ?? {}), 20_000);
 
     // Accounts: exactly what the fake reported to each upstream key.
     expect(d.accounts.reduce((sum, a) => sum + fake.served(a.upstreamKey), 0)).toBe(n);
@@ -176,12 +228,16 @@ describe('usage is booked exactly as the upstream reported it', () => {
       accountsTotal += report.total.requests;
     }
     expect(accountsTotal).toBe(n);
-    console.log(`200 requests spread over the accounts: ${d.accounts.map((a) => fake.served(a.upstreamKey)).join(' + ')}`);
+    console.log(
+      `200 requests spread over the accounts: ${d.accounts.map((a) => fake.served(a.upstreamKey)).join(' + ')}`,
+    );
 
     // And the grand totals agree both ways.
     const keyTotals = await Promise.all(d.keys.map(async (k) => booked((await d!.relay.admin.keyUsage(k.id)).total)));
     const reported = fake.reported.filter((r) => d!.accounts.some((a) => a.upstreamKey === r.apiKey));
-    expect(sumBooked(keyTotals)).toEqual(sumBooked(reported.map((r) => expectedBooking(r.model as PricedModel, r.usage))));
+    expect(sumBooked(keyTotals)).toEqual(
+      sumBooked(reported.map((r) => expectedBooking(r.model as PricedModel, r.usage))),
+    );
   });
 
   // The pipeline books a JSON answer before sending it, and a stream before ending it, so an
@@ -200,10 +256,14 @@ describe('usage is booked exactly as the upstream reported it', () => {
         return i % 2 ? client.messages.create(req) : client.messages.stream(req).finalMessage();
       }),
     );
-    const keyRequests = await Promise.all(d.keys.map(async (k) => (await d!.relay.admin.keyUsage(k.id)).total?.requests));
+    const keyRequests = await Promise.all(
+      d.keys.map(async (k) => (await d!.relay.admin.keyUsage(k.id)).total?.requests),
+    );
     expect(keyRequests).toEqual(d.keys.map(() => n / 8));
     const failed = warnings.filter((w) => /usage write failed|lease release failed/.test(w));
-    expect(failed.map((w) => (JSON.parse(w) as { msg: string; err?: { message?: string } }).err?.message ?? w).slice(0, 3)).toEqual([]);
+    expect(
+      failed.map((w) => (JSON.parse(w) as { msg: string; err?: { message?: string } }).err?.message ?? w).slice(0, 3),
+    ).toEqual([]);
   });
 
   // The same, made deterministic: the relay's own recorder is handed eight bookings in one tick,
@@ -212,7 +272,14 @@ describe('usage is booked exactly as the upstream reported it', () => {
     const warnings: string[] = [];
     d = await deploy(fake, 1, 8, { log: createLogger('warn', {}, (line) => warnings.push(line)) });
     const { recorder } = d.relay.instance.deps;
-    const usage = { inputTokens: 100, outputTokens: 10, cacheCreate5mTokens: 0, cacheCreate1hTokens: 0, cacheReadTokens: 0, webSearchRequests: 0 };
+    const usage = {
+      inputTokens: 100,
+      outputTokens: 10,
+      cacheCreate5mTokens: 0,
+      cacheCreate1hTokens: 0,
+      cacheReadTokens: 0,
+      webSearchRequests: 0,
+    };
     const started = Date.now();
     await Promise.all(
       d.keys.map((k, i) =>
@@ -237,8 +304,12 @@ describe('usage is booked exactly as the upstream reported it', () => {
       ),
     );
     const totals = await Promise.all(d.keys.map(async (k) => booked((await d!.relay.admin.keyUsage(k.id)).total)));
-    expect(totals).toEqual(d.keys.map(() => ({ ...expectedBooking(SONNET, { input_tokens: 100, output_tokens: 10 }) })));
-    expect(warnings.map((w) => (JSON.parse(w) as { err?: { message?: string } }).err?.message ?? w).slice(0, 3)).toEqual([]);
+    expect(totals).toEqual(
+      d.keys.map(() => ({ ...expectedBooking(SONNET, { input_tokens: 100, output_tokens: 10 }) })),
+    );
+    expect(
+      warnings.map((w) => (JSON.parse(w) as { err?: { message?: string } }).err?.message ?? w).slice(0, 3),
+    ).toEqual([]);
     expect(Date.now() - started).toBeLessThan(1_000);
   });
 });

@@ -15,7 +15,11 @@ export interface CliRun {
  * in a process group of its own: when `timeoutMs` passes, the whole group is killed (the CLIs start
  * helpers), and `code` is null.
  */
-export function runCli(command: string, args: string[], opts: { home: string; env: Record<string, string>; timeoutMs: number }): Promise<CliRun> {
+export function runCli(
+  command: string,
+  args: string[],
+  opts: { home: string; env: Record<string, string>; timeoutMs: number },
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: opts.home,

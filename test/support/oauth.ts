@@ -5,7 +5,9 @@ import { startTestRelay, uniquePrefix, type TestRelay } from './relay.js';
  * For refresh races: two relay instances of one deployment (one Redis prefix), with a relay key
  * both accept.
  */
-export async function startTwoInstances(env: Record<string, string>): Promise<{ a: TestRelay; b: TestRelay; relayKey: string }> {
+export async function startTwoInstances(
+  env: Record<string, string>,
+): Promise<{ a: TestRelay; b: TestRelay; relayKey: string }> {
   const prefix = uniquePrefix();
   const a = await startTestRelay({ prefix, env });
   let b: TestRelay | undefined;

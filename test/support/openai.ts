@@ -55,7 +55,10 @@ export function fakeJwt(claims: { accountId?: string; email?: string; plan?: str
 export const CHATGPT_ACCOUNT_ID = '7d1c0de5-0000-4000-8000-00000000c0de';
 export const CHATGPT_EMAIL = 'codex.user@example.com';
 
-/** A fake of auth.openai.com: Codex's client id, `/oauth/token`, rotating refresh tokens, id tokens naming the ChatGPT account. */
+/**
+ * A fake of auth.openai.com: Codex's client id, `/oauth/token`, rotating refresh tokens, id tokens naming the ChatGPT
+ * account.
+ */
 export function startOpenAIOAuthServer(opts: { expiresIn?: number } = {}): Promise<FakeOAuthServer> {
   return startFakeOAuthServer({
     tokenPath: '/oauth/token',
@@ -69,7 +72,11 @@ export function startOpenAIOAuthServer(opts: { expiresIn?: number } = {}): Promi
 
 /** Relay settings pointing OpenAI's OAuth and the ChatGPT backend at the fakes. */
 export function openaiOAuthEnv(oauth: FakeOAuthServer, fake: FakeOpenAI): Record<string, string> {
-  return { OPENAI_OAUTH_AUTHORIZE_URL: oauth.authorizeUrl, OPENAI_OAUTH_TOKEN_URL: oauth.tokenUrl, CHATGPT_BACKEND_URL: fake.chatgptUrl };
+  return {
+    OPENAI_OAUTH_AUTHORIZE_URL: oauth.authorizeUrl,
+    OPENAI_OAUTH_TOKEN_URL: oauth.tokenUrl,
+    CHATGPT_BACKEND_URL: fake.chatgptUrl,
+  };
 }
 
 /**

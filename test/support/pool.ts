@@ -26,7 +26,12 @@ export interface PoolAccount {
 }
 
 /** Creates a Claude API-key account pointing at the fake, with its own upstream key. */
-export async function addAccount(admin: AdminClient, fake: FakeAnthropic, name: string, settings: Record<string, unknown> = {}): Promise<PoolAccount> {
+export async function addAccount(
+  admin: AdminClient,
+  fake: FakeAnthropic,
+  name: string,
+  settings: Record<string, unknown> = {},
+): Promise<PoolAccount> {
   const apiKey = `sk-ant-pool-${name}-${randomBytes(8).toString('hex')}`;
   const { id } = await admin.createAccount({ name, apiKey, baseUrl: fake.url, ...settings });
   return { id, name, apiKey };
@@ -34,7 +39,8 @@ export async function addAccount(admin: AdminClient, fake: FakeAnthropic, name: 
 
 let seq = 0;
 /** Text nobody sent before: a request with it opens a conversation of its own (its own sticky session). */
-export const fresh = (label = 'q') => `${label}-${process.pid}-${Date.now()}-${++seq}-${randomBytes(3).toString('hex')}`;
+export const fresh = (label = 'q') =>
+  `${label}-${process.pid}-${Date.now()}-${++seq}-${randomBytes(3).toString('hex')}`;
 
 export interface AskOptions {
   model?: string;
@@ -69,12 +75,21 @@ export async function ask(url: string, key: string, opts: AskOptions = {}): Prom
   };
   const res = await fetch(`${url}${opts.path ?? '/api/v1/messages'}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': key, ...opts.headers },
+    headers: {
+      'content-type': 'application/json',
+      'anthropic-version': '2023-06-01',
+      'x-api-key': key,
+      ...opts.headers,
+    },
     body: JSON.stringify(body),
   });
   const reply = await readReply<Record<string, unknown> | null>(res, null);
   const error = (reply.json?.error ?? {}) as { message?: unknown; type?: unknown };
-  return { ...reply, message: typeof error.message === 'string' ? error.message : '', type: typeof error.type === 'string' ? error.type : '' };
+  return {
+    ...reply,
+    message: typeof error.message === 'string' ? error.message : '',
+    type: typeof error.type === 'string' ? error.type : '',
+  };
 }
 
 /** The upstream keys of the requests the fake received from index `from` on, in order. */
@@ -107,7 +122,10 @@ export interface HealthBody {
 
 /** GET /admin/accounts/:id/health (optionally for one model). */
 export async function health(admin: AdminClient, id: string, model?: string): Promise<HealthBody> {
-  const res = await admin.request<HealthBody>('GET', `/admin/accounts/${id}/health${model ? `?model=${encodeURIComponent(model)}` : ''}`);
+  const res = await admin.request<HealthBody>(
+    'GET',
+    `/admin/accounts/${id}/health${model ? `?model=${encodeURIComponent(model)}` : ''}`,
+  );
   if (res.status !== 200) throw new Error(`health ${id}: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 }
@@ -117,14 +135,25 @@ export async function resetAccount(admin: AdminClient, id: string): Promise<void
   if (res.status !== 200) throw new Error(`reset ${id}: ${res.status} ${JSON.stringify(res.body)}`);
 }
 
-export async function patch(admin: AdminClient, path: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+export async function patch(
+  admin: AdminClient,
+  path: string,
+  body: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
   const res = await admin.request('PATCH', path, body);
   if (res.status !== 200) throw new Error(`PATCH ${path}: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 }
 
-/** Polls `probe` every 20 ms until it returns something other than undefined/false; throws after the deadline (`waitFor`, description first). */
-export function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 5_000): Promise<T> {
+/**
+ * Polls `probe` every 20 ms until it returns something other than undefined/false; throws after the deadline
+ * (`waitFor`, description first).
+ */
+export function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 5_000,
+): Promise<T> {
   return waitFor(probe, { what, timeoutMs, intervalMs: 20 });
 }
 

@@ -41,13 +41,22 @@ export interface ProxyAuth {
 
 const hostPort = (target: string) => (/^[a-z]+:\/\//.test(target) ? new URL(target).host : target);
 
-function proxyHandle(scheme: string, auth: ProxyAuth, server: net.Server, port: number, connections: ProxyConnection[], sockets: Set<net.Socket>): TestProxy {
-  const url = (password: string) => `${scheme}://${encodeURIComponent(auth.username)}:${encodeURIComponent(password)}@127.0.0.1:${port}`;
+function proxyHandle(
+  scheme: string,
+  auth: ProxyAuth,
+  server: net.Server,
+  port: number,
+  connections: ProxyConnection[],
+  sockets: Set<net.Socket>,
+): TestProxy {
+  const url = (password: string) =>
+    `${scheme}://${encodeURIComponent(auth.username)}:${encodeURIComponent(password)}@127.0.0.1:${port}`;
   return {
     url: url(auth.password),
     port,
     connections,
-    accepted: (target) => connections.filter((c) => c.accepted && (target === undefined || c.target === hostPort(target))).length,
+    accepted: (target) =>
+      connections.filter((c) => c.accepted && (target === undefined || c.target === hostPort(target))).length,
     rejected: () => connections.filter((c) => !c.accepted).length,
     withPassword: url,
     close: () => closeServer(server, sockets),
@@ -76,10 +85,14 @@ export async function startHttpProxy(auth: ProxyAuth): Promise<TestProxy> {
   server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
     const target = req.url ?? '';
     const given = req.headers['proxy-authorization'];
-    const user = given?.startsWith('Basic ') ? (Buffer.from(given.slice(6), 'base64').toString().split(':')[0] ?? null) : null;
+    const user = given?.startsWith('Basic ')
+      ? (Buffer.from(given.slice(6), 'base64').toString().split(':')[0] ?? null)
+      : null;
     if (given !== expected) {
       connections.push({ target, user, accepted: false });
-      client.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="test"\r\nContent-Length: 0\r\n\r\n');
+      client.end(
+        'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="test"\r\nContent-Length: 0\r\n\r\n',
+      );
       return;
     }
     connections.push({ target, user, accepted: true });

@@ -48,7 +48,21 @@ async function waitPing(port: number, timeoutMs = 10_000): Promise<void> {
 function startServer(dir: string, port: number, extra: string[]): ChildProcess {
   const child = spawn(
     REDIS_SERVER,
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', ...extra],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'no',
+      ...extra,
+    ],
     { stdio: 'ignore' },
   );
   child.on('error', (err) => {
@@ -87,20 +101,33 @@ export async function startRedisCluster(masters = 3): Promise<RedisServers> {
     const port = await pickPort(true);
     ports.push(port);
     children.push(
-      startServer(dir, port, ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000']),
+      startServer(dir, port, [
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        `nodes-${port}.conf`,
+        '--cluster-node-timeout',
+        '2000',
+      ]),
     );
   }
   await Promise.all(ports.map((p) => waitPing(p)));
-  const create = spawnSync(REDIS_CLI, ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], {
-    encoding: 'utf8',
-  });
+  const create = spawnSync(
+    REDIS_CLI,
+    ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'],
+    {
+      encoding: 'utf8',
+    },
+  );
   if (create.status !== 0) {
     await stopAll(children, dir);
     throw new Error(`redis-cli --cluster create failed: ${create.stdout}\n${create.stderr}`);
   }
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const states = ports.map((p) => spawnSync(REDIS_CLI, ['-p', String(p), 'cluster', 'info'], { encoding: 'utf8' }).stdout);
+    const states = ports.map(
+      (p) => spawnSync(REDIS_CLI, ['-p', String(p), 'cluster', 'info'], { encoding: 'utf8' }).stdout,
+    );
     if (states.every((s) => s.includes('cluster_state:ok'))) break;
     if (Date.now() > deadline) {
       await stopAll(children, dir);

@@ -22,7 +22,9 @@ export const uniquePrefix = () => `t${randomBytes(4).toString('hex')}:`;
 export function testEnv(prefix: string, extra: Record<string, string> = {}): Record<string, string> {
   const target = inject('redisTarget');
   const redis: Record<string, string> =
-    target.kind === 'cluster' ? { REDIS_CLUSTER_NODES: target.nodes.map((n) => `${n.host}:${n.port}`).join(',') } : { REDIS_URL: target.url };
+    target.kind === 'cluster'
+      ? { REDIS_CLUSTER_NODES: target.nodes.map((n) => `${n.host}:${n.port}`).join(',') }
+      : { REDIS_URL: target.url };
   return {
     PORT: '0',
     HOST: '127.0.0.1',
@@ -48,7 +50,12 @@ export class AdminClient {
   token = '';
   constructor(readonly baseUrl: string) {}
 
-  async request<T = Record<string, unknown>>(method: string, path: string, body?: unknown, token = this.token): Promise<ApiResult<T>> {
+  async request<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+    token = this.token,
+  ): Promise<ApiResult<T>> {
     const res = await fetch(this.baseUrl + path, {
       method,
       headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -65,13 +72,21 @@ export class AdminClient {
   }
 
   async createKey(input: Record<string, unknown> = {}): Promise<{ id: string; key: string }> {
-    const res = await this.request<{ id: string; key: string }>('POST', '/admin/api-keys', { name: 'test key', ...input });
+    const res = await this.request<{ id: string; key: string }>('POST', '/admin/api-keys', {
+      name: 'test key',
+      ...input,
+    });
     if (res.status !== 201) throw new Error(`createKey: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body;
   }
 
   async createAccount(input: Record<string, unknown>): Promise<{ id: string }> {
-    const res = await this.request<{ id: string }>('POST', '/admin/accounts', { platform: 'claude', type: 'api-key', name: 'test account', ...input });
+    const res = await this.request<{ id: string }>('POST', '/admin/accounts', {
+      platform: 'claude',
+      type: 'api-key',
+      name: 'test account',
+      ...input,
+    });
     if (res.status !== 201) throw new Error(`createAccount: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body;
   }
@@ -103,7 +118,9 @@ export interface TestRelay {
  * Starts a relay instance in this process (real uWS socket on a free port, real Redis) with a
  * logged-in admin client. Pass the same `prefix` to two relays to make them one deployment.
  */
-export async function startTestRelay(opts: { prefix?: string; env?: Record<string, string>; clock?: Clock; log?: Logger } = {}): Promise<TestRelay> {
+export async function startTestRelay(
+  opts: { prefix?: string; env?: Record<string, string>; clock?: Clock; log?: Logger } = {},
+): Promise<TestRelay> {
   const prefix = opts.prefix ?? uniquePrefix();
   const config = loadConfig(testEnv(prefix, opts.env));
   const instance = await startInstance(config, { log: opts.log ?? silentLogger, clock: opts.clock, name: 'crs-test' });

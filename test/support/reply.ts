@@ -6,7 +6,10 @@ export interface Reply<J> {
   json: J;
 }
 
-/** Reads `res` whole; `json` is `otherwise` when the body is not JSON (SSE, an empty body: the caller asserts on `text`). */
+/**
+ * Reads `res` whole; `json` is `otherwise` when the body is not JSON (SSE, an empty body: the caller asserts on
+ * `text`).
+ */
 export async function readReply<J>(res: Response, otherwise: J): Promise<Reply<J>> {
   const text = await res.text();
   let json = otherwise;

@@ -9,9 +9,23 @@ import { waitFor } from './wait.js';
  */
 export const PRICES = {
   // $2 in, $10 out, 5-minute write 1.25x = $2.50, 1-hour write 2x = $4, read $0.10, $0.01 per search
-  'claude-sonnet-5-5': { input: 2_000_000n, output: 10_000_000n, write5m: 2_500_000n, write1h: 4_000_000n, read: 100_000n, search: 10_000_000_000n },
+  'claude-sonnet-5-5': {
+    input: 2_000_000n,
+    output: 10_000_000n,
+    write5m: 2_500_000n,
+    write1h: 4_000_000n,
+    read: 100_000n,
+    search: 10_000_000_000n,
+  },
   // $4 in, $20 out, writes $5 / $8, read $0.20, $0.01 per search
-  'claude-opus-5-5': { input: 4_000_000n, output: 20_000_000n, write5m: 5_000_000n, write1h: 8_000_000n, read: 200_000n, search: 10_000_000_000n },
+  'claude-opus-5-5': {
+    input: 4_000_000n,
+    output: 20_000_000n,
+    write5m: 5_000_000n,
+    write1h: 8_000_000n,
+    read: 200_000n,
+    search: 10_000_000_000n,
+  },
 } as const;
 export type PricedModel = keyof typeof PRICES;
 
@@ -86,8 +100,14 @@ export function byModel(r: UsageReport): Record<string, Booked> {
   return Object.fromEntries(r.models.map((m) => [m.model, booked(m)]));
 }
 
-/** Waits until `read` (a usage report) counts at least `requests`, booked after the answers went out, and returns it. */
-export function untilBooked(read: () => Promise<UsageReport>, requests: number, timeoutMs?: number): Promise<UsageReport> {
+/**
+ * Waits until `read` (a usage report) counts at least `requests`, booked after the answers went out, and returns it.
+ */
+export function untilBooked(
+  read: () => Promise<UsageReport>,
+  requests: number,
+  timeoutMs?: number,
+): Promise<UsageReport> {
   return waitFor(
     async () => {
       const r = await read();

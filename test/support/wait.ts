@@ -10,7 +10,8 @@ export async function waitFor<T>(
   for (;;) {
     const value = await probe();
     if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${opts.timeoutMs ?? 5_000}ms waiting for ${opts.what ?? 'a condition'}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${opts.timeoutMs ?? 5_000}ms waiting for ${opts.what ?? 'a condition'}`);
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 10));
   }
 }

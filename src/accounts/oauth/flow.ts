@@ -17,7 +17,9 @@ export interface OAuthFlow {
   exchange(p: { code: string; codeVerifier: string; state: string; proxy?: string }): Promise<TokenSet>;
   refresh(refreshToken: string): Promise<TokenSet>;
   /** What the new account should know beyond its tokens (email as a name, project id, ChatGPT account id). */
-  describe?(tokens: TokenSet): Promise<{ name?: string; credentials?: Record<string, string>; options?: Record<string, string> }>;
+  describe?(
+    tokens: TokenSet,
+  ): Promise<{ name?: string; credentials?: Record<string, string>; options?: Record<string, string> }>;
 }
 
 const b64url = (buf: Buffer) => buf.toString('base64url');
@@ -38,9 +40,19 @@ export interface OAuthSession {
 
 const SESSION_TTL_SECONDS = 600;
 
-export async function saveOAuthSession(store: Store, platform: Platform, now: number): Promise<{ session: OAuthSession; challenge: string }> {
+export async function saveOAuthSession(
+  store: Store,
+  platform: Platform,
+  now: number,
+): Promise<{ session: OAuthSession; challenge: string }> {
   const { verifier, challenge } = pkcePair();
-  const session: OAuthSession = { id: b64url(randomBytes(16)), platform, state: b64url(randomBytes(24)), verifier, createdAt: now };
+  const session: OAuthSession = {
+    id: b64url(randomBytes(16)),
+    platform,
+    state: b64url(randomBytes(24)),
+    verifier,
+    createdAt: now,
+  };
   await store.redis.set(store.keys.oauthSession(session.id), JSON.stringify(session), 'EX', SESSION_TTL_SECONDS);
   return { session, challenge };
 }

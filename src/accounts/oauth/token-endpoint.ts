@@ -30,7 +30,11 @@ export interface TokenAnswer {
 }
 
 /** Posts a grant, JSON- or form-encoded as the platform's own client sends it, through the account's proxy (if any). */
-export type TokenCall = (encoding: 'json' | 'form', grant: Record<string, string>, proxy: string | undefined) => Promise<TokenAnswer>;
+export type TokenCall = (
+  encoding: 'json' | 'form',
+  grant: Record<string, string>,
+  proxy: string | undefined,
+) => Promise<TokenAnswer>;
 
 /**
  * A platform's token endpoint, for code exchanges and refreshes alike. A failure the spec calls
@@ -47,7 +51,11 @@ export function tokenEndpoint(deps: { http: Upstream; clock: Clock }, spec: Toke
       {
         url: spec.url,
         method: 'POST',
-        headers: { 'content-type': encoding === 'json' ? 'application/json' : 'application/x-www-form-urlencoded', accept: 'application/json', ...spec.headers },
+        headers: {
+          'content-type': encoding === 'json' ? 'application/json' : 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+          ...spec.headers,
+        },
         body: encoding === 'json' ? JSON.stringify(grant) : new URLSearchParams(grant).toString(),
         ...(proxy ? { proxy } : {}),
       },
@@ -61,19 +69,28 @@ export function tokenEndpoint(deps: { http: Upstream; clock: Clock }, spec: Toke
     }
 
     // Claude and Google always say how long the token lives; OpenAI may leave that to the token.
-    const malformed = () => new Error(`the token endpoint answered without an access token${spec.expiresAtWithoutLifetime ? '' : ' and its lifetime'}`);
+    const malformed = () =>
+      new Error(
+        `the token endpoint answered without an access token${spec.expiresAtWithoutLifetime ? '' : ' and its lifetime'}`,
+      );
     const accessToken = json?.access_token;
     if (!json || typeof accessToken !== 'string' || !accessToken) throw malformed();
     const now = deps.clock.now();
     const expiresAt =
-      typeof json.expires_in === 'number' && json.expires_in > 0 ? now + Math.round(json.expires_in * 1000) : spec.expiresAtWithoutLifetime?.(accessToken, now);
+      typeof json.expires_in === 'number' && json.expires_in > 0
+        ? now + Math.round(json.expires_in * 1000)
+        : spec.expiresAtWithoutLifetime?.(accessToken, now);
     if (expiresAt === undefined) throw malformed();
     const tokens: TokenSet = {
       accessToken,
       ...(typeof json.refresh_token === 'string' && json.refresh_token ? { refreshToken: json.refresh_token } : {}),
       expiresAt,
     };
-    return { tokens, ...(typeof json.id_token === 'string' && json.id_token ? { idToken: json.id_token } : {}), body: json };
+    return {
+      tokens,
+      ...(typeof json.id_token === 'string' && json.id_token ? { idToken: json.id_token } : {}),
+      body: json,
+    };
   };
 }
 

@@ -23,7 +23,10 @@ export interface TokenSet {
 export type Refresher = (refreshToken: string, account: Account) => Promise<TokenSet>;
 
 /** The stored form of OAuth credentials: strings, like every credential. */
-export function credentialsOf(tokens: TokenSet, previous: Readonly<Record<string, string>> = {}): Record<string, string> {
+export function credentialsOf(
+  tokens: TokenSet,
+  previous: Readonly<Record<string, string>> = {},
+): Record<string, string> {
   return {
     ...previous,
     ...tokens.extra,
@@ -86,7 +89,9 @@ export function createTokenManager(deps: {
   // read before the recovery (the retry after a 401 does), and must not be handed that token again.
   const rejected = new Map<string, string>();
   const fresh = (a: Account) =>
-    !!a.credentials.accessToken && a.credentials.accessToken !== rejected.get(a.id) && Number(a.credentials.expiresAt ?? 0) - skewMs > clock.now();
+    !!a.credentials.accessToken &&
+    a.credentials.accessToken !== rejected.get(a.id) &&
+    Number(a.credentials.expiresAt ?? 0) - skewMs > clock.now();
 
   /**
    * Runs `work` with the account's lock held and the account as stored now. If the lock is taken,
@@ -103,7 +108,11 @@ export function createTokenManager(deps: {
           if (!current) throw new CredentialsRejected('the account was deleted');
           return await work(current);
         } finally {
-          await release.crsReleaseLock(key, token).catch((err: unknown) => log.warn('oauth lock not released; it will expire', { accountId: account.id, err }));
+          await release
+            .crsReleaseLock(key, token)
+            .catch((err: unknown) =>
+              log.warn('oauth lock not released; it will expire', { accountId: account.id, err }),
+            );
         }
       }
       // Someone else is refreshing: wait for them, then use what they stored.
@@ -126,12 +135,21 @@ export function createTokenManager(deps: {
     } catch (err) {
       if (err instanceof CredentialsRejected) {
         await deps.health.markUnauthorized(current.id, 401, `OAuth refresh rejected: ${err.message}`);
-        deps.events.emit('account.unauthorized', { accountId: current.id, accountName: current.name, status: 401, message: `OAuth refresh rejected: ${err.message}` });
+        deps.events.emit('account.unauthorized', {
+          accountId: current.id,
+          accountName: current.name,
+          status: 401,
+          message: `OAuth refresh rejected: ${err.message}`,
+        });
       }
       throw err;
     }
     const updated = await accounts.update(current.id, { credentials: credentialsOf(tokens, current.credentials) });
-    log.info('oauth tokens refreshed', { accountId: current.id, expiresAt: new Date(tokens.expiresAt).toISOString(), rotated: !!tokens.refreshToken && tokens.refreshToken !== refreshToken });
+    log.info('oauth tokens refreshed', {
+      accountId: current.id,
+      expiresAt: new Date(tokens.expiresAt).toISOString(),
+      rotated: !!tokens.refreshToken && tokens.refreshToken !== refreshToken,
+    });
     return updated ?? current;
   };
 

@@ -9,7 +9,10 @@ describe('withBeta', () => {
     [undefined, OAUTH_BETA],
     ['', OAUTH_BETA],
     ['claude-code-20250219', `claude-code-20250219,${OAUTH_BETA}`],
-    [' claude-code-20250219 , interleaved-thinking-2025-05-14 ', `claude-code-20250219,interleaved-thinking-2025-05-14,${OAUTH_BETA}`],
+    [
+      ' claude-code-20250219 , interleaved-thinking-2025-05-14 ',
+      `claude-code-20250219,interleaved-thinking-2025-05-14,${OAUTH_BETA}`,
+    ],
     [`${OAUTH_BETA},claude-code-20250219`, `${OAUTH_BETA},claude-code-20250219`],
     [`a,,b,a`, `a,b,${OAUTH_BETA}`],
   ])('%j → %j', (client, expected) => {
@@ -43,7 +46,12 @@ describe('createClaudeAuth', () => {
   it('an API-key account sends x-api-key and no bearer', async () => {
     const t = tokens();
     const headers: Record<string, string> = { 'anthropic-beta': 'x' };
-    expect(await createClaudeAuth({ tokens: t.manager, log: silentLogger }, refresh).apply(account('api-key', { apiKey: 'sk-ant-api-key' }), headers)).toBeUndefined();
+    expect(
+      await createClaudeAuth({ tokens: t.manager, log: silentLogger }, refresh).apply(
+        account('api-key', { apiKey: 'sk-ant-api-key' }),
+        headers,
+      ),
+    ).toBeUndefined();
     expect(headers).toEqual({ 'anthropic-beta': 'x', 'x-api-key': 'sk-ant-api-key' });
     expect(t.calls).toEqual([]);
   });
@@ -51,16 +59,25 @@ describe('createClaudeAuth', () => {
   it('an OAuth account asks the token manager and sends the bearer with the OAuth beta', async () => {
     const t = tokens({ token: 'sk-ant-oat01-new' });
     const headers: Record<string, string> = { 'anthropic-beta': 'claude-code-20250219' };
-    const used = await createClaudeAuth({ tokens: t.manager, log: silentLogger }, refresh).apply(account('oauth', { accessToken: 'sk-ant-oat01-old', refreshToken: 'r' }), headers);
+    const used = await createClaudeAuth({ tokens: t.manager, log: silentLogger }, refresh).apply(
+      account('oauth', { accessToken: 'sk-ant-oat01-old', refreshToken: 'r' }),
+      headers,
+    );
     expect(used).toBe('sk-ant-oat01-new');
-    expect(headers).toEqual({ authorization: 'Bearer sk-ant-oat01-new', 'anthropic-beta': `claude-code-20250219,${OAUTH_BETA}` });
+    expect(headers).toEqual({
+      authorization: 'Bearer sk-ant-oat01-new',
+      'anthropic-beta': `claude-code-20250219,${OAUTH_BETA}`,
+    });
     expect(t.calls).toEqual(['accessToken a_0000000000000001']);
   });
 
   it('an OAuth account without a refresh token sends its access token as it is', async () => {
     const t = tokens();
     const headers: Record<string, string> = {};
-    const used = await createClaudeAuth({ tokens: t.manager, log: silentLogger }, refresh).apply(account('oauth', { accessToken: 'sk-ant-oat01-long-lived', expiresAt: '1' }), headers);
+    const used = await createClaudeAuth({ tokens: t.manager, log: silentLogger }, refresh).apply(
+      account('oauth', { accessToken: 'sk-ant-oat01-long-lived', expiresAt: '1' }),
+      headers,
+    );
     expect(used).toBe('sk-ant-oat01-long-lived');
     expect(headers.authorization).toBe('Bearer sk-ant-oat01-long-lived');
     expect(t.calls).toEqual([]);
@@ -68,8 +85,22 @@ describe('createClaudeAuth', () => {
 
   it.each<[string, Account, string | undefined, boolean | Error, boolean, string[]]>([
     ['recovered', account('oauth', { accessToken: 't', refreshToken: 'r' }), 't', true, true, ['recover t']],
-    ['nothing better found', account('oauth', { accessToken: 't', refreshToken: 'r' }), 't', false, false, ['recover t']],
-    ['the refresh failed: false, not a throw', account('oauth', { accessToken: 't', refreshToken: 'r' }), 't', new Error('token endpoint down'), false, ['recover t']],
+    [
+      'nothing better found',
+      account('oauth', { accessToken: 't', refreshToken: 'r' }),
+      't',
+      false,
+      false,
+      ['recover t'],
+    ],
+    [
+      'the refresh failed: false, not a throw',
+      account('oauth', { accessToken: 't', refreshToken: 'r' }),
+      't',
+      new Error('token endpoint down'),
+      false,
+      ['recover t'],
+    ],
     ['no refresh token', account('oauth', { accessToken: 't' }), 't', true, false, []],
     ['an API-key account', account('api-key', { apiKey: 'k' }), undefined, true, false, []],
   ])('recover after a 401: %s', async (_name, a, used, recovered, expected, calls) => {

@@ -30,7 +30,9 @@ export function createClaudeAuth(deps: Pick<ProviderDeps, 'tokens' | 'log'>, ref
       }
       // Without a refresh token (an imported long-lived token) the access token is all there is:
       // send it until the upstream rejects it, rather than failing it on its own stated expiry.
-      const token = canRefresh(account) ? await deps.tokens.accessToken(account, refresh) : (account.credentials.accessToken ?? '');
+      const token = canRefresh(account)
+        ? await deps.tokens.accessToken(account, refresh)
+        : (account.credentials.accessToken ?? '');
       headers.authorization = `Bearer ${token}`;
       headers['anthropic-beta'] = withBeta(headers['anthropic-beta'], OAUTH_BETA);
       return token;

@@ -19,11 +19,22 @@ export const CLAUDE_ACCOUNT_TYPES: readonly AccountTypeSpec[] = [
   },
   {
     type: 'oauth',
-    doc: 'A Claude Pro/Max subscription (Claude Code\'s login): created through POST /admin/oauth/claude/start and /exchange, or imported as a token pair.',
+    doc: "A Claude Pro/Max subscription (Claude Code's login): created through POST /admin/oauth/claude/start and /exchange, or imported as a token pair.",
     fields: [
       { name: 'accessToken', required: true, secret: true, doc: 'OAuth access token, sent as a Bearer token.' },
-      { name: 'refreshToken', required: false, secret: true, doc: 'OAuth refresh token (rotates on each refresh); without it the access token is used until it is rejected.' },
-      { name: 'expiresAt', required: false, secret: true, doc: 'When the access token expires, in epoch milliseconds; unknown means it is refreshed at first use.', pattern: /^\d{12,14}$/ },
+      {
+        name: 'refreshToken',
+        required: false,
+        secret: true,
+        doc: 'OAuth refresh token (rotates on each refresh); without it the access token is used until it is rejected.',
+      },
+      {
+        name: 'expiresAt',
+        required: false,
+        secret: true,
+        doc: 'When the access token expires, in epoch milliseconds; unknown means it is refreshed at first use.',
+        pattern: /^\d{12,14}$/,
+      },
     ],
     defaultBaseUrl: ANTHROPIC_API,
   },

@@ -32,10 +32,20 @@ export function createClaudeOAuth(deps: ProviderDeps): { flow: OAuthFlow; refres
   // Who signed in, from the exchange's answer, for naming the account (never stored with the tokens).
   const signedIn = new WeakMap<TokenSet, { email?: string; organization?: string }>();
 
-  const tokenCall = tokenEndpoint(deps, { url: cfg.tokenUrl, timeoutMs: TOKEN_TIMEOUT_MS, headers: { 'user-agent': USER_AGENT } });
+  const tokenCall = tokenEndpoint(deps, {
+    url: cfg.tokenUrl,
+    timeoutMs: TOKEN_TIMEOUT_MS,
+    headers: { 'user-agent': USER_AGENT },
+  });
 
   const refresh = async (refreshToken: string, proxy: string | undefined): Promise<TokenSet> =>
-    (await tokenCall('json', { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: cfg.clientId, scope: refreshScope }, proxy)).tokens;
+    (
+      await tokenCall(
+        'json',
+        { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: cfg.clientId, scope: refreshScope },
+        proxy,
+      )
+    ).tokens;
 
   const flow: OAuthFlow = {
     platform: 'claude',
@@ -56,7 +66,18 @@ export function createClaudeOAuth(deps: ProviderDeps): { flow: OAuthFlow; refres
     },
 
     async exchange({ code, codeVerifier, state, proxy }) {
-      const { tokens, body } = await tokenCall('json', { grant_type: 'authorization_code', code, redirect_uri: cfg.redirectUri, client_id: cfg.clientId, code_verifier: codeVerifier, state }, proxy);
+      const { tokens, body } = await tokenCall(
+        'json',
+        {
+          grant_type: 'authorization_code',
+          code,
+          redirect_uri: cfg.redirectUri,
+          client_id: cfg.clientId,
+          code_verifier: codeVerifier,
+          state,
+        },
+        proxy,
+      );
       const who = body as SignedIn;
       signedIn.set(tokens, { email: who.account?.email_address, organization: who.organization?.name });
       return tokens;

@@ -24,7 +24,8 @@ describe('parseRetryAfter', () => {
   });
 
   it('HTTP-dates round-trip', () => {
-    for (const ms of [NOW + 5 * S, NOW + HOUR, NOW + 7 * 24 * HOUR]) expect(parseRetryAfter(httpDate(ms), NOW)).toBe(ms);
+    for (const ms of [NOW + 5 * S, NOW + HOUR, NOW + 7 * 24 * HOUR])
+      expect(parseRetryAfter(httpDate(ms), NOW)).toBe(ms);
   });
 
   it.each<[string, string | undefined]>([
@@ -63,19 +64,43 @@ describe('anthropicResetTime', () => {
     ],
     [
       'retry-after wins over an earlier exhausted limit',
-      { 'retry-after': '600', 'anthropic-ratelimit-requests-remaining': '0', 'anthropic-ratelimit-requests-reset': iso(NOW + MIN) },
+      {
+        'retry-after': '600',
+        'anthropic-ratelimit-requests-remaining': '0',
+        'anthropic-ratelimit-requests-reset': iso(NOW + MIN),
+      },
       NOW + 600 * S,
     ],
     // unified reset (subscriptions)
     ['unified reset, epoch seconds', { 'anthropic-ratelimit-unified-reset': String((NOW + HOUR) / S) }, NOW + HOUR],
-    ['unified reset, fractional epoch seconds', { 'anthropic-ratelimit-unified-reset': String((NOW + 1500) / S) }, NOW + 1500],
+    [
+      'unified reset, fractional epoch seconds',
+      { 'anthropic-ratelimit-unified-reset': String((NOW + 1500) / S) },
+      NOW + 1500,
+    ],
     ['unified reset, epoch milliseconds', { 'anthropic-ratelimit-unified-reset': String(NOW + HOUR) }, NOW + HOUR],
     ['unified reset, ISO', { 'anthropic-ratelimit-unified-reset': '2026-11-27T17:00:00Z' }, NOW + 5 * HOUR],
-    ['unified reset, ISO with offset', { 'anthropic-ratelimit-unified-reset': '2026-11-27T13:30:00+01:00' }, NOW + 30 * MIN],
-    ['unified reset counts without any -remaining header', { 'anthropic-ratelimit-unified-reset': iso(NOW + MIN) }, NOW + MIN],
+    [
+      'unified reset, ISO with offset',
+      { 'anthropic-ratelimit-unified-reset': '2026-11-27T13:30:00+01:00' },
+      NOW + 30 * MIN,
+    ],
+    [
+      'unified reset counts without any -remaining header',
+      { 'anthropic-ratelimit-unified-reset': iso(NOW + MIN) },
+      NOW + MIN,
+    ],
     // per-limit resets
-    ['tokens exhausted', { 'anthropic-ratelimit-tokens-remaining': '0', 'anthropic-ratelimit-tokens-reset': iso(NOW + 40 * S) }, NOW + 40 * S],
-    ['tokens not exhausted', { 'anthropic-ratelimit-tokens-remaining': '1', 'anthropic-ratelimit-tokens-reset': iso(NOW + 40 * S) }, undefined],
+    [
+      'tokens exhausted',
+      { 'anthropic-ratelimit-tokens-remaining': '0', 'anthropic-ratelimit-tokens-reset': iso(NOW + 40 * S) },
+      NOW + 40 * S,
+    ],
+    [
+      'tokens not exhausted',
+      { 'anthropic-ratelimit-tokens-remaining': '1', 'anthropic-ratelimit-tokens-reset': iso(NOW + 40 * S) },
+      undefined,
+    ],
     ['tokens reset without -remaining', { 'anthropic-ratelimit-tokens-reset': iso(NOW + 40 * S) }, undefined],
     [
       'the latest of several exhausted limits',
@@ -120,7 +145,11 @@ describe('anthropicResetTime', () => {
     // the past
     ['unified reset in the past', { 'anthropic-ratelimit-unified-reset': String((NOW - HOUR) / S) }, undefined],
     ['unified reset exactly now', { 'anthropic-ratelimit-unified-reset': String(NOW / S) }, undefined],
-    ['exhausted limit resetting in the past', { 'anthropic-ratelimit-requests-remaining': '0', 'anthropic-ratelimit-requests-reset': iso(NOW - S) }, undefined],
+    [
+      'exhausted limit resetting in the past',
+      { 'anthropic-ratelimit-requests-remaining': '0', 'anthropic-ratelimit-requests-reset': iso(NOW - S) },
+      undefined,
+    ],
     [
       'one past and one future reset: the future one',
       {
@@ -132,24 +161,39 @@ describe('anthropicResetTime', () => {
     ],
     // garbage
     ['garbage unified reset', { 'anthropic-ratelimit-unified-reset': 'soon' }, undefined],
-    ['garbage per-limit reset', { 'anthropic-ratelimit-tokens-remaining': '0', 'anthropic-ratelimit-tokens-reset': 'later' }, undefined],
-    ['garbage retry-after falls through to the reset headers', { 'retry-after': 'soon', 'anthropic-ratelimit-unified-reset': iso(NOW + HOUR) }, NOW + HOUR],
+    [
+      'garbage per-limit reset',
+      { 'anthropic-ratelimit-tokens-remaining': '0', 'anthropic-ratelimit-tokens-reset': 'later' },
+      undefined,
+    ],
+    [
+      'garbage retry-after falls through to the reset headers',
+      { 'retry-after': 'soon', 'anthropic-ratelimit-unified-reset': iso(NOW + HOUR) },
+      NOW + HOUR,
+    ],
     ['garbage retry-after alone', { 'retry-after': 'soon' }, undefined],
     ['negative retry-after', { 'retry-after': '-5' }, undefined],
     // A retry-after date already past says nothing about the future; the reset headers still do.
     ['retry-after HTTP-date in the past', { 'retry-after': httpDate(NOW - MIN) }, undefined],
-    ['retry-after HTTP-date in the past, unified reset ahead', { 'retry-after': httpDate(NOW - MIN), 'anthropic-ratelimit-unified-reset': iso(NOW + HOUR) }, NOW + HOUR],
+    [
+      'retry-after HTTP-date in the past, unified reset ahead',
+      { 'retry-after': httpDate(NOW - MIN), 'anthropic-ratelimit-unified-reset': iso(NOW + HOUR) },
+      NOW + HOUR,
+    ],
   ])('%s', (_name, headers, expected) => {
     expect(anthropicResetTime(headers, NOW)).toBe(expected);
   });
 
-  it.each(['requests', 'tokens', 'input-tokens', 'output-tokens'])('%s: counted only when its -remaining is "0"', (limit) => {
-    const reset = { [`anthropic-ratelimit-${limit}-reset`]: iso(NOW + 90 * S) };
-    expect(anthropicResetTime({ ...reset, [`anthropic-ratelimit-${limit}-remaining`]: '0' }, NOW)).toBe(NOW + 90 * S);
-    expect(anthropicResetTime({ ...reset, [`anthropic-ratelimit-${limit}-remaining`]: '3' }, NOW)).toBeUndefined();
-    expect(anthropicResetTime(reset, NOW)).toBeUndefined();
-    // Another limit's exhaustion does not make this one count.
-    const other = limit === 'requests' ? 'tokens' : 'requests';
-    expect(anthropicResetTime({ ...reset, [`anthropic-ratelimit-${other}-remaining`]: '0' }, NOW)).toBeUndefined();
-  });
+  it.each(['requests', 'tokens', 'input-tokens', 'output-tokens'])(
+    '%s: counted only when its -remaining is "0"',
+    (limit) => {
+      const reset = { [`anthropic-ratelimit-${limit}-reset`]: iso(NOW + 90 * S) };
+      expect(anthropicResetTime({ ...reset, [`anthropic-ratelimit-${limit}-remaining`]: '0' }, NOW)).toBe(NOW + 90 * S);
+      expect(anthropicResetTime({ ...reset, [`anthropic-ratelimit-${limit}-remaining`]: '3' }, NOW)).toBeUndefined();
+      expect(anthropicResetTime(reset, NOW)).toBeUndefined();
+      // Another limit's exhaustion does not make this one count.
+      const other = limit === 'requests' ? 'tokens' : 'requests';
+      expect(anthropicResetTime({ ...reset, [`anthropic-ratelimit-${other}-remaining`]: '0' }, NOW)).toBeUndefined();
+    },
+  );
 });

@@ -16,8 +16,18 @@ export const AZURE_ACCOUNT_TYPES: readonly AccountTypeSpec[] = [
     doc: 'An Azure OpenAI resource: baseUrl is its endpoint (https://<name>.openai.azure.com), with the resource key.',
     fields: [
       { name: 'apiKey', required: true, secret: true, doc: 'The resource key, sent as the api-key header.' },
-      { name: 'apiVersion', required: false, secret: false, doc: `The api-version query (default ${DEFAULT_AZURE_API_VERSION}); "v1" uses the /openai/v1/ routes.` },
-      { name: 'deployment', required: false, secret: false, doc: 'The deployment that serves requests whose model the account does not map (modelMapping names deployments).' },
+      {
+        name: 'apiVersion',
+        required: false,
+        secret: false,
+        doc: `The api-version query (default ${DEFAULT_AZURE_API_VERSION}); "v1" uses the /openai/v1/ routes.`,
+      },
+      {
+        name: 'deployment',
+        required: false,
+        secret: false,
+        doc: 'The deployment that serves requests whose model the account does not map (modelMapping names deployments).',
+      },
     ],
     // No default: every Azure account names its own resource.
     defaultBaseUrl: '',
@@ -45,12 +55,19 @@ export function createAzureProvider(_deps: ProviderDeps): Provider {
 
     async prepare(call: UpstreamCall): Promise<UpstreamRequest> {
       const { account } = call;
-      if (!account.baseUrl) throw new Error('the Azure account has no endpoint: set its baseUrl to https://<resource>.openai.azure.com');
+      if (!account.baseUrl)
+        throw new Error('the Azure account has no endpoint: set its baseUrl to https://<resource>.openai.azure.com');
       const headers = forwardClientHeaders(call.clientHeaders);
       headers['api-key'] = account.credentials.apiKey ?? '';
       const deployment = deploymentFor(account, call.model);
-      const body = deployment === call.model ? call.body : Buffer.from(JSON.stringify({ ...call.json, model: deployment }));
-      const url = azureUrl(account.baseUrl, call.format, deployment, account.options.apiVersion || DEFAULT_AZURE_API_VERSION);
+      const body =
+        deployment === call.model ? call.body : Buffer.from(JSON.stringify({ ...call.json, model: deployment }));
+      const url = azureUrl(
+        account.baseUrl,
+        call.format,
+        deployment,
+        account.options.apiVersion || DEFAULT_AZURE_API_VERSION,
+      );
       return { url, method: 'POST', headers, body, proxy: account.credentials.proxy };
     },
 
@@ -70,4 +87,3 @@ export function deploymentFor(account: Pick<Account, 'modelMapping' | 'options'>
   const mapped = Object.values(account.modelMapping).includes(model);
   return mapped || !account.options.deployment ? model : account.options.deployment;
 }
-

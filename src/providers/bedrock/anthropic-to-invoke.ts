@@ -34,7 +34,12 @@ const ANTHROPIC_ONLY_FIELDS = ['model', 'stream', 'metadata', 'service_tier', 'c
  */
 export function bedrockBetas(header: string | undefined, accountBetas: string | undefined): string[] {
   if (!header) return [];
-  const extra = new Set((accountBetas ?? '').split(',').map((b) => b.trim()).filter(Boolean));
+  const extra = new Set(
+    (accountBetas ?? '')
+      .split(',')
+      .map((b) => b.trim())
+      .filter(Boolean),
+  );
   const out: string[] = [];
   for (const raw of header.split(',')) {
     const beta = raw.trim();
@@ -46,7 +51,8 @@ export function bedrockBetas(header: string | undefined, accountBetas: string | 
 
 export function invokeBody(json: Readonly<Record<string, unknown>>, betas: readonly string[]): Record<string, unknown> {
   const body: Record<string, unknown> = { anthropic_version: BEDROCK_ANTHROPIC_VERSION };
-  for (const [k, v] of Object.entries(json)) if (!ANTHROPIC_ONLY_FIELDS.includes(k) && k !== 'anthropic_version' && k !== 'anthropic_beta') body[k] = v;
+  for (const [k, v] of Object.entries(json))
+    if (!ANTHROPIC_ONLY_FIELDS.includes(k) && k !== 'anthropic_version' && k !== 'anthropic_beta') body[k] = v;
   if (betas.length > 0) body.anthropic_beta = [...betas];
   return body;
 }
@@ -56,7 +62,10 @@ export function invokeBody(json: Readonly<Record<string, unknown>>, betas: reado
  * request has none): 1, or just above the thinking budget when thinking is on, as Claude Code
  * does. Bedrock takes the body as a blob, base64 in JSON.
  */
-export function countTokensBody(json: Readonly<Record<string, unknown>>, betas: readonly string[]): Record<string, unknown> {
+export function countTokensBody(
+  json: Readonly<Record<string, unknown>>,
+  betas: readonly string[],
+): Record<string, unknown> {
   const invoke = invokeBody(json, betas);
   if (typeof invoke.max_tokens !== 'number') {
     const budget = (json.thinking as { budget_tokens?: unknown } | undefined)?.budget_tokens;

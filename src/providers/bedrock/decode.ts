@@ -19,36 +19,52 @@ export function decodeBedrock(res: UpstreamResponse, call: UpstreamCall): Upstre
   if (res.statusCode >= 400) {
     const name = errorName(header(res, 'x-amzn-errortype'));
     const { status, type } = httpError(res.statusCode, name);
-    return withBody({ ...res, statusCode: status }, 'application/json', whole(64 * 1024, (raw) => {
-      let message: string | undefined;
-      try {
-        message = errorMessage(JSON.parse(raw.toString('utf8')));
-      } catch {
-        message = undefined;
-      }
-      const text = `${name ?? `HTTP ${res.statusCode}`}: ${message ?? 'no message'}`;
-      return Buffer.from(JSON.stringify(anthropicError(type, text)));
-    }));
+    return withBody(
+      { ...res, statusCode: status },
+      'application/json',
+      whole(64 * 1024, (raw) => {
+        let message: string | undefined;
+        try {
+          message = errorMessage(JSON.parse(raw.toString('utf8')));
+        } catch {
+          message = undefined;
+        }
+        const text = `${name ?? `HTTP ${res.statusCode}`}: ${message ?? 'no message'}`;
+        return Buffer.from(JSON.stringify(anthropicError(type, text)));
+      }),
+    );
   }
   if (call.op === 'count_tokens') {
-    return withBody(res, 'application/json', whole(Infinity, (raw) => {
-      const tokens = (JSON.parse(raw.toString('utf8')) as { inputTokens?: unknown }).inputTokens;
-      if (typeof tokens !== 'number') throw new Error('CountTokens answered without inputTokens');
-      return Buffer.from(JSON.stringify({ input_tokens: tokens }));
-    }));
+    return withBody(
+      res,
+      'application/json',
+      whole(Infinity, (raw) => {
+        const tokens = (JSON.parse(raw.toString('utf8')) as { inputTokens?: unknown }).inputTokens;
+        if (typeof tokens !== 'number') throw new Error('CountTokens answered without inputTokens');
+        return Buffer.from(JSON.stringify({ input_tokens: tokens }));
+      }),
+    );
   }
   if (contentType.startsWith('application/vnd.amazon.eventstream')) {
     const decoder = new BedrockStreamDecoder();
-    return withBody(res, 'text/event-stream; charset=utf-8', new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        done(null, decoder.push(chunk));
-      },
-      flush(done) {
-        done(null, decoder.end());
-      },
-    }));
+    return withBody(
+      res,
+      'text/event-stream; charset=utf-8',
+      new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          done(null, decoder.push(chunk));
+        },
+        flush(done) {
+          done(null, decoder.end());
+        },
+      }),
+    );
   }
-  return withBody(res, contentType || 'application/json', whole(Infinity, (raw) => fillUsage(raw, res)));
+  return withBody(
+    res,
+    contentType || 'application/json',
+    whole(Infinity, (raw) => fillUsage(raw, res)),
+  );
 }
 
 const header = (res: UpstreamResponse, name: string): string | undefined => {
@@ -60,7 +76,11 @@ const header = (res: UpstreamResponse, name: string): string | undefined => {
 function withBody(res: UpstreamResponse, contentType: string, transform: Transform): UpstreamResponse {
   // The callback only swallows what the reader already sees: the transform is destroyed with the error.
   pipeline(res.body, transform, () => {});
-  return { ...res, headers: { ...res.headers, 'content-type': contentType }, body: transform as unknown as UpstreamResponse['body'] };
+  return {
+    ...res,
+    headers: { ...res.headers, 'content-type': contentType },
+    body: transform as unknown as UpstreamResponse['body'],
+  };
 }
 
 /** A transform that reads the whole body (up to `cap` bytes) and emits `map` of it. */

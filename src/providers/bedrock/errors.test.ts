@@ -55,7 +55,10 @@ describe('classifyBedrockError', () => {
 describe('errorMessage', () => {
   it.each<[unknown, string | undefined]>([
     [{ message: 'Too many requests' }, 'Too many requests'],
-    [{ Message: 'Authentication failed: Please make sure your API Key is valid.' }, 'Authentication failed: Please make sure your API Key is valid.'],
+    [
+      { Message: 'Authentication failed: Please make sure your API Key is valid.' },
+      'Authentication failed: Please make sure your API Key is valid.',
+    ],
     [{ message: '' }, undefined],
     [{}, undefined],
     [null, undefined],

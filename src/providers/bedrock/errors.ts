@@ -64,7 +64,10 @@ export function httpError(status: number, name: string | undefined): { status: n
 export const streamExceptionType = (name: string): AnthropicErrorType => KNOWN[name.toLowerCase()]?.type ?? 'api_error';
 
 /** Anthropic's error body. */
-export const anthropicError = (type: AnthropicErrorType, message: string) => ({ type: 'error', error: { type, message } });
+export const anthropicError = (type: AnthropicErrorType, message: string) => ({
+  type: 'error',
+  error: { type, message },
+});
 
 /** The message of a Bedrock error body (`message`, or `Message` from the auth layer). */
 export function errorMessage(body: unknown): string | undefined {

@@ -54,7 +54,8 @@ export class BedrockStreamDecoder {
     try {
       while (this.pending.length >= 4) {
         const length = this.pending.readUInt32BE(0);
-        if (length < MIN_MESSAGE || length > MAX_MESSAGE) throw new Error(`corrupt event stream: message length ${length}`);
+        if (length < MIN_MESSAGE || length > MAX_MESSAGE)
+          throw new Error(`corrupt event stream: message length ${length}`);
         if (this.pending.length < length) break;
         const message = codec.decode(this.pending.subarray(0, length));
         this.pending = this.pending.subarray(length);
@@ -64,7 +65,14 @@ export class BedrockStreamDecoder {
       this.failure = err instanceof Error ? err : new Error(String(err));
       this.pending = Buffer.alloc(0);
       this.flush(out);
-      out.push(sse('error', JSON.stringify(anthropicError('api_error', `The upstream event stream could not be read: ${this.failure.message}`))));
+      out.push(
+        sse(
+          'error',
+          JSON.stringify(
+            anthropicError('api_error', `The upstream event stream could not be read: ${this.failure.message}`),
+          ),
+        ),
+      );
     }
     return Buffer.concat(out);
   }
@@ -97,11 +105,23 @@ export class BedrockStreamDecoder {
       }
     }
     this.flush(out);
-    out.push(sse('error', JSON.stringify(anthropicError(streamExceptionType(name), `${name}: ${detail ?? 'error in the upstream stream'}`))));
+    out.push(
+      sse(
+        'error',
+        JSON.stringify(
+          anthropicError(streamExceptionType(name), `${name}: ${detail ?? 'error in the upstream stream'}`),
+        ),
+      ),
+    );
   }
 
   private onAnthropicEvent(text: string, out: Buffer[]): void {
-    const json = JSON.parse(text) as { type?: unknown; message?: { usage?: Usage }; usage?: Usage; 'amazon-bedrock-invocationMetrics'?: Usage };
+    const json = JSON.parse(text) as {
+      type?: unknown;
+      message?: { usage?: Usage };
+      usage?: Usage;
+      'amazon-bedrock-invocationMetrics'?: Usage;
+    };
     const type = typeof json.type === 'string' ? json.type : 'unknown';
     // SSE data must be one line; Bedrock's JSON is, but never trust a newline through.
     const data = text.includes('\n') ? JSON.stringify(json) : text;

@@ -14,7 +14,12 @@ export const BEDROCK_RUNTIME = 'https://bedrock-runtime.{region}.amazonaws.com';
 export const DEFAULT_REGION = 'us-east-1';
 
 const COMMON_OPTIONS: readonly AccountField[] = [
-  { name: 'region', required: false, secret: false, doc: `AWS region of the account's Bedrock (default ${DEFAULT_REGION}).` },
+  {
+    name: 'region',
+    required: false,
+    secret: false,
+    doc: `AWS region of the account's Bedrock (default ${DEFAULT_REGION}).`,
+  },
   {
     name: 'inferenceProfile',
     required: false,
@@ -34,7 +39,12 @@ export const BEDROCK_ACCOUNT_TYPES: readonly AccountTypeSpec[] = [
     type: 'access-key',
     doc: 'AWS access key and secret (and a session token for temporary credentials); requests are signed with SigV4.',
     fields: [
-      { name: 'accessKeyId', required: true, secret: false, doc: 'AWS access key id (AKIA…, ASIA… for temporary credentials).' },
+      {
+        name: 'accessKeyId',
+        required: true,
+        secret: false,
+        doc: 'AWS access key id (AKIA…, ASIA… for temporary credentials).',
+      },
       { name: 'secretAccessKey', required: true, secret: true, doc: 'AWS secret access key.' },
       { name: 'sessionToken', required: false, secret: true, doc: 'Session token of temporary (STS) credentials.' },
       ...COMMON_OPTIONS,
@@ -80,7 +90,9 @@ export function createBedrockProvider(_deps: ProviderDeps): Provider {
       const body = JSON.stringify(counting ? countTokensBody(call.json, betas) : invokeBody(call.json, betas));
       const base = account.baseUrl.replace('{region}', region).replace(/\/+$/, '');
       // The AWS SDK percent-encodes the model id in the path (`:` → %3A, `/` of an ARN → %2F).
-      const url = new URL(`${base}/model/${encodeURIComponent(counting ? foundationModelId(modelId) : modelId)}/${action}`);
+      const url = new URL(
+        `${base}/model/${encodeURIComponent(counting ? foundationModelId(modelId) : modelId)}/${action}`,
+      );
       const headers: Record<string, string> = {
         'content-type': 'application/json',
         accept: call.stream && !counting ? 'application/vnd.amazon.eventstream' : 'application/json',
@@ -89,7 +101,15 @@ export function createBedrockProvider(_deps: ProviderDeps): Provider {
       const sent =
         account.type === 'bearer'
           ? { ...headers, authorization: `Bearer ${apiKey ?? ''}` }
-          : await signRequest({ url, body, headers }, { accessKeyId: account.options.accessKeyId ?? '', secretAccessKey: secretAccessKey ?? '', ...(sessionToken ? { sessionToken } : {}) }, region);
+          : await signRequest(
+              { url, body, headers },
+              {
+                accessKeyId: account.options.accessKeyId ?? '',
+                secretAccessKey: secretAccessKey ?? '',
+                ...(sessionToken ? { sessionToken } : {}),
+              },
+              region,
+            );
       return { url: url.toString(), method: 'POST', headers: sent, body, proxy: account.credentials.proxy };
     },
 

@@ -24,9 +24,19 @@ describe('bedrockModelId', () => {
     // a Claude model newer than the table follows the newer catalog's shape
     ['claude-opus-9', 'eu-west-1', undefined, 'eu.anthropic.claude-opus-9'],
     // already Bedrock ids (e.g. from the account's modelMapping): unchanged
-    ['eu.anthropic.claude-sonnet-4-5-20250929-v1:0', 'us-east-1', undefined, 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0'],
+    [
+      'eu.anthropic.claude-sonnet-4-5-20250929-v1:0',
+      'us-east-1',
+      undefined,
+      'eu.anthropic.claude-sonnet-4-5-20250929-v1:0',
+    ],
     ['anthropic.claude-3-haiku-20240307-v1:0', 'us-east-1', undefined, 'anthropic.claude-3-haiku-20240307-v1:0'],
-    ['arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc', 'us-east-1', undefined, 'arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc'],
+    [
+      'arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc',
+      'us-east-1',
+      undefined,
+      'arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc',
+    ],
     // not a Claude name at all: left for Bedrock to judge
     ['amazon.nova-pro-v1:0', 'us-east-1', undefined, 'amazon.nova-pro-v1:0'],
   ])('%s in %s (profile %s) → %s', (model, region, profile, expected) => {

@@ -32,7 +32,15 @@ const CATALOG: readonly (readonly [catalogId: string, firstPartyId: string, bedr
   ['claude-fable-5-2', 'claude-fable-5-2', 'anthropic.claude-fable-5-2'],
 ];
 
-const BY_NAME = new Map<string, string>(CATALOG.flatMap(([catalog, firstParty, bedrock]) => [[catalog, bedrock], [firstParty, bedrock]] as const));
+const BY_NAME = new Map<string, string>(
+  CATALOG.flatMap(
+    ([catalog, firstParty, bedrock]) =>
+      [
+        [catalog, bedrock],
+        [firstParty, bedrock],
+      ] as const,
+  ),
+);
 // Short names Anthropic's API also accepts for these models.
 BY_NAME.set('claude-sonnet-4', BY_NAME.get('claude-sonnet-4-0') as string);
 BY_NAME.set('claude-opus-4', BY_NAME.get('claude-opus-4-0') as string);

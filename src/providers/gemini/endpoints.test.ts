@@ -24,9 +24,18 @@ describe('baseUrlOf', () => {
 
 describe('upstream URLs (the relay always streams as SSE)', () => {
   it.each<[string, string]>([
-    [nativeUrl('https://g', 'gemini-2.5-pro', 'generate', false), 'https://g/v1beta/models/gemini-2.5-pro:generateContent'],
-    [nativeUrl('https://g', 'gemini-2.5-pro', 'generate', true), 'https://g/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse'],
-    [nativeUrl('https://g', 'gemini-2.5-pro', 'count_tokens', false), 'https://g/v1beta/models/gemini-2.5-pro:countTokens'],
+    [
+      nativeUrl('https://g', 'gemini-2.5-pro', 'generate', false),
+      'https://g/v1beta/models/gemini-2.5-pro:generateContent',
+    ],
+    [
+      nativeUrl('https://g', 'gemini-2.5-pro', 'generate', true),
+      'https://g/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse',
+    ],
+    [
+      nativeUrl('https://g', 'gemini-2.5-pro', 'count_tokens', false),
+      'https://g/v1beta/models/gemini-2.5-pro:countTokens',
+    ],
     [nativeUrl('https://g/v1', 'tuned/x y', 'generate', false), 'https://g/v1/models/tuned%2Fx%20y:generateContent'],
     [codeAssistUrl('https://ca', 'generate', true), 'https://ca/v1internal:streamGenerateContent?alt=sse'],
     [codeAssistUrl('https://ca', 'generate', false), 'https://ca/v1internal:generateContent'],

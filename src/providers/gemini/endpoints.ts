@@ -12,7 +12,8 @@ export const CODE_ASSIST_API = 'https://cloudcode-pa.googleapis.com';
  */
 export function baseUrlOf(account: Account, google: GoogleConfig): string {
   const own = account.baseUrl.replace(/\/+$/, '');
-  if (account.type === 'oauth') return own === '' || own === CODE_ASSIST_API ? google.codeAssistUrl.replace(/\/+$/, '') : own;
+  if (account.type === 'oauth')
+    return own === '' || own === CODE_ASSIST_API ? google.codeAssistUrl.replace(/\/+$/, '') : own;
   return own === '' || own === GEMINI_API ? google.geminiApiUrl.replace(/\/+$/, '') : own;
 }
 

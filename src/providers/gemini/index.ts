@@ -17,12 +17,32 @@ export const GEMINI_ACCOUNT_TYPES: readonly AccountTypeSpec[] = [
   },
   {
     type: 'oauth',
-    doc: "A Google account logged in as Gemini CLI does (Code Assist): created through POST /admin/oauth/gemini/start and /exchange, or imported with its tokens.",
+    doc: 'A Google account logged in as Gemini CLI does (Code Assist): created through POST /admin/oauth/gemini/start and /exchange, or imported with its tokens.',
     fields: [
-      { name: 'accessToken', required: false, secret: true, doc: 'OAuth access token, sent as a Bearer token; fetched with the refresh token when absent.' },
-      { name: 'refreshToken', required: true, secret: true, doc: 'OAuth refresh token (Google keeps it across refreshes).' },
-      { name: 'expiresAt', required: false, secret: true, doc: 'When the access token expires, epoch ms; unknown means it is refreshed at first use.' },
-      { name: 'projectId', required: false, secret: false, doc: 'The Google Cloud project for Code Assist; found through loadCodeAssist/onboardUser and kept when not given.' },
+      {
+        name: 'accessToken',
+        required: false,
+        secret: true,
+        doc: 'OAuth access token, sent as a Bearer token; fetched with the refresh token when absent.',
+      },
+      {
+        name: 'refreshToken',
+        required: true,
+        secret: true,
+        doc: 'OAuth refresh token (Google keeps it across refreshes).',
+      },
+      {
+        name: 'expiresAt',
+        required: false,
+        secret: true,
+        doc: 'When the access token expires, epoch ms; unknown means it is refreshed at first use.',
+      },
+      {
+        name: 'projectId',
+        required: false,
+        secret: false,
+        doc: 'The Google Cloud project for Code Assist; found through loadCodeAssist/onboardUser and kept when not given.',
+      },
     ],
     defaultBaseUrl: CODE_ASSIST_API,
   },
@@ -39,14 +59,25 @@ const CODE_ASSIST_USER_AGENT = 'GeminiCLI/0.61.0 (linux; x64)';
 export function createGeminiProvider(deps: ProviderDeps): Provider {
   const base = (account: Account) => baseUrlOf(account, deps.config.google);
   const projects = createProjectFinder(deps, base);
-  const oauth = createGoogleOAuth(deps, (token) => projects.discover(deps.config.google.codeAssistUrl.replace(/\/+$/, ''), token));
+  const oauth = createGoogleOAuth(deps, (token) =>
+    projects.discover(deps.config.google.codeAssistUrl.replace(/\/+$/, ''), token),
+  );
   // An imported access token without a refresh token is used until it is rejected.
-  const tokenOf = (account: Account) => (account.credentials.refreshToken ? deps.tokens.accessToken(account, oauth.refresh) : Promise.resolve(account.credentials.accessToken ?? ''));
+  const tokenOf = (account: Account) =>
+    account.credentials.refreshToken
+      ? deps.tokens.accessToken(account, oauth.refresh)
+      : Promise.resolve(account.credentials.accessToken ?? '');
 
   const native = (call: UpstreamCall): UpstreamRequest => {
     const headers = forwardClientHeaders(call.clientHeaders);
     headers['x-goog-api-key'] = call.account.credentials.apiKey ?? '';
-    return { url: nativeUrl(base(call.account), call.model, call.op, call.stream), method: 'POST', headers, body: call.body, proxy: call.account.credentials.proxy };
+    return {
+      url: nativeUrl(base(call.account), call.model, call.op, call.stream),
+      method: 'POST',
+      headers,
+      body: call.body,
+      proxy: call.account.credentials.proxy,
+    };
   };
 
   const codeAssist = async (call: UpstreamCall): Promise<UpstreamRequest> => {
@@ -60,7 +91,14 @@ export function createGeminiProvider(deps: ProviderDeps): Provider {
     const headers = forwardClientHeaders(call.clientHeaders);
     if (!/^GeminiCLI\b/.test(headers['user-agent'] ?? '')) headers['user-agent'] = CODE_ASSIST_USER_AGENT;
     headers.authorization = `Bearer ${token}`;
-    return { url: codeAssistUrl(base(call.account), call.op, call.stream), method: 'POST', headers, body, proxy: call.account.credentials.proxy, authToken: token };
+    return {
+      url: codeAssistUrl(base(call.account), call.op, call.stream),
+      method: 'POST',
+      headers,
+      body,
+      proxy: call.account.credentials.proxy,
+      authToken: token,
+    };
   };
 
   return {
@@ -71,7 +109,10 @@ export function createGeminiProvider(deps: ProviderDeps): Provider {
       return account.type === 'oauth' ? 'code-assist' : 'gemini';
     },
     prepare: (call) => (call.account.type === 'oauth' ? codeAssist(call) : Promise.resolve(native(call))),
-    recoverUnauthorized: async (account, usedToken) => account.type === 'oauth' && !!account.credentials.refreshToken && deps.tokens.recover(account, usedToken, oauth.refresh),
+    recoverUnauthorized: async (account, usedToken) =>
+      account.type === 'oauth' &&
+      !!account.credentials.refreshToken &&
+      deps.tokens.recover(account, usedToken, oauth.refresh),
     oauth: oauth.flow,
     forwardResponseHeader,
     classifyError(status: number, errorBody?: unknown): UpstreamErrorClass {

@@ -5,7 +5,11 @@ import type { GoogleConfig } from '../../config/index.js';
 import type { ProviderDeps } from '../types.js';
 
 /** Gemini CLI's scopes: Code Assist needs cloud-platform; the email names the account. */
-export const GOOGLE_SCOPES = ['https://www.googleapis.com/auth/cloud-platform', 'https://www.googleapis.com/auth/userinfo.email', 'https://www.googleapis.com/auth/userinfo.profile'];
+export const GOOGLE_SCOPES = [
+  'https://www.googleapis.com/auth/cloud-platform',
+  'https://www.googleapis.com/auth/userinfo.email',
+  'https://www.googleapis.com/auth/userinfo.profile',
+];
 
 /** The token endpoint can be slow; a refresh holds the account's lock meanwhile. */
 const TOKEN_TIMEOUT_MS = 30_000;
@@ -17,14 +21,21 @@ const TOKEN_TIMEOUT_MS = 30_000;
  * account's proxy. `invalid_grant` (revoked, expired) is final: CredentialsRejected; anything else
  * may pass, and leaves the stored tokens alone.
  */
-export function createGoogleOAuth(deps: ProviderDeps, describeProject: (accessToken: string) => Promise<string | undefined>): { flow: OAuthFlow; refresh: Refresher } {
+export function createGoogleOAuth(
+  deps: ProviderDeps,
+  describeProject: (accessToken: string) => Promise<string | undefined>,
+): { flow: OAuthFlow; refresh: Refresher } {
   const cfg: GoogleConfig['oauth'] = deps.config.google.oauth;
   // Who signed in (from the exchange's id token), for naming the account; never stored.
   const signedIn = new WeakMap<TokenSet, string>();
 
   const tokenCall = tokenEndpoint(deps, { url: cfg.tokenUrl, timeoutMs: TOKEN_TIMEOUT_MS });
   // Every grant carries the installed-app client's id and secret.
-  const grant = (fields: Record<string, string>) => ({ ...fields, client_id: cfg.clientId, client_secret: cfg.clientSecret });
+  const grant = (fields: Record<string, string>) => ({
+    ...fields,
+    client_id: cfg.clientId,
+    client_secret: cfg.clientSecret,
+  });
 
   const refresh = async (refreshToken: string, proxy: string | undefined): Promise<TokenSet> =>
     (await tokenCall('form', grant({ grant_type: 'refresh_token', refresh_token: refreshToken }), proxy)).tokens;
@@ -48,7 +59,11 @@ export function createGoogleOAuth(deps: ProviderDeps, describeProject: (accessTo
     },
 
     async exchange({ code, codeVerifier }) {
-      const { tokens, idToken } = await tokenCall('form', grant({ grant_type: 'authorization_code', code, code_verifier: codeVerifier, redirect_uri: cfg.redirectUri }), undefined);
+      const { tokens, idToken } = await tokenCall(
+        'form',
+        grant({ grant_type: 'authorization_code', code, code_verifier: codeVerifier, redirect_uri: cfg.redirectUri }),
+        undefined,
+      );
       const email = emailOf(idToken);
       if (email) signedIn.set(tokens, email);
       return tokens;

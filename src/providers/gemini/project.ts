@@ -13,7 +13,8 @@ const MAX_POLLS = 15;
 
 type Json = Record<string, unknown>;
 /** A project field: a bare id (loadCodeAssist) or `{id, name}` (onboardUser's answer). */
-const projectIdOf = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : isObject(v) && typeof v.id === 'string' && v.id ? v.id : undefined);
+const projectIdOf = (v: unknown): string | undefined =>
+  typeof v === 'string' && v ? v : isObject(v) && typeof v.id === 'string' && v.id ? v.id : undefined;
 
 /**
  * The Google Cloud project a Code Assist account works in. Every generate call names one, and the
@@ -37,7 +38,8 @@ export function createProjectFinder(deps: ProviderDeps, baseOf: (account: Accoun
       AbortSignal.timeout(CALL_TIMEOUT_MS),
     );
     const text = await res.body.text();
-    if (res.statusCode !== 200) throw new Error(`Code Assist ${url.slice(url.lastIndexOf('/') + 1)} answered ${res.statusCode}`);
+    if (res.statusCode !== 200)
+      throw new Error(`Code Assist ${url.slice(url.lastIndexOf('/') + 1)} answered ${res.statusCode}`);
     try {
       const json: unknown = JSON.parse(text);
       return isObject(json) ? json : {};

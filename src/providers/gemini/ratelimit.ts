@@ -6,7 +6,11 @@ import { parseRetryAfter } from '../anthropic/ratelimit.js';
  * `ErrorInfo.metadata.quotaResetDelay` / `quotaResetTimeStamp` (Code Assist), or "Please retry in
  * 37.2s." in the message. Undefined when nothing usable is said.
  */
-export function googleResetTime(headers: Readonly<Record<string, string>>, now: number, body?: unknown): number | undefined {
+export function googleResetTime(
+  headers: Readonly<Record<string, string>>,
+  now: number,
+  body?: unknown,
+): number | undefined {
   const retryAfter = parseRetryAfter(headers['retry-after'], now);
   if (retryAfter !== undefined && retryAfter > now) return retryAfter;
   const error = errorOf(body);
@@ -28,7 +32,8 @@ export function googleResetTime(headers: Readonly<Record<string, string>>, now: 
       if (Number.isFinite(at)) candidates.push(at);
     }
   }
-  const inMessage = typeof error.message === 'string' ? /Please retry in ([0-9.]+(?:ms|s))/.exec(error.message)?.[1] : undefined;
+  const inMessage =
+    typeof error.message === 'string' ? /Please retry in ([0-9.]+(?:ms|s))/.exec(error.message)?.[1] : undefined;
   if (candidates.length === 0 && inMessage) after(inMessage);
   const latest = candidates.length > 0 ? Math.max(...candidates) : undefined;
   return latest !== undefined && latest > now ? latest : undefined;

@@ -17,7 +17,8 @@ import { chatgptClaims } from './claims.js';
 export function chatgptBody(json: Readonly<Record<string, unknown>>): Buffer {
   const { max_output_tokens: _dropped, ...rest } = json;
   const out: Record<string, unknown> = { ...rest, stream: true, store: false };
-  if (typeof out.input === 'string') out.input = [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: out.input }] }];
+  if (typeof out.input === 'string')
+    out.input = [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: out.input }] }];
   return Buffer.from(JSON.stringify(out));
 }
 
@@ -26,8 +27,15 @@ export const CODEX_ORIGINATOR = 'codex_cli_rs';
 export const CODEX_USER_AGENT = 'codex_cli_rs/0.171.0';
 
 /** The ChatGPT account the backend is addressed by: the stored option, else the tokens' own claim. */
-export function chatgptAccountId(options: Readonly<Record<string, string>>, credentials: Readonly<Record<string, string>>): string | undefined {
-  return options.chatgptAccountId || chatgptClaims(credentials.idToken).accountId || chatgptClaims(credentials.accessToken).accountId;
+export function chatgptAccountId(
+  options: Readonly<Record<string, string>>,
+  credentials: Readonly<Record<string, string>>,
+): string | undefined {
+  return (
+    options.chatgptAccountId ||
+    chatgptClaims(credentials.idToken).accountId ||
+    chatgptClaims(credentials.accessToken).accountId
+  );
 }
 
 /** Sets what Codex sends the backend besides its own headers (which pass as they are). */
@@ -64,7 +72,9 @@ export function collectResponse(res: UpstreamResponse): UpstreamResponse {
     for await (const chunk of res.body as AsyncIterable<Buffer>) parser.push(chunk);
     parser.end();
     if (final === undefined || final === null) {
-      throw new RelayError('upstream_error', { message: failure ? `Upstream: ${failure}` : 'The upstream stream ended before the response was complete.' });
+      throw new RelayError('upstream_error', {
+        message: failure ? `Upstream: ${failure}` : 'The upstream stream ended before the response was complete.',
+      });
     }
     yield Buffer.from(JSON.stringify(final));
   }

@@ -33,7 +33,13 @@ export function forwardClientHeaders(client: Readonly<Record<string, string>>): 
   return out;
 }
 
-const RESPONSE_FORWARDED = new Set(['content-type', 'retry-after', 'openai-processing-ms', 'openai-version', 'apim-request-id']);
+const RESPONSE_FORWARDED = new Set([
+  'content-type',
+  'retry-after',
+  'openai-processing-ms',
+  'openai-version',
+  'apim-request-id',
+]);
 
 /** Upstream response headers a client may see: its request id, rate-limit state, and Codex's usage windows. */
 export const forwardResponseHeader = (name: string): boolean =>

@@ -25,10 +25,25 @@ export const OPENAI_ACCOUNT_TYPES: readonly AccountTypeSpec[] = [
     fields: [
       { name: 'refreshToken', required: true, secret: true, doc: 'OAuth refresh token (rotates on every refresh).' },
       { name: 'accessToken', required: false, secret: true, doc: 'OAuth access token; refreshed before it expires.' },
-      { name: 'expiresAt', required: false, secret: true, doc: 'When the access token expires (epoch ms); absent = refresh first.' },
+      {
+        name: 'expiresAt',
+        required: false,
+        secret: true,
+        doc: 'When the access token expires (epoch ms); absent = refresh first.',
+      },
       { name: 'idToken', required: false, secret: true, doc: 'OpenID token; its claims name the ChatGPT account.' },
-      { name: 'chatgptAccountId', required: false, secret: false, doc: 'The ChatGPT account (workspace) id sent as chatgpt-account-id; from the tokens when absent.' },
-      { name: 'planType', required: false, secret: false, doc: 'The ChatGPT plan (plus, pro, team…), as the tokens said at sign-in.' },
+      {
+        name: 'chatgptAccountId',
+        required: false,
+        secret: false,
+        doc: 'The ChatGPT account (workspace) id sent as chatgpt-account-id; from the tokens when absent.',
+      },
+      {
+        name: 'planType',
+        required: false,
+        secret: false,
+        doc: 'The ChatGPT plan (plus, pro, team…), as the tokens said at sign-in.',
+      },
     ],
     defaultBaseUrl: CHATGPT_BACKEND,
   },
@@ -75,18 +90,37 @@ export function createOpenAIProvider(deps: ProviderDeps): Provider {
       if (account.type === 'oauth') {
         const token = await deps.tokens.accessToken(account, refresh);
         chatgptHeaders(headers, token, chatgptAccountId(account.options, account.credentials));
-        return { url: `${base}/responses`, method: 'POST', headers, body: chatgptBody(call.json), proxy: account.credentials.proxy, authToken: token };
+        return {
+          url: `${base}/responses`,
+          method: 'POST',
+          headers,
+          body: chatgptBody(call.json),
+          proxy: account.credentials.proxy,
+          authToken: token,
+        };
       }
       headers.authorization = `Bearer ${account.credentials.apiKey ?? ''}`;
       // A base URL given with its `/v1` (as OpenAI documents it) gets no second one.
       const root = /\/v1$/.test(base) ? base : `${base}/v1`;
-      return { url: `${root}${API_PATHS[call.format] ?? '/chat/completions'}`, method: 'POST', headers, body: call.body, proxy: account.credentials.proxy };
+      return {
+        url: `${root}${API_PATHS[call.format] ?? '/chat/completions'}`,
+        method: 'POST',
+        headers,
+        body: call.body,
+        proxy: account.credentials.proxy,
+      };
     },
 
     /** A non-streaming client of a subscription account gets the whole response the stream ends with. */
     decode(res: UpstreamResponse, call: UpstreamCall): UpstreamResponse {
       const contentType = String(res.headers['content-type'] ?? '');
-      if (call.account.type !== 'oauth' || call.stream || res.statusCode >= 400 || !contentType.startsWith('text/event-stream')) return res;
+      if (
+        call.account.type !== 'oauth' ||
+        call.stream ||
+        res.statusCode >= 400 ||
+        !contentType.startsWith('text/event-stream')
+      )
+        return res;
       return collectResponse(res);
     },
 

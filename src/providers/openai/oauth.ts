@@ -13,7 +13,12 @@ const TOKEN_TIMEOUT_MS = 30_000;
 /** When neither `expires_in` nor the token's `exp` says: OpenAI's usual hour. */
 const DEFAULT_LIFETIME_MS = 3_600_000;
 /** Answers of the token endpoint that mean the refresh token is gone for good (Codex's own list). */
-const FINAL_CODES = new Set(['invalid_grant', 'refresh_token_expired', 'refresh_token_reused', 'refresh_token_invalidated']);
+const FINAL_CODES = new Set([
+  'invalid_grant',
+  'refresh_token_expired',
+  'refresh_token_reused',
+  'refresh_token_invalidated',
+]);
 
 /**
  * OpenAI's OAuth as Codex CLI performs it (a ChatGPT login): the PKCE authorization URL, the code
@@ -37,7 +42,13 @@ export function createOpenAIOAuth(deps: ProviderDeps): { flow: OAuthFlow; refres
   const tokenSet = ({ tokens, idToken }: TokenAnswer): TokenSet => ({ ...tokens, ...(idToken ? { idToken } : {}) });
 
   const refresh = async (refreshToken: string, proxy: string | undefined): Promise<TokenSet> =>
-    tokenSet(await tokenCall('json', { client_id: cfg.clientId, grant_type: 'refresh_token', refresh_token: refreshToken, scope: REFRESH_SCOPE }, proxy));
+    tokenSet(
+      await tokenCall(
+        'json',
+        { client_id: cfg.clientId, grant_type: 'refresh_token', refresh_token: refreshToken, scope: REFRESH_SCOPE },
+        proxy,
+      ),
+    );
 
   const flow: OAuthFlow = {
     platform: 'openai',
@@ -58,7 +69,19 @@ export function createOpenAIOAuth(deps: ProviderDeps): { flow: OAuthFlow; refres
     },
 
     async exchange({ code, codeVerifier }) {
-      return tokenSet(await tokenCall('form', { grant_type: 'authorization_code', code, redirect_uri: cfg.redirectUri, client_id: cfg.clientId, code_verifier: codeVerifier }, undefined));
+      return tokenSet(
+        await tokenCall(
+          'form',
+          {
+            grant_type: 'authorization_code',
+            code,
+            redirect_uri: cfg.redirectUri,
+            client_id: cfg.clientId,
+            code_verifier: codeVerifier,
+          },
+          undefined,
+        ),
+      );
     },
 
     refresh: (refreshToken) => refresh(refreshToken, undefined),

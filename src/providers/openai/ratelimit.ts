@@ -9,7 +9,11 @@ import { parseRetryAfter } from '../anthropic/ratelimit.js';
  *    body's `resets_in_seconds` / `resets_at` (a subscription's 5-hour or weekly limit).
  * Undefined when the response says nothing usable.
  */
-export function openaiResetTime(headers: Readonly<Record<string, string>>, now: number, errorBody?: unknown): number | undefined {
+export function openaiResetTime(
+  headers: Readonly<Record<string, string>>,
+  now: number,
+  errorBody?: unknown,
+): number | undefined {
   const ms = headers['retry-after-ms']?.trim();
   if (ms && /^\d+(\.\d+)?$/.test(ms) && Number(ms) > 0) return now + Math.ceil(Number(ms));
   const retryAfter = parseRetryAfter(headers['retry-after'], now);
@@ -27,8 +31,10 @@ export function openaiResetTime(headers: Readonly<Record<string, string>>, now: 
     if (used >= 100 && Number.isFinite(after) && after > 0) candidates.push(now + Math.ceil(after * 1000));
   }
   const err = (errorBody as { error?: { resets_in_seconds?: unknown; resets_at?: unknown } } | null | undefined)?.error;
-  if (typeof err?.resets_in_seconds === 'number' && err.resets_in_seconds > 0) candidates.push(now + Math.ceil(err.resets_in_seconds * 1000));
-  if (typeof err?.resets_at === 'number' && err.resets_at * 1000 > now) candidates.push(Math.round(err.resets_at * 1000));
+  if (typeof err?.resets_in_seconds === 'number' && err.resets_in_seconds > 0)
+    candidates.push(now + Math.ceil(err.resets_in_seconds * 1000));
+  if (typeof err?.resets_at === 'number' && err.resets_at * 1000 > now)
+    candidates.push(Math.round(err.resets_at * 1000));
   const latest = candidates.length > 0 ? Math.max(...candidates) : undefined;
   return latest !== undefined && latest > now ? latest : undefined;
 }

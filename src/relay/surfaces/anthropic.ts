@@ -13,7 +13,10 @@ function parseMessages(body: Buffer): ParsedRequest {
   const json = parseJsonObject(body);
   const model = requireModel(json);
   requireMessages(json);
-  if (json.max_tokens !== undefined && (typeof json.max_tokens !== 'number' || !Number.isInteger(json.max_tokens) || json.max_tokens < 1)) {
+  if (
+    json.max_tokens !== undefined &&
+    (typeof json.max_tokens !== 'number' || !Number.isInteger(json.max_tokens) || json.max_tokens < 1)
+  ) {
     throw new RelayError('invalid_request', { message: 'max_tokens: a positive integer is required.' });
   }
   return { model, stream: json.stream === true, json };

@@ -22,14 +22,16 @@ function deploymentOf(route: RouteInfo): string {
   } catch {
     name = '';
   }
-  if (!/^[A-Za-z0-9._-]{1,200}$/.test(name)) throw new RelayError('invalid_request', { message: 'deployment: the deployment name in the URL is not valid.' });
+  if (!/^[A-Za-z0-9._-]{1,200}$/.test(name))
+    throw new RelayError('invalid_request', { message: 'deployment: the deployment name in the URL is not valid.' });
   return name;
 }
 
 type Parse = (json: Record<string, unknown>, model: string) => ParsedRequest;
 
 /** The deployment comes from the URL; a body's `model`, if any, is Azure's to ignore. */
-const byDeployment = (parse: Parse) => (body: Buffer, route: RouteInfo) => parse(parseJsonObject(body), deploymentOf(route));
+const byDeployment = (parse: Parse) => (body: Buffer, route: RouteInfo) =>
+  parse(parseJsonObject(body), deploymentOf(route));
 
 const credential = (headers: Readonly<Record<string, string>>) => headers['api-key']?.trim() || keyFromHeaders(headers);
 

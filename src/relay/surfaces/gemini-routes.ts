@@ -21,12 +21,16 @@ export const RELAY_PROJECT = 'claude-relay-service';
 const RELAY_TIER = {
   id: 'standard-tier',
   name: 'Claude Relay Service',
-  description: 'Requests are served by the relay\'s pool of Gemini accounts.',
+  description: "Requests are served by the relay's pool of Gemini accounts.",
   userDefinedCloudaicompanionProject: false,
   hasOnboardedPreviously: true,
 };
 
-const ONBOARDED = { name: 'operations/claude-relay-service-onboarded', done: true, response: { cloudaicompanionProject: { id: RELAY_PROJECT, name: RELAY_PROJECT } } };
+const ONBOARDED = {
+  name: 'operations/claude-relay-service-onboarded',
+  done: true,
+  response: { cloudaicompanionProject: { id: RELAY_PROJECT, name: RELAY_PROJECT } },
+};
 
 export const GEMINI_RELAY_ROUTES: RelayRoute[] = [
   ...NATIVE_PREFIXES.map((p) => ({ pattern: `${p}/models/:target`, surface: nativeSurface })),
@@ -35,12 +39,23 @@ export const GEMINI_RELAY_ROUTES: RelayRoute[] = [
   { pattern: '/gemini/v1internal:countTokens', surface: codeAssistCountTokens },
 ];
 
-const route = (pattern: string, answer: InfoRoute['answer'], method: InfoRoute['method'] = 'get'): InfoRoute => ({ pattern, method, shape: 'gemini', credential: googleCredential, answer });
-const codeAssist = (name: string, answer: unknown, method: InfoRoute['method'] = 'post') => route(`/gemini/v1internal:${name}`, () => answer, method);
+const route = (pattern: string, answer: InfoRoute['answer'], method: InfoRoute['method'] = 'get'): InfoRoute => ({
+  pattern,
+  method,
+  shape: 'gemini',
+  credential: googleCredential,
+  answer,
+});
+const codeAssist = (name: string, answer: unknown, method: InfoRoute['method'] = 'post') =>
+  route(`/gemini/v1internal:${name}`, () => answer, method);
 
 export const GEMINI_INFO_ROUTES: InfoRoute[] = [
   ...NATIVE_PREFIXES.flatMap((p) => [route(`${p}/models`, modelList), route(`${p}/models/:model`, oneModel)]),
-  codeAssist('loadCodeAssist', { currentTier: RELAY_TIER, allowedTiers: [{ ...RELAY_TIER, isDefault: true }], cloudaicompanionProject: RELAY_PROJECT }),
+  codeAssist('loadCodeAssist', {
+    currentTier: RELAY_TIER,
+    allowedTiers: [{ ...RELAY_TIER, isDefault: true }],
+    cloudaicompanionProject: RELAY_PROJECT,
+  }),
   codeAssist('onboardUser', ONBOARDED),
   route('/gemini/v1internal/operations/:id', () => ONBOARDED),
   // Defaults everywhere: no experiment flags, no admin controls, no quota buckets to show.
@@ -83,6 +98,7 @@ function oneModel(deps: RelayDeps, info: RouteInfo) {
   } catch {
     // keep it as sent; it will not be found
   }
-  if (!deps.pricing().models('gemini').includes(id)) throw new RelayError('not_found', { message: `models/${id} is not found.` });
+  if (!deps.pricing().models('gemini').includes(id))
+    throw new RelayError('not_found', { message: `models/${id} is not found.` });
   return model(id);
 }

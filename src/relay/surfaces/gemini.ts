@@ -18,7 +18,10 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
  * Google's clients send the key in `x-goog-api-key` or `?key=`; Gemini CLI in Code Assist mode
  * sends its "access token" (the relay key) as `Authorization: Bearer`.
  */
-export function googleCredential(headers: Readonly<Record<string, string>>, query: URLSearchParams): string | undefined {
+export function googleCredential(
+  headers: Readonly<Record<string, string>>,
+  query: URLSearchParams,
+): string | undefined {
   return headers['x-goog-api-key']?.trim() || query.get('key')?.trim() || keyFromHeaders(headers);
 }
 
@@ -61,7 +64,8 @@ function parseNativeGenerate(body: Buffer, route: RouteInfo): ParsedRequest {
 function parseNativeCountTokens(body: Buffer, route: RouteInfo): ParsedRequest {
   const json = parseJsonObject(body);
   const model = modelName(nativeTarget(route.path)?.model, 'model');
-  if (isObject(json.generateContentRequest)) requireContents(json.generateContentRequest, 'generateContentRequest.contents');
+  if (isObject(json.generateContentRequest))
+    requireContents(json.generateContentRequest, 'generateContentRequest.contents');
   else requireContents(json);
   return { model, stream: false, json };
 }
@@ -69,14 +73,16 @@ function parseNativeCountTokens(body: Buffer, route: RouteInfo): ParsedRequest {
 function parseCodeAssistGenerate(body: Buffer, route: RouteInfo): ParsedRequest {
   const json = parseJsonObject(body);
   const model = modelName(json.model, 'model');
-  if (!isObject(json.request)) throw new RelayError('invalid_request', { message: 'request: an object (a GenerateContentRequest) is required.' });
+  if (!isObject(json.request))
+    throw new RelayError('invalid_request', { message: 'request: an object (a GenerateContentRequest) is required.' });
   requireContents(json.request, 'request.contents');
   return { model, stream: route.path.endsWith(':streamGenerateContent'), json };
 }
 
 function parseCodeAssistCountTokens(body: Buffer): ParsedRequest {
   const json = parseJsonObject(body);
-  if (!isObject(json.request)) throw new RelayError('invalid_request', { message: 'request: an object with model and contents is required.' });
+  if (!isObject(json.request))
+    throw new RelayError('invalid_request', { message: 'request: an object with model and contents is required.' });
   const model = modelName(json.request.model, 'request.model');
   requireContents(json.request, 'request.contents');
   return { model, stream: false, json };
@@ -84,10 +90,38 @@ function parseCodeAssistCountTokens(body: Buffer): ParsedRequest {
 
 const common = { shape: 'gemini', platforms: ['gemini'], credential: googleCredential } as const;
 
-export const geminiGenerateContent: Surface = { ...common, name: 'gemini.generate_content', format: 'gemini', op: 'generate', booked: true, parse: parseNativeGenerate };
-export const geminiCountTokens: Surface = { ...common, name: 'gemini.count_tokens', format: 'gemini', op: 'count_tokens', booked: false, parse: parseNativeCountTokens };
-export const codeAssistGenerateContent: Surface = { ...common, name: 'code_assist.generate_content', format: 'code-assist', op: 'generate', booked: true, parse: parseCodeAssistGenerate };
-export const codeAssistCountTokens: Surface = { ...common, name: 'code_assist.count_tokens', format: 'code-assist', op: 'count_tokens', booked: false, parse: parseCodeAssistCountTokens };
+export const geminiGenerateContent: Surface = {
+  ...common,
+  name: 'gemini.generate_content',
+  format: 'gemini',
+  op: 'generate',
+  booked: true,
+  parse: parseNativeGenerate,
+};
+export const geminiCountTokens: Surface = {
+  ...common,
+  name: 'gemini.count_tokens',
+  format: 'gemini',
+  op: 'count_tokens',
+  booked: false,
+  parse: parseNativeCountTokens,
+};
+export const codeAssistGenerateContent: Surface = {
+  ...common,
+  name: 'code_assist.generate_content',
+  format: 'code-assist',
+  op: 'generate',
+  booked: true,
+  parse: parseCodeAssistGenerate,
+};
+export const codeAssistCountTokens: Surface = {
+  ...common,
+  name: 'code_assist.count_tokens',
+  format: 'code-assist',
+  op: 'count_tokens',
+  booked: false,
+  parse: parseCodeAssistCountTokens,
+};
 
 /** The native surface a path names (`…/models/{model}:generateContent`), if any. */
 export function nativeSurface(path: string): Surface | undefined {

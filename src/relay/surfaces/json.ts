@@ -3,7 +3,8 @@ import type { ParsedRequest } from '../types.js';
 
 /** JSON body → object, or a clear invalid_json error. */
 export function parseJsonObject(body: Buffer): Record<string, unknown> {
-  if (body.length === 0) throw new RelayError('invalid_json', { message: 'The request body is empty; expected a JSON object.' });
+  if (body.length === 0)
+    throw new RelayError('invalid_json', { message: 'The request body is empty; expected a JSON object.' });
   let value: unknown;
   try {
     value = JSON.parse(body.toString('utf8'));
@@ -24,7 +25,6 @@ export function requireModel(json: Record<string, unknown>): string {
   if (model.length > 200) throw new RelayError('invalid_request', { message: 'model: too long.' });
   return model;
 }
-
 
 /** A surface whose body names its model in `model`, as OpenAI's API does. */
 export const byModel = (parse: (json: Record<string, unknown>, model: string) => ParsedRequest) => (body: Buffer) => {

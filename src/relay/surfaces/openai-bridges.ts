@@ -22,7 +22,13 @@ function chatParser(bridge: Bridge) {
     const model = requireModel(json);
     const stream = json.stream === true;
     try {
-      bridge.request(json, { requestedModel: model, upstreamModel: model, stream, clientQuery: new URLSearchParams(), clientBody: json });
+      bridge.request(json, {
+        requestedModel: model,
+        upstreamModel: model,
+        stream,
+        clientQuery: new URLSearchParams(),
+        clientBody: json,
+      });
     } catch (err) {
       if (err instanceof InvalidChatRequest) throw new RelayError('invalid_request', { message: err.message });
       throw err;
@@ -52,4 +58,3 @@ export const openaiGeminiChat: Surface = {
   credential: keyFromHeaders,
   parse: chatParser(openaiChatToGemini),
 };
-

@@ -14,9 +14,14 @@ const invalid = (message: string) => new RelayError('invalid_request', { message
 
 /** Chat Completions: a model and a non-empty `messages` list. */
 export function parseChat(json: Record<string, unknown>, model: string): ParsedRequest {
-  if (!Array.isArray(json.messages) || json.messages.length === 0) throw invalid('messages: a non-empty array is required.');
+  if (!Array.isArray(json.messages) || json.messages.length === 0)
+    throw invalid('messages: a non-empty array is required.');
   if (json.stream !== undefined && typeof json.stream !== 'boolean') throw invalid('stream: must be a boolean.');
-  if (json.stream_options !== undefined && json.stream_options !== null && (typeof json.stream_options !== 'object' || Array.isArray(json.stream_options))) {
+  if (
+    json.stream_options !== undefined &&
+    json.stream_options !== null &&
+    (typeof json.stream_options !== 'object' || Array.isArray(json.stream_options))
+  ) {
     throw invalid('stream_options: must be an object.');
   }
   return { model, stream: json.stream === true, json };
@@ -25,8 +30,10 @@ export function parseChat(json: Record<string, unknown>, model: string): ParsedR
 /** Responses: `input` is text or a list of items (absent only when continuing a stored response). */
 export function parseResponses(json: Record<string, unknown>, model: string): ParsedRequest {
   const input = json.input;
-  if (input !== undefined && typeof input !== 'string' && !Array.isArray(input)) throw invalid('input: a string or an array of input items is required.');
-  if (input === undefined && json.previous_response_id === undefined && json.conversation === undefined) throw invalid('input: required.');
+  if (input !== undefined && typeof input !== 'string' && !Array.isArray(input))
+    throw invalid('input: a string or an array of input items is required.');
+  if (input === undefined && json.previous_response_id === undefined && json.conversation === undefined)
+    throw invalid('input: required.');
   if (json.stream !== undefined && typeof json.stream !== 'boolean') throw invalid('stream: must be a boolean.');
   return { model, stream: json.stream === true, json };
 }
@@ -38,7 +45,6 @@ export function parseEmbeddings(json: Record<string, unknown>, model: string): P
   if (!ok) throw invalid('input: a non-empty string or array is required.');
   return { model, stream: false, json };
 }
-
 
 export const openaiChat: Surface = {
   name: 'openai.chat',
@@ -78,6 +84,9 @@ export function openaiModelList(platform: 'openai' | 'claude' | 'gemini', ownedB
   return (deps: RelayDeps) => {
     const pricing = deps.pricing();
     const created = Math.floor(Date.parse(`${pricing.version}T00:00:00Z`) / 1000) || 0;
-    return { object: 'list', data: pricing.models(platform).map((id) => ({ id, object: 'model', created, owned_by: ownedBy })) };
+    return {
+      object: 'list',
+      data: pricing.models(platform).map((id) => ({ id, object: 'model', created, owned_by: ownedBy })),
+    };
   };
 }

@@ -14,14 +14,23 @@ const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwA
 const user = (content: unknown) => ({ role: 'user', content });
 
 describe('OpenAI chat → Anthropic request', () => {
-  const cases: { name: string; body: Record<string, unknown>; ctx?: Partial<BridgeContext>; expected: Record<string, unknown> }[] = [
+  const cases: {
+    name: string;
+    body: Record<string, unknown>;
+    ctx?: Partial<BridgeContext>;
+    expected: Record<string, unknown>;
+  }[] = [
     {
       name: 'model from the context, default max_tokens, no system when none given',
       body: { model: 'claude-sonnet-5-5', messages: [user('hi')] },
-      expected: { model: 'claude-sonnet-5-5-20261101', max_tokens: DEFAULT_MAX_TOKENS, messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }] },
+      expected: {
+        model: 'claude-sonnet-5-5-20261101',
+        max_tokens: DEFAULT_MAX_TOKENS,
+        messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }],
+      },
     },
     {
-      name: "system and developer messages become the system prompt, as the client wrote them",
+      name: 'system and developer messages become the system prompt, as the client wrote them',
       body: {
         model: 'm',
         messages: [
@@ -30,11 +39,21 @@ describe('OpenAI chat → Anthropic request', () => {
           user('hi'),
         ],
       },
-      expected: { system: 'You are a pirate.\n\nAnswer briefly.', messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }] },
+      expected: {
+        system: 'You are a pirate.\n\nAnswer briefly.',
+        messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }],
+      },
     },
     {
       name: 'max_completion_tokens wins over max_tokens; temperature is capped at 1 and top_p then left out',
-      body: { model: 'm', messages: [user('hi')], max_tokens: 50, max_completion_tokens: 70, temperature: 1.6, top_p: 0.5 },
+      body: {
+        model: 'm',
+        messages: [user('hi')],
+        max_tokens: 50,
+        max_completion_tokens: 70,
+        temperature: 1.6,
+        top_p: 0.5,
+      },
       expected: { max_tokens: 70, temperature: 1 },
     },
     {
@@ -74,7 +93,14 @@ describe('OpenAI chat → Anthropic request', () => {
         model: 'm',
         messages: [user('weather?')],
         tools: [
-          { type: 'function', function: { name: 'get_weather', description: 'Weather for a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } },
+          {
+            type: 'function',
+            function: {
+              name: 'get_weather',
+              description: 'Weather for a city',
+              parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+            },
+          },
           { type: 'function', function: { name: 'now' } },
         ],
         tool_choice: 'required',
@@ -82,7 +108,11 @@ describe('OpenAI chat → Anthropic request', () => {
       },
       expected: {
         tools: [
-          { name: 'get_weather', description: 'Weather for a city', input_schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+          {
+            name: 'get_weather',
+            description: 'Weather for a city',
+            input_schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+          },
           { name: 'now', input_schema: { type: 'object', properties: {} } },
         ],
         tool_choice: { type: 'any', disable_parallel_tool_use: true },
@@ -90,7 +120,12 @@ describe('OpenAI chat → Anthropic request', () => {
     },
     {
       name: 'tool_choice naming a function → tool; none → none',
-      body: { model: 'm', messages: [user('x')], tools: [{ type: 'function', function: { name: 'f' } }], tool_choice: { type: 'function', function: { name: 'f' } } },
+      body: {
+        model: 'm',
+        messages: [user('x')],
+        tools: [{ type: 'function', function: { name: 'f' } }],
+        tool_choice: { type: 'function', function: { name: 'f' } },
+      },
       expected: { tool_choice: { type: 'tool', name: 'f' } },
     },
     {
@@ -138,7 +173,10 @@ describe('OpenAI chat → Anthropic request', () => {
       body: {
         model: 'm',
         messages: [{ role: 'system', content: 'Be exact.' }, user('x')],
-        response_format: { type: 'json_schema', json_schema: { name: 'r', schema: { type: 'object', properties: { a: { type: 'number' } } } } },
+        response_format: {
+          type: 'json_schema',
+          json_schema: { name: 'r', schema: { type: 'object', properties: { a: { type: 'number' } } } },
+        },
       },
       expected: {
         system:
@@ -149,7 +187,11 @@ describe('OpenAI chat → Anthropic request', () => {
       name: 'PDF files become document blocks; empty assistant text is dropped',
       body: {
         model: 'm',
-        messages: [user([{ type: 'file', file: { filename: 'a.pdf', file_data: 'data:application/pdf;base64,JVBERi0x' } }]), { role: 'assistant', content: '' }, user('ok')],
+        messages: [
+          user([{ type: 'file', file: { filename: 'a.pdf', file_data: 'data:application/pdf;base64,JVBERi0x' } }]),
+          { role: 'assistant', content: '' },
+          user('ok'),
+        ],
       },
       expected: {
         messages: [
@@ -176,19 +218,72 @@ describe('OpenAI chat → Anthropic request', () => {
 
   const refused: { name: string; body: Record<string, unknown>; message: RegExp }[] = [
     { name: 'n > 1', body: { model: 'm', n: 2, messages: [user('x')] }, message: /^n: / },
-    { name: 'audio input', body: { model: 'm', messages: [user([{ type: 'input_audio', input_audio: { data: 'AAAA', format: 'wav' } }])] }, message: /messages\[0\]\.content\[0\]\.input_audio: Claude does not accept audio/ },
-    { name: 'an image type Claude does not read', body: { model: 'm', messages: [user([{ type: 'image_url', image_url: { url: 'data:image/bmp;base64,AAAA' } }])] }, message: /image\/bmp/ },
-    { name: 'an ftp image URL', body: { model: 'm', messages: [user([{ type: 'image_url', image_url: { url: 'ftp://x/y.png' } }])] }, message: /http\(s\) URL or a base64 data URL/ },
-    { name: 'a data URL that is not base64', body: { model: 'm', messages: [user([{ type: 'image_url', image_url: { url: 'data:image/png,hello' } }])] }, message: /base64 data URL/ },
-    { name: 'tool call arguments that are not JSON', body: { model: 'm', messages: [user('x'), { role: 'assistant', tool_calls: [{ id: 'a', type: 'function', function: { name: 'f', arguments: '{nope' } }] }] }, message: /tool_calls\[0\]\.function\.arguments: not valid JSON/ },
-    { name: 'only a system message', body: { model: 'm', messages: [{ role: 'system', content: 'x' }] }, message: /at least one user message/ },
+    {
+      name: 'audio input',
+      body: { model: 'm', messages: [user([{ type: 'input_audio', input_audio: { data: 'AAAA', format: 'wav' } }])] },
+      message: /messages\[0\]\.content\[0\]\.input_audio: Claude does not accept audio/,
+    },
+    {
+      name: 'an image type Claude does not read',
+      body: { model: 'm', messages: [user([{ type: 'image_url', image_url: { url: 'data:image/bmp;base64,AAAA' } }])] },
+      message: /image\/bmp/,
+    },
+    {
+      name: 'an ftp image URL',
+      body: { model: 'm', messages: [user([{ type: 'image_url', image_url: { url: 'ftp://x/y.png' } }])] },
+      message: /http\(s\) URL or a base64 data URL/,
+    },
+    {
+      name: 'a data URL that is not base64',
+      body: { model: 'm', messages: [user([{ type: 'image_url', image_url: { url: 'data:image/png,hello' } }])] },
+      message: /base64 data URL/,
+    },
+    {
+      name: 'tool call arguments that are not JSON',
+      body: {
+        model: 'm',
+        messages: [
+          user('x'),
+          {
+            role: 'assistant',
+            tool_calls: [{ id: 'a', type: 'function', function: { name: 'f', arguments: '{nope' } }],
+          },
+        ],
+      },
+      message: /tool_calls\[0\]\.function\.arguments: not valid JSON/,
+    },
+    {
+      name: 'only a system message',
+      body: { model: 'm', messages: [{ role: 'system', content: 'x' }] },
+      message: /at least one user message/,
+    },
     { name: 'legacy functions', body: { model: 'm', messages: [user('x')], functions: [] }, message: /^functions: / },
-    { name: 'an unknown role', body: { model: 'm', messages: [{ role: 'robot', content: 'x' }] }, message: /messages\[0\]\.role/ },
-    { name: 'a tool message without tool_call_id', body: { model: 'm', messages: [user('x'), { role: 'tool', content: 'r' }] }, message: /tool_call_id/ },
-    { name: 'a non-function tool', body: { model: 'm', messages: [user('x')], tools: [{ type: 'custom', custom: { name: 'x' } }] }, message: /^tools\[0\]/ },
-    { name: 'temperature out of range', body: { model: 'm', messages: [user('x')], temperature: 3 }, message: /^temperature/ },
+    {
+      name: 'an unknown role',
+      body: { model: 'm', messages: [{ role: 'robot', content: 'x' }] },
+      message: /messages\[0\]\.role/,
+    },
+    {
+      name: 'a tool message without tool_call_id',
+      body: { model: 'm', messages: [user('x'), { role: 'tool', content: 'r' }] },
+      message: /tool_call_id/,
+    },
+    {
+      name: 'a non-function tool',
+      body: { model: 'm', messages: [user('x')], tools: [{ type: 'custom', custom: { name: 'x' } }] },
+      message: /^tools\[0\]/,
+    },
+    {
+      name: 'temperature out of range',
+      body: { model: 'm', messages: [user('x')], temperature: 3 },
+      message: /^temperature/,
+    },
     { name: 'a zero max_tokens', body: { model: 'm', messages: [user('x')], max_tokens: 0 }, message: /^max_tokens/ },
-    { name: 'file by id', body: { model: 'm', messages: [user([{ type: 'file', file: { file_id: 'file-1' } }])] }, message: /file_id/ },
+    {
+      name: 'file by id',
+      body: { model: 'm', messages: [user([{ type: 'file', file: { file_id: 'file-1' } }])] },
+      message: /file_id/,
+    },
   ];
 
   it.each(refused)('refuses $name with a message naming the field', ({ body, message }) => {

@@ -25,7 +25,11 @@ interface Message {
  */
 export function toAnthropicRequest(body: Record<string, unknown>, ctx: BridgeContext): Record<string, unknown> {
   const chat = readChatRequest(body);
-  const out: Record<string, unknown> = { model: ctx.upstreamModel, max_tokens: chat.maxTokens ?? DEFAULT_MAX_TOKENS, messages: toMessages(chat.turns) };
+  const out: Record<string, unknown> = {
+    model: ctx.upstreamModel,
+    max_tokens: chat.maxTokens ?? DEFAULT_MAX_TOKENS,
+    messages: toMessages(chat.turns),
+  };
   const system = systemOf(chat);
   if (system) out.system = system;
   if (ctx.stream) out.stream = true;
@@ -36,7 +40,11 @@ export function toAnthropicRequest(body: Record<string, unknown>, ctx: BridgeCon
   if (chat.stop.length > 0) out.stop_sequences = chat.stop;
   if (chat.user) out.metadata = { user_id: chat.user };
   if (chat.tools.length > 0) {
-    out.tools = chat.tools.map((t) => ({ name: t.name, ...(t.description ? { description: t.description } : {}), input_schema: inputSchema(t.parameters) }));
+    out.tools = chat.tools.map((t) => ({
+      name: t.name,
+      ...(t.description ? { description: t.description } : {}),
+      input_schema: inputSchema(t.parameters),
+    }));
     const choice = toolChoice(chat.toolChoice, chat.parallelToolCalls);
     if (choice) out.tool_choice = choice;
   }
@@ -51,8 +59,10 @@ function systemOf(chat: ChatRequest): string | undefined {
   const parts = chat.system.filter((s) => s !== '');
   const rf = chat.responseFormat;
   if (rf) {
-    let note = 'Respond with a single valid JSON object and nothing else: no prose before or after it, no Markdown code fences.';
-    if (rf.kind === 'json_schema' && rf.schema) note += ` The object must conform to this JSON Schema:\n${JSON.stringify(rf.schema)}`;
+    let note =
+      'Respond with a single valid JSON object and nothing else: no prose before or after it, no Markdown code fences.';
+    if (rf.kind === 'json_schema' && rf.schema)
+      note += ` The object must conform to this JSON Schema:\n${JSON.stringify(rf.schema)}`;
     parts.push(note);
   }
   return parts.length > 0 ? parts.join('\n\n') : undefined;
@@ -64,7 +74,10 @@ function inputSchema(parameters: Record<string, unknown> | undefined): Record<st
   return parameters.type === undefined ? { type: 'object', ...parameters } : parameters;
 }
 
-function toolChoice(choice: ToolChoice | undefined, parallel: boolean | undefined): Record<string, unknown> | undefined {
+function toolChoice(
+  choice: ToolChoice | undefined,
+  parallel: boolean | undefined,
+): Record<string, unknown> | undefined {
   const noParallel = parallel === false ? { disable_parallel_tool_use: true } : {};
   switch (choice?.kind) {
     case undefined:
@@ -100,7 +113,9 @@ function toMessages(turns: readonly ChatTurn[]): Message[] {
     else out.push({ role, content: blocks });
   });
   // The Messages API wants a user message's tool results before anything else in it.
-  for (const m of out) if (m.role === 'user') m.content.sort((a, b) => Number(b.type === 'tool_result') - Number(a.type === 'tool_result'));
+  for (const m of out)
+    if (m.role === 'user')
+      m.content.sort((a, b) => Number(b.type === 'tool_result') - Number(a.type === 'tool_result'));
   return out;
 }
 
@@ -115,7 +130,9 @@ function blocksOf(turn: ChatTurn, where: string): Block[] {
       ];
     case 'tool': {
       const text = turn.parts.map((p) => (p.kind === 'text' ? p.text : '')).join('\n');
-      return [{ type: 'tool_result', tool_use_id: anthropicToolId(turn.toolCallId), ...(text ? { content: text } : {}) }];
+      return [
+        { type: 'tool_result', tool_use_id: anthropicToolId(turn.toolCallId), ...(text ? { content: text } : {}) },
+      ];
     }
   }
 }
@@ -127,12 +144,19 @@ function partBlock(p: ContentPart, where: string): Block {
     case 'image':
       if (p.source.kind === 'url') return { type: 'image', source: { type: 'url', url: p.source.url } };
       if (!IMAGE_TYPES.has(p.source.mediaType)) {
-        throw new InvalidChatRequest(`${where}.image_url.url: Claude accepts image/jpeg, image/png, image/gif and image/webp, not ${p.source.mediaType}.`);
+        throw new InvalidChatRequest(
+          `${where}.image_url.url: Claude accepts image/jpeg, image/png, image/gif and image/webp, not ${p.source.mediaType}.`,
+        );
       }
       return { type: 'image', source: { type: 'base64', media_type: p.source.mediaType, data: p.source.data } };
     case 'file':
-      if (p.mediaType === 'application/pdf') return { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: p.data } };
-      if (p.mediaType === 'text/plain') return { type: 'document', source: { type: 'text', media_type: 'text/plain', data: Buffer.from(p.data, 'base64').toString('utf8') } };
+      if (p.mediaType === 'application/pdf')
+        return { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: p.data } };
+      if (p.mediaType === 'text/plain')
+        return {
+          type: 'document',
+          source: { type: 'text', media_type: 'text/plain', data: Buffer.from(p.data, 'base64').toString('utf8') },
+        };
       throw new InvalidChatRequest(`${where}.file: Claude accepts PDF and plain-text files, not ${p.mediaType}.`);
     case 'audio':
       throw new InvalidChatRequest(`${where}.input_audio: Claude does not accept audio input.`);

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { BridgeContext } from '../index.js';
 import { fromAnthropicMessage } from './response.js';
 
-const ctx: BridgeContext = { requestedModel: 'claude-sonnet-5-5', upstreamModel: 'claude-sonnet-5-5-20261101', stream: false, clientQuery: new URLSearchParams() };
+const ctx: BridgeContext = {
+  requestedModel: 'claude-sonnet-5-5',
+  upstreamModel: 'claude-sonnet-5-5-20261101',
+  stream: false,
+  clientQuery: new URLSearchParams(),
+};
 
 const message = (over: Record<string, unknown>) => ({
   id: 'msg_01',
@@ -54,7 +59,12 @@ describe('Anthropic message → chat.completion', () => {
       cache_read_input_tokens: 5000,
     };
     const out = fromAnthropicMessage(message({ usage }), ctx) as { usage: unknown };
-    expect(out.usage).toEqual({ prompt_tokens: 5307, completion_tokens: 40, total_tokens: 5347, prompt_tokens_details: { cached_tokens: 5000 } });
+    expect(out.usage).toEqual({
+      prompt_tokens: 5307,
+      completion_tokens: 40,
+      total_tokens: 5347,
+      prompt_tokens_details: { cached_tokens: 5000 },
+    });
   });
 
   it('tool_use blocks become tool_calls with JSON arguments; text alongside stays content', () => {
@@ -64,13 +74,19 @@ describe('Anthropic message → chat.completion', () => {
       { type: 'tool_use', id: 'toolu_9', name: 'get_weather', input: { city: 'Paris', days: 2 } },
       { type: 'tool_use', id: 'toolu_10', name: 'now', input: {} },
     ];
-    const out = fromAnthropicMessage(message({ content, stop_reason: 'tool_use' }), ctx) as { choices: { message: unknown; finish_reason: string }[] };
+    const out = fromAnthropicMessage(message({ content, stop_reason: 'tool_use' }), ctx) as {
+      choices: { message: unknown; finish_reason: string }[];
+    };
     expect(out.choices[0]).toMatchObject({
       finish_reason: 'tool_calls',
       message: {
         content: 'Checking.',
         tool_calls: [
-          { id: 'toolu_9', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris","days":2}' } },
+          {
+            id: 'toolu_9',
+            type: 'function',
+            function: { name: 'get_weather', arguments: '{"city":"Paris","days":2}' },
+          },
           { id: 'toolu_10', type: 'function', function: { name: 'now', arguments: '{}' } },
         ],
       },
@@ -78,7 +94,10 @@ describe('Anthropic message → chat.completion', () => {
   });
 
   it('content is null when the answer is only tool calls', () => {
-    const out = fromAnthropicMessage(message({ content: [{ type: 'tool_use', id: 't', name: 'f', input: {} }], stop_reason: 'tool_use' }), ctx) as { choices: { message: { content: unknown } }[] };
+    const out = fromAnthropicMessage(
+      message({ content: [{ type: 'tool_use', id: 't', name: 'f', input: {} }], stop_reason: 'tool_use' }),
+      ctx,
+    ) as { choices: { message: { content: unknown } }[] };
     expect(out.choices[0]?.message.content).toBeNull();
   });
 

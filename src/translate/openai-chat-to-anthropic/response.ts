@@ -10,7 +10,12 @@ import { chatCompletion, type ChatToolCall, type ChatUsage, type FinishReason } 
  */
 export function chatUsageOf(u: TokenUsage): ChatUsage {
   const prompt = u.inputTokens + u.cacheCreate5mTokens + u.cacheCreate1hTokens + u.cacheReadTokens;
-  return { prompt_tokens: prompt, completion_tokens: u.outputTokens, total_tokens: prompt + u.outputTokens, prompt_tokens_details: { cached_tokens: u.cacheReadTokens } };
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: u.outputTokens,
+    total_tokens: prompt + u.outputTokens,
+    prompt_tokens_details: { cached_tokens: u.cacheReadTokens },
+  };
 }
 
 /**
@@ -42,14 +47,24 @@ interface AnthropicBlock {
 
 /** Messages response → `chat.completion`. A body that is not a message is passed back as it is. */
 export function fromAnthropicMessage(body: unknown, ctx: BridgeContext): unknown {
-  const msg = body as { type?: unknown; id?: unknown; content?: unknown; stop_reason?: unknown; usage?: AnthropicUsage } | null;
+  const msg = body as {
+    type?: unknown;
+    id?: unknown;
+    content?: unknown;
+    stop_reason?: unknown;
+    usage?: AnthropicUsage;
+  } | null;
   if (!msg || msg.type !== 'message' || !Array.isArray(msg.content)) return body;
   let text = '';
   const toolCalls: ChatToolCall[] = [];
   for (const block of msg.content as AnthropicBlock[]) {
     if (block.type === 'text' && typeof block.text === 'string') text += block.text;
     else if (block.type === 'tool_use' && typeof block.id === 'string' && typeof block.name === 'string') {
-      toolCalls.push({ id: block.id, type: 'function', function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) } });
+      toolCalls.push({
+        id: block.id,
+        type: 'function',
+        function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) },
+      });
     }
     // thinking, redacted_thinking and server tool blocks have no Chat Completions counterpart.
   }

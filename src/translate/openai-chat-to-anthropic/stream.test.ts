@@ -23,14 +23,36 @@ function messageStream(opts: { stop?: string; tool?: boolean; text?: string[] } 
     ev('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
     ev('ping', { type: 'ping' }),
   ];
-  for (const t of opts.text ?? ['Hé', 'llo ✓']) events.push(ev('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: t } }));
+  for (const t of opts.text ?? ['Hé', 'llo ✓'])
+    events.push(
+      ev('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: t } }),
+    );
   events.push(ev('content_block_stop', { type: 'content_block_stop', index: 0 }));
   if (opts.tool) {
-    events.push(ev('content_block_start', { type: 'content_block_start', index: 1, content_block: { type: 'tool_use', id: 'toolu_A', name: 'get_weather', input: {} } }));
-    for (const f of ['', '{"ci', 'ty": "Par', 'is"}']) events.push(ev('content_block_delta', { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: f } }));
+    events.push(
+      ev('content_block_start', {
+        type: 'content_block_start',
+        index: 1,
+        content_block: { type: 'tool_use', id: 'toolu_A', name: 'get_weather', input: {} },
+      }),
+    );
+    for (const f of ['', '{"ci', 'ty": "Par', 'is"}'])
+      events.push(
+        ev('content_block_delta', {
+          type: 'content_block_delta',
+          index: 1,
+          delta: { type: 'input_json_delta', partial_json: f },
+        }),
+      );
     events.push(ev('content_block_stop', { type: 'content_block_stop', index: 1 }));
   }
-  events.push(ev('message_delta', { type: 'message_delta', delta: { stop_reason: opts.stop ?? (opts.tool ? 'tool_use' : 'end_turn'), stop_sequence: null }, usage: { output_tokens: 33 } }));
+  events.push(
+    ev('message_delta', {
+      type: 'message_delta',
+      delta: { stop_reason: opts.stop ?? (opts.tool ? 'tool_use' : 'end_turn'), stop_sequence: null },
+      usage: { output_tokens: 33 },
+    }),
+  );
   events.push(ev('message_stop', { type: 'message_stop' }));
   return events;
 }
@@ -68,7 +90,10 @@ function run(chunks: Buffer[], includeUsage: boolean, complete = true): Out[] {
 }
 
 const base = { id: 'chatcmpl-msg_S1', object: 'chat.completion.chunk', model: 'claude-sonnet-5-5' };
-const choice = (delta: unknown, finish: string | null = null) => ({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
+const choice = (delta: unknown, finish: string | null = null) => ({
+  ...base,
+  choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+});
 
 describe('Anthropic SSE → chat.completion.chunk SSE', () => {
   it('text: role first, content deltas, finish, usage (asked for), [DONE]', () => {
@@ -79,7 +104,16 @@ describe('Anthropic SSE → chat.completion.chunk SSE', () => {
       withUsage(choice({ content: 'Hé' })),
       withUsage(choice({ content: 'llo ✓' })),
       withUsage(choice({}, 'stop')),
-      { ...base, choices: [], usage: { prompt_tokens: 2112, completion_tokens: 33, total_tokens: 2145, prompt_tokens_details: { cached_tokens: 2000 } } },
+      {
+        ...base,
+        choices: [],
+        usage: {
+          prompt_tokens: 2112,
+          completion_tokens: 33,
+          total_tokens: 2145,
+          prompt_tokens_details: { cached_tokens: 2000 },
+        },
+      },
       '[DONE]',
     ]);
   });
@@ -96,7 +130,9 @@ describe('Anthropic SSE → chat.completion.chunk SSE', () => {
     expect(out).toEqual([
       choice({ role: 'assistant', content: '', refusal: null }),
       choice({ content: 'Let me check.' }),
-      choice({ tool_calls: [{ index: 0, id: 'toolu_A', type: 'function', function: { name: 'get_weather', arguments: '' } }] }),
+      choice({
+        tool_calls: [{ index: 0, id: 'toolu_A', type: 'function', function: { name: 'get_weather', arguments: '' } }],
+      }),
       choice({ tool_calls: [{ index: 0, function: { arguments: '{"ci' } }] }),
       choice({ tool_calls: [{ index: 0, function: { arguments: 'ty": "Par' } }] }),
       choice({ tool_calls: [{ index: 0, function: { arguments: 'is"}' } }] }),
@@ -117,9 +153,28 @@ describe('Anthropic SSE → chat.completion.chunk SSE', () => {
   it('a cut stream ends with the usage so far (asked for) and an in-stream error, never [DONE]', () => {
     const events = messageStream();
     const out = run([Buffer.from(events.slice(0, 4).join(''))], true, false);
-    expect(out.slice(0, 2)).toEqual([{ ...choice({ role: 'assistant', content: '', refusal: null }), usage: null }, { ...choice({ content: 'Hé' }), usage: null }]);
-    expect(out[2]).toEqual({ ...base, choices: [], usage: { prompt_tokens: 2112, completion_tokens: 1, total_tokens: 2113, prompt_tokens_details: { cached_tokens: 2000 } } });
-    expect(out[3]).toEqual({ error: { message: 'The upstream stream ended before the answer was complete.', type: 'server_error', param: null, code: null } });
+    expect(out.slice(0, 2)).toEqual([
+      { ...choice({ role: 'assistant', content: '', refusal: null }), usage: null },
+      { ...choice({ content: 'Hé' }), usage: null },
+    ]);
+    expect(out[2]).toEqual({
+      ...base,
+      choices: [],
+      usage: {
+        prompt_tokens: 2112,
+        completion_tokens: 1,
+        total_tokens: 2113,
+        prompt_tokens_details: { cached_tokens: 2000 },
+      },
+    });
+    expect(out[3]).toEqual({
+      error: {
+        message: 'The upstream stream ended before the answer was complete.',
+        type: 'server_error',
+        param: null,
+        code: null,
+      },
+    });
     expect(out).toHaveLength(4);
   });
 
@@ -127,7 +182,9 @@ describe('Anthropic SSE → chat.completion.chunk SSE', () => {
     const events = messageStream().slice(0, 4);
     events.push(ev('error', { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }));
     const out = run([Buffer.from(events.join(''))], false, false);
-    expect(out.at(-1)).toEqual({ error: { message: 'Upstream: Overloaded', type: 'server_error', param: null, code: null } });
+    expect(out.at(-1)).toEqual({
+      error: { message: 'Upstream: Overloaded', type: 'server_error', param: null, code: null },
+    });
     expect(out.filter((c) => c !== '[DONE]' && 'error' in c)).toHaveLength(1);
     expect(out).not.toContain('[DONE]');
   });
@@ -141,22 +198,26 @@ describe('Anthropic SSE → chat.completion.chunk SSE', () => {
 
     it.each(fixtures)('%s: split at every byte gives the same chunks as one piece', (_name, bytes, usage) => {
       const whole = run([bytes], usage);
-      for (let i = 1; i < bytes.length; i++) expect(run([bytes.subarray(0, i), bytes.subarray(i)], usage)).toEqual(whole);
+      for (let i = 1; i < bytes.length; i++)
+        expect(run([bytes.subarray(0, i), bytes.subarray(i)], usage)).toEqual(whole);
     });
 
-    it.each(fixtures)('%s: arbitrary splits (including one byte at a time) give the same chunks', (_name, bytes, usage) => {
-      const whole = run([bytes], usage);
-      let seed = 7;
-      const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-      for (let round = 0; round < 50; round++) {
-        const chunks: Buffer[] = [];
-        for (let i = 0; i < bytes.length; ) {
-          const size = round === 0 ? 1 : 1 + Math.floor(rand() * 40);
-          chunks.push(bytes.subarray(i, i + size));
-          i += size;
+    it.each(fixtures)(
+      '%s: arbitrary splits (including one byte at a time) give the same chunks',
+      (_name, bytes, usage) => {
+        const whole = run([bytes], usage);
+        let seed = 7;
+        const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+        for (let round = 0; round < 50; round++) {
+          const chunks: Buffer[] = [];
+          for (let i = 0; i < bytes.length;) {
+            const size = round === 0 ? 1 : 1 + Math.floor(rand() * 40);
+            chunks.push(bytes.subarray(i, i + size));
+            i += size;
+          }
+          expect(run(chunks, usage)).toEqual(whole);
         }
-        expect(run(chunks, usage)).toEqual(whole);
-      }
-    });
+      },
+    );
   });
 });

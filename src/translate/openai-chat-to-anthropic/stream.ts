@@ -38,7 +38,8 @@ export class AnthropicToChatStream implements StreamTranslator {
 
   end(info: { complete: boolean; message?: string }): Buffer {
     this.parser.end();
-    if (!this.closed) this.close(info.complete && this.finishReason ? this.writer.done() : streamError(info.message ?? CUT_MESSAGE));
+    if (!this.closed)
+      this.close(info.complete && this.finishReason ? this.writer.done() : streamError(info.message ?? CUT_MESSAGE));
     return this.flush();
   }
 
@@ -91,7 +92,12 @@ export class AnthropicToChatStream implements StreamTranslator {
         return;
       case 'error': {
         const err = payload.error as { type?: unknown; message?: unknown } | undefined;
-        this.close(streamError(`Upstream: ${typeof err?.message === 'string' && err.message ? err.message : 'stream error'}`, errorType(err?.type)));
+        this.close(
+          streamError(
+            `Upstream: ${typeof err?.message === 'string' && err.message ? err.message : 'stream error'}`,
+            errorType(err?.type),
+          ),
+        );
         return;
       }
     }
@@ -119,7 +125,11 @@ export class AnthropicToChatStream implements StreamTranslator {
     if (typeof index !== 'number' || !delta) return;
     if (delta.type === 'text_delta' && typeof delta.text === 'string') {
       this.out.push(this.writer.content(delta.text));
-    } else if (delta.type === 'input_json_delta' && typeof delta.partial_json === 'string' && delta.partial_json !== '') {
+    } else if (
+      delta.type === 'input_json_delta' &&
+      typeof delta.partial_json === 'string' &&
+      delta.partial_json !== ''
+    ) {
       const n = this.toolIndex.get(index);
       if (n !== undefined) this.out.push(this.writer.toolCall({ index: n, arguments: delta.partial_json }));
     }

@@ -22,7 +22,11 @@ export const openaiChatToGemini: Bridge = {
 export const openaiChatToCodeAssist: Bridge = {
   from: 'openai-chat',
   to: 'code-assist',
-  request: (body, ctx) => ({ model: ctx.upstreamModel, user_prompt_id: randomUUID(), request: toGeminiRequest(body, ctx) }),
+  request: (body, ctx) => ({
+    model: ctx.upstreamModel,
+    user_prompt_id: randomUUID(),
+    request: toGeminiRequest(body, ctx),
+  }),
   response: (body, ctx) => fromGeminiResponse(body, ctx, unwrapResponse),
   stream: (ctx) => new GeminiToChatStream(ctx, unwrapResponse),
 };

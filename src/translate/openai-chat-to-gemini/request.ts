@@ -1,6 +1,12 @@
 import type { BridgeContext } from '../types.js';
 import { InvalidChatRequest, textOfParts, type ContentPart } from '../openai-chat/content.js';
-import { readChatRequest, type ChatRequest, type ChatTurn, type ToolCall, type ToolChoice } from '../openai-chat/request.js';
+import {
+  readChatRequest,
+  type ChatRequest,
+  type ChatTurn,
+  type ToolCall,
+  type ToolChoice,
+} from '../openai-chat/request.js';
 import { geminiSchema } from './schema.js';
 
 type Part = Record<string, unknown>;
@@ -50,7 +56,11 @@ export function toGeminiRequest(body: Record<string, unknown>, _ctx: BridgeConte
 
 function declaration(t: ChatRequest['tools'][number]): Record<string, unknown> {
   const parameters = t.parameters ? geminiSchema(t.parameters) : undefined;
-  return { name: t.name, ...(t.description ? { description: t.description } : {}), ...(parameters ? { parameters } : {}) };
+  return {
+    name: t.name,
+    ...(t.description ? { description: t.description } : {}),
+    ...(parameters ? { parameters } : {}),
+  };
 }
 
 function toolConfig(choice: ToolChoice | undefined): Record<string, unknown> | undefined {
@@ -109,10 +119,16 @@ function partsOf(turn: ChatTurn, where: string, names: ReadonlyMap<string, strin
     case 'user':
       return turn.parts.map((p, j) => contentPart(p, `${where}.content[${j}]`));
     case 'assistant':
-      return [...turn.parts.map((p, j) => contentPart(p, `${where}.content[${j}]`)), ...turn.toolCalls.map((c, j) => functionCall(c, j === 0))];
+      return [
+        ...turn.parts.map((p, j) => contentPart(p, `${where}.content[${j}]`)),
+        ...turn.toolCalls.map((c, j) => functionCall(c, j === 0)),
+      ];
     case 'tool': {
       const name = names.get(turn.toolCallId);
-      if (!name) throw new InvalidChatRequest(`${where}.tool_call_id: ${turn.toolCallId} answers no tool call of an earlier assistant message.`);
+      if (!name)
+        throw new InvalidChatRequest(
+          `${where}.tool_call_id: ${turn.toolCallId} answers no tool call of an earlier assistant message.`,
+        );
       return [{ functionResponse: { name, response: functionResponse(textOfParts(turn.parts)) } }];
     }
   }
@@ -130,7 +146,8 @@ function functionCall(c: ToolCall, firstOfTurn: boolean): Part {
 function functionResponse(text: string): Record<string, unknown> {
   try {
     const parsed: unknown = JSON.parse(text);
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
+      return parsed as Record<string, unknown>;
     return { output: parsed };
   } catch {
     return { output: text };
@@ -147,7 +164,9 @@ function contentPart(p: ContentPart, where: string): Part {
       const ext = /\.([a-z0-9]+)$/i.exec(path)?.[1]?.toLowerCase();
       const mimeType = ext ? IMAGE_EXTENSIONS[ext] : undefined;
       if (!mimeType) {
-        throw new InvalidChatRequest(`${where}.image_url.url: Gemini needs the image's type; send it as a base64 data URL, or a URL ending in .png, .jpg, .webp, .gif or .heic.`);
+        throw new InvalidChatRequest(
+          `${where}.image_url.url: Gemini needs the image's type; send it as a base64 data URL, or a URL ending in .png, .jpg, .webp, .gif or .heic.`,
+        );
       }
       return { fileData: { mimeType, fileUri: p.source.url } };
     }

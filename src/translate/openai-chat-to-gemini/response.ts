@@ -1,6 +1,12 @@
 import type { GeminiUsageMetadata, Unwrap } from '../../wire/gemini.js';
 import type { BridgeContext } from '../types.js';
-import { chatCompletion, randomId, type ChatToolCall, type ChatUsage, type FinishReason } from '../openai-chat/response.js';
+import {
+  chatCompletion,
+  randomId,
+  type ChatToolCall,
+  type ChatUsage,
+  type FinishReason,
+} from '../openai-chat/response.js';
 
 const n = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0);
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -22,7 +28,16 @@ export function chatUsageOf(m: GeminiUsageMetadata): ChatUsage {
   };
 }
 
-const FILTERED = new Set(['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY', 'IMAGE_PROHIBITED_CONTENT', 'IMAGE_RECITATION']);
+const FILTERED = new Set([
+  'SAFETY',
+  'RECITATION',
+  'BLOCKLIST',
+  'PROHIBITED_CONTENT',
+  'SPII',
+  'IMAGE_SAFETY',
+  'IMAGE_PROHIBITED_CONTENT',
+  'IMAGE_RECITATION',
+]);
 
 /**
  * Gemini ends with STOP whether or not it called a function; OpenAI says `tool_calls` when it did.
@@ -45,19 +60,35 @@ export interface CandidateView {
 
 /** Reads the first candidate (the bridge asks for one). Thought summaries are not answer text. */
 export function candidateOf(response: Record<string, unknown>): CandidateView {
-  const candidate = Array.isArray(response.candidates) && isObject(response.candidates[0]) ? response.candidates[0] : undefined;
+  const candidate =
+    Array.isArray(response.candidates) && isObject(response.candidates[0]) ? response.candidates[0] : undefined;
   const feedback = isObject(response.promptFeedback) ? response.promptFeedback : undefined;
-  const view: CandidateView = { text: '', calls: [], finishReason: undefined, blocked: !candidate && typeof feedback?.blockReason === 'string' };
+  const view: CandidateView = {
+    text: '',
+    calls: [],
+    finishReason: undefined,
+    blocked: !candidate && typeof feedback?.blockReason === 'string',
+  };
   if (!candidate) return view;
-  if (typeof candidate.finishReason === 'string' && candidate.finishReason !== '' && candidate.finishReason !== 'FINISH_REASON_UNSPECIFIED') view.finishReason = candidate.finishReason;
+  if (
+    typeof candidate.finishReason === 'string' &&
+    candidate.finishReason !== '' &&
+    candidate.finishReason !== 'FINISH_REASON_UNSPECIFIED'
+  )
+    view.finishReason = candidate.finishReason;
   const parts = isObject(candidate.content) && Array.isArray(candidate.content.parts) ? candidate.content.parts : [];
   for (const part of parts) {
     if (!isObject(part)) continue;
     if (typeof part.text === 'string' && part.thought !== true) view.text += part.text;
     const fc = part.functionCall;
     if (isObject(fc) && typeof fc.name === 'string') {
-      const call: ChatToolCall = { id: typeof fc.id === 'string' && fc.id ? fc.id : randomId('call_'), type: 'function', function: { name: fc.name, arguments: JSON.stringify(fc.args ?? {}) } };
-      if (typeof part.thoughtSignature === 'string' && part.thoughtSignature) call.extra_content = { google: { thought_signature: part.thoughtSignature } };
+      const call: ChatToolCall = {
+        id: typeof fc.id === 'string' && fc.id ? fc.id : randomId('call_'),
+        type: 'function',
+        function: { name: fc.name, arguments: JSON.stringify(fc.args ?? {}) },
+      };
+      if (typeof part.thoughtSignature === 'string' && part.thoughtSignature)
+        call.extra_content = { google: { thought_signature: part.thoughtSignature } };
       view.calls.push(call);
     }
   }
@@ -70,7 +101,10 @@ export function fromGeminiResponse(body: unknown, ctx: BridgeContext, unwrap: Un
   if (!response || (!Array.isArray(response.candidates) && !isObject(response.promptFeedback))) return body;
   const view = candidateOf(response);
   return chatCompletion({
-    id: typeof response.responseId === 'string' && response.responseId ? `chatcmpl-${response.responseId}` : randomId('chatcmpl-'),
+    id:
+      typeof response.responseId === 'string' && response.responseId
+        ? `chatcmpl-${response.responseId}`
+        : randomId('chatcmpl-'),
     model: ctx.requestedModel,
     content: view.text === '' && view.calls.length > 0 ? null : view.text,
     toolCalls: view.calls,

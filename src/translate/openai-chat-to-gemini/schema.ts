@@ -29,7 +29,11 @@ const KEEP = new Set([
 ]);
 
 /** The `format`s Gemini accepts, per type. */
-const FORMATS: Record<string, readonly string[]> = { string: ['enum', 'date-time'], number: ['float', 'double'], integer: ['int32', 'int64'] };
+const FORMATS: Record<string, readonly string[]> = {
+  string: ['enum', 'date-time'],
+  number: ['float', 'double'],
+  integer: ['int32', 'int64'],
+};
 
 /** Deeper than this a recursive `$ref` is cut off (Gemini has no recursion either). */
 const MAX_DEPTH = 12;
@@ -39,7 +43,10 @@ const isObject = (v: unknown): v is Schema => typeof v === 'object' && v !== nul
 
 /** Cleans a whole schema; `undefined` when nothing of it is left (an object without properties). */
 export function geminiSchema(schema: Schema): Schema | undefined {
-  const defs = { ...(isObject(schema.definitions) ? schema.definitions : {}), ...(isObject(schema.$defs) ? schema.$defs : {}) };
+  const defs = {
+    ...(isObject(schema.definitions) ? schema.definitions : {}),
+    ...(isObject(schema.$defs) ? schema.$defs : {}),
+  };
   const out = clean(schema, defs, 0);
   if (out.type === 'object' && !isObject(out.properties)) return undefined;
   return out;
@@ -73,7 +80,8 @@ function clean(input: Schema, defs: Schema, depth: number): Schema {
         break; // below, with oneOf
       case 'enum':
         if (Array.isArray(v) && v.length > 0 && v.every((e) => typeof e === 'string')) out.enum = v;
-        else if (Array.isArray(v) && v.length > 0) out.description = withNote(s.description, `One of: ${v.map((e) => JSON.stringify(e)).join(', ')}.`);
+        else if (Array.isArray(v) && v.length > 0)
+          out.description = withNote(s.description, `One of: ${v.map((e) => JSON.stringify(e)).join(', ')}.`);
         break;
       case 'format':
         if (typeof v === 'string' && typeof out.type === 'string' && FORMATS[out.type]?.includes(v)) out.format = v;
@@ -95,7 +103,9 @@ function clean(input: Schema, defs: Schema, depth: number): Schema {
   if (typeof s.exclusiveMinimum === 'number' && out.minimum === undefined) out.minimum = s.exclusiveMinimum;
   if (typeof s.exclusiveMaximum === 'number' && out.maximum === undefined) out.maximum = s.exclusiveMaximum;
 
-  const alternatives = [...(Array.isArray(s.anyOf) ? s.anyOf : []), ...(Array.isArray(s.oneOf) ? s.oneOf : [])].filter(isObject);
+  const alternatives = [...(Array.isArray(s.anyOf) ? s.anyOf : []), ...(Array.isArray(s.oneOf) ? s.oneOf : [])].filter(
+    isObject,
+  );
   if (alternatives.length > 0) {
     const nonNull = alternatives.filter((a) => a.type !== 'null');
     if (nonNull.length < alternatives.length) out.nullable = true;
@@ -138,8 +148,10 @@ function mergeAllOf(s: Schema, defs: Schema): Schema {
     if (!isObject(part)) continue;
     const p = mergeAllOf(resolve(part, defs), defs);
     for (const [k, v] of Object.entries(p)) {
-      if (k === 'properties' && isObject(v)) merged.properties = { ...(isObject(merged.properties) ? merged.properties : {}), ...v };
-      else if (k === 'required' && Array.isArray(v)) merged.required = [...(Array.isArray(merged.required) ? merged.required : []), ...v];
+      if (k === 'properties' && isObject(v))
+        merged.properties = { ...(isObject(merged.properties) ? merged.properties : {}), ...v };
+      else if (k === 'required' && Array.isArray(v))
+        merged.required = [...(Array.isArray(merged.required) ? merged.required : []), ...v];
       else if (merged[k] === undefined) merged[k] = v;
     }
   }
@@ -158,4 +170,5 @@ function typeOf(s: Schema): [string | undefined, boolean] {
   return [undefined, false];
 }
 
-const withNote = (description: unknown, note: string): string => (typeof description === 'string' && description ? `${description} ${note}` : note);
+const withNote = (description: unknown, note: string): string =>
+  typeof description === 'string' && description ? `${description} ${note}` : note;

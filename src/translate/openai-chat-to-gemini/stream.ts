@@ -1,4 +1,10 @@
-import { GeminiStreamParser, googleErrorOf, type GeminiUsageMetadata, type GoogleError, type Unwrap } from '../../wire/gemini.js';
+import {
+  GeminiStreamParser,
+  googleErrorOf,
+  type GeminiUsageMetadata,
+  type GoogleError,
+  type Unwrap,
+} from '../../wire/gemini.js';
 import type { BridgeContext, StreamTranslator } from '../types.js';
 import { wantsUsage } from '../openai-chat/request.js';
 import { ChatChunkWriter, CUT_MESSAGE, streamError } from '../openai-chat/response.js';
@@ -69,7 +75,8 @@ export class GeminiToChatStream implements StreamTranslator {
     if (!response) return;
     if (!this.started) {
       this.started = true;
-      if (typeof response.responseId === 'string' && response.responseId) this.writer.id = `chatcmpl-${response.responseId}`;
+      if (typeof response.responseId === 'string' && response.responseId)
+        this.writer.id = `chatcmpl-${response.responseId}`;
       this.out.push(this.writer.role());
     }
     if (isObject(response.usageMetadata)) this.usage = response.usageMetadata;
@@ -77,11 +84,21 @@ export class GeminiToChatStream implements StreamTranslator {
     const view = candidateOf(response);
     this.out.push(this.writer.content(view.text));
     for (const call of view.calls) {
-      this.out.push(this.writer.toolCall({ index: this.tools++, id: call.id, name: call.function.name, arguments: call.function.arguments, extra: call.extra_content }));
+      this.out.push(
+        this.writer.toolCall({
+          index: this.tools++,
+          id: call.id,
+          name: call.function.name,
+          arguments: call.function.arguments,
+          extra: call.extra_content,
+        }),
+      );
     }
     if (view.finishReason || view.blocked) {
       this.finished = true;
-      this.out.push(this.writer.finish(view.blocked ? 'content_filter' : finishReasonOf(view.finishReason, this.tools > 0)));
+      this.out.push(
+        this.writer.finish(view.blocked ? 'content_filter' : finishReasonOf(view.finishReason, this.tools > 0)),
+      );
     }
   }
 

@@ -27,9 +27,11 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 /** `data:<type>;base64,<data>` → its parts; only base64 data URLs carry binary content. */
 export function parseDataUrl(url: string, where: string): { mediaType: string; data: string } {
   const m = /^data:([^;,]+)((?:;[^;,]*)*);base64,(.*)$/s.exec(url);
-  if (!m?.[1] || m[3] === undefined) throw new InvalidChatRequest(`${where}: a base64 data URL (data:<type>;base64,...) is required.`);
+  if (!m?.[1] || m[3] === undefined)
+    throw new InvalidChatRequest(`${where}: a base64 data URL (data:<type>;base64,...) is required.`);
   const data = m[3].trim();
-  if (data === '' || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(data)) throw new InvalidChatRequest(`${where}: the data URL does not hold base64 data.`);
+  if (data === '' || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(data))
+    throw new InvalidChatRequest(`${where}: the data URL does not hold base64 data.`);
   return { mediaType: m[1].trim().toLowerCase(), data };
 }
 
@@ -39,14 +41,16 @@ export function parseDataUrl(url: string, where: string): { mediaType: string; d
  */
 export function readContent(content: unknown, where: string, opts: { allow: readonly PartKind[] }): ContentPart[] {
   if (typeof content === 'string') return content === '' ? [] : [{ kind: 'text', text: content }];
-  if (!Array.isArray(content)) throw new InvalidChatRequest(`${where}: a string or an array of content parts is required.`);
+  if (!Array.isArray(content))
+    throw new InvalidChatRequest(`${where}: a string or an array of content parts is required.`);
   const parts: ContentPart[] = [];
   content.forEach((raw: unknown, i) => {
     const at = `${where}[${i}]`;
     if (!isObject(raw)) throw new InvalidChatRequest(`${at}: a content part object is required.`);
     const part = readPart(raw, at);
     if (!part) return;
-    if (!opts.allow.includes(part.kind)) throw new InvalidChatRequest(`${at}.type: ${String(raw.type)} parts are not allowed in this message.`);
+    if (!opts.allow.includes(part.kind))
+      throw new InvalidChatRequest(`${at}.type: ${String(raw.type)} parts are not allowed in this message.`);
     parts.push(part);
   });
   return parts;
@@ -63,8 +67,10 @@ function readPart(raw: Record<string, unknown>, at: string): ContentPart | undef
       return raw.refusal === '' ? undefined : { kind: 'text', text: raw.refusal };
     case 'image_url': {
       // Some clients send the URL directly instead of {url, detail}.
-      const url = typeof raw.image_url === 'string' ? raw.image_url : isObject(raw.image_url) ? raw.image_url.url : undefined;
-      if (typeof url !== 'string' || url === '') throw new InvalidChatRequest(`${at}.image_url.url: a string is required.`);
+      const url =
+        typeof raw.image_url === 'string' ? raw.image_url : isObject(raw.image_url) ? raw.image_url.url : undefined;
+      if (typeof url !== 'string' || url === '')
+        throw new InvalidChatRequest(`${at}.image_url.url: a string is required.`);
       if (url.startsWith('data:')) {
         const { mediaType, data } = parseDataUrl(url, `${at}.image_url.url`);
         return { kind: 'image', source: { kind: 'data', mediaType, data } };
@@ -82,7 +88,10 @@ function readPart(raw: Record<string, unknown>, at: string): ContentPart | undef
     case 'file': {
       const f = raw.file;
       if (!isObject(f)) throw new InvalidChatRequest(`${at}.file: an object is required.`);
-      if (typeof f.file_data !== 'string') throw new InvalidChatRequest(`${at}.file: only inline files (file_data as a base64 data URL) are supported, not file_id.`);
+      if (typeof f.file_data !== 'string')
+        throw new InvalidChatRequest(
+          `${at}.file: only inline files (file_data as a base64 data URL) are supported, not file_id.`,
+        );
       const { mediaType, data } = parseDataUrl(f.file_data, `${at}.file.file_data`);
       return { kind: 'file', mediaType, data, filename: typeof f.filename === 'string' ? f.filename : undefined };
     }

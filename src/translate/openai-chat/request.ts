@@ -47,28 +47,33 @@ export interface FunctionTool {
   parameters: Record<string, unknown> | undefined;
 }
 
-export type ToolChoice = { kind: 'auto' } | { kind: 'none' } | { kind: 'required' } | { kind: 'function'; name: string };
+export type ToolChoice =
+  { kind: 'auto' } | { kind: 'none' } | { kind: 'required' } | { kind: 'function'; name: string };
 
-export type ResponseFormat = { kind: 'json_object' } | { kind: 'json_schema'; name: string; schema: Record<string, unknown> | undefined };
+export type ResponseFormat =
+  { kind: 'json_object' } | { kind: 'json_schema'; name: string; schema: Record<string, unknown> | undefined };
 
 function optionalNumber(body: Record<string, unknown>, field: string, min: number, max: number): number | undefined {
   const v = body[field];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw new InvalidChatRequest(`${field}: a number from ${min} to ${max} is required.`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max)
+    throw new InvalidChatRequest(`${field}: a number from ${min} to ${max} is required.`);
   return v;
 }
 
 function optionalPositiveInt(body: Record<string, unknown>, field: string): number | undefined {
   const v = body[field];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new InvalidChatRequest(`${field}: a positive integer is required.`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+    throw new InvalidChatRequest(`${field}: a positive integer is required.`);
   return v;
 }
 
 function optionalInteger(body: Record<string, unknown>, field: string): number | undefined {
   const v = body[field];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new InvalidChatRequest(`${field}: an integer is required.`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v))
+    throw new InvalidChatRequest(`${field}: an integer is required.`);
   return v;
 }
 
@@ -96,7 +101,8 @@ export function readChatRequest(body: Record<string, unknown>): ChatRequest {
 
 function read(body: Record<string, unknown>): ChatRequest {
   refuseUnsupported(body);
-  if (!Array.isArray(body.messages) || body.messages.length === 0) throw new InvalidChatRequest('messages: a non-empty array is required.');
+  if (!Array.isArray(body.messages) || body.messages.length === 0)
+    throw new InvalidChatRequest('messages: a non-empty array is required.');
   const system: string[] = [];
   const turns: ChatTurn[] = [];
   body.messages.forEach((m: unknown, i: number) => {
@@ -106,7 +112,8 @@ function read(body: Record<string, unknown>): ChatRequest {
     if (typeof turn === 'string') system.push(turn);
     else turns.push(turn);
   });
-  if (turns.length === 0) throw new InvalidChatRequest('messages: at least one user message is required besides system messages.');
+  if (turns.length === 0)
+    throw new InvalidChatRequest('messages: at least one user message is required besides system messages.');
   const maxTokens = optionalPositiveInt(body, 'max_completion_tokens') ?? optionalPositiveInt(body, 'max_tokens');
   return {
     system,
@@ -131,15 +138,20 @@ function refuseUnsupported(body: Record<string, unknown>): void {
   if (body.n !== undefined && body.n !== null && body.n !== 1) {
     throw new InvalidChatRequest('n: only one choice per request is supported on this route (n must be 1).');
   }
-  if (body.logprobs === true) throw new InvalidChatRequest('logprobs: log probabilities are not available on this route.');
-  if (body.audio !== undefined && body.audio !== null) throw new InvalidChatRequest('audio: audio output is not available on this route.');
+  if (body.logprobs === true)
+    throw new InvalidChatRequest('logprobs: log probabilities are not available on this route.');
+  if (body.audio !== undefined && body.audio !== null)
+    throw new InvalidChatRequest('audio: audio output is not available on this route.');
   if (Array.isArray(body.modalities) && body.modalities.some((m) => m !== 'text')) {
     throw new InvalidChatRequest('modalities: only text output is available on this route.');
   }
   if (body.functions !== undefined || body.function_call !== undefined) {
-    throw new InvalidChatRequest('functions: the deprecated functions/function_call fields are not supported; use tools and tool_choice.');
+    throw new InvalidChatRequest(
+      'functions: the deprecated functions/function_call fields are not supported; use tools and tool_choice.',
+    );
   }
-  if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') throw new InvalidChatRequest('stream: a boolean is required.');
+  if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean')
+    throw new InvalidChatRequest('stream: a boolean is required.');
 }
 
 /** A message: system text (string) or a turn of the conversation. */
@@ -149,20 +161,35 @@ function readMessage(m: Record<string, unknown>, where: string): string | ChatTu
     case 'developer':
       return textOfParts(readContent(m.content, `${where}.content`, { allow: ['text'] }));
     case 'user':
-      return { role: 'user', parts: readContent(m.content, `${where}.content`, { allow: ['text', 'image', 'file', 'audio'] }) };
+      return {
+        role: 'user',
+        parts: readContent(m.content, `${where}.content`, { allow: ['text', 'image', 'file', 'audio'] }),
+      };
     case 'assistant': {
       if (m.function_call !== undefined && m.function_call !== null) {
-        throw new InvalidChatRequest(`${where}.function_call: the deprecated function_call is not supported; use tool_calls.`);
+        throw new InvalidChatRequest(
+          `${where}.function_call: the deprecated function_call is not supported; use tool_calls.`,
+        );
       }
-      const parts = m.content === null || m.content === undefined ? [] : readContent(m.content, `${where}.content`, { allow: ['text'] });
+      const parts =
+        m.content === null || m.content === undefined
+          ? []
+          : readContent(m.content, `${where}.content`, { allow: ['text'] });
       return { role: 'assistant', parts, toolCalls: readToolCalls(m.tool_calls, `${where}.tool_calls`) };
     }
     case 'tool': {
-      if (typeof m.tool_call_id !== 'string' || m.tool_call_id === '') throw new InvalidChatRequest(`${where}.tool_call_id: a string is required.`);
-      return { role: 'tool', toolCallId: m.tool_call_id, parts: readContent(m.content ?? '', `${where}.content`, { allow: ['text'] }) };
+      if (typeof m.tool_call_id !== 'string' || m.tool_call_id === '')
+        throw new InvalidChatRequest(`${where}.tool_call_id: a string is required.`);
+      return {
+        role: 'tool',
+        toolCallId: m.tool_call_id,
+        parts: readContent(m.content ?? '', `${where}.content`, { allow: ['text'] }),
+      };
     }
     case 'function':
-      throw new InvalidChatRequest(`${where}.role: the deprecated "function" role is not supported; use "tool" messages.`);
+      throw new InvalidChatRequest(
+        `${where}.role: the deprecated "function" role is not supported; use "tool" messages.`,
+      );
     default:
       throw new InvalidChatRequest(`${where}.role: one of system, developer, user, assistant or tool is required.`);
   }
@@ -174,11 +201,18 @@ function readToolCalls(value: unknown, where: string): ToolCall[] {
   return value.map((c: unknown, i) => {
     const at = `${where}[${i}]`;
     if (!isObject(c) || !isObject(c.function)) throw new InvalidChatRequest(`${at}: a function tool call is required.`);
-    if (c.type !== undefined && c.type !== 'function') throw new InvalidChatRequest(`${at}.type: only "function" tool calls are supported.`);
+    if (c.type !== undefined && c.type !== 'function')
+      throw new InvalidChatRequest(`${at}.type: only "function" tool calls are supported.`);
     if (typeof c.id !== 'string' || c.id === '') throw new InvalidChatRequest(`${at}.id: a string is required.`);
     const fn = c.function;
-    if (typeof fn.name !== 'string' || fn.name === '') throw new InvalidChatRequest(`${at}.function.name: a string is required.`);
-    return { id: c.id, name: fn.name, args: readArguments(fn.arguments, `${at}.function.arguments`), thoughtSignature: thoughtSignatureOf(c) };
+    if (typeof fn.name !== 'string' || fn.name === '')
+      throw new InvalidChatRequest(`${at}.function.name: a string is required.`);
+    return {
+      id: c.id,
+      name: fn.name,
+      args: readArguments(fn.arguments, `${at}.function.arguments`),
+      thoughtSignature: thoughtSignatureOf(c),
+    };
   });
 }
 
@@ -209,10 +243,13 @@ function readTools(value: unknown): FunctionTool[] {
   if (!Array.isArray(value)) throw new InvalidChatRequest('tools: an array is required.');
   return value.map((t: unknown, i) => {
     const at = `tools[${i}]`;
-    if (!isObject(t) || t.type !== 'function' || !isObject(t.function)) throw new InvalidChatRequest(`${at}: only {"type": "function", "function": {...}} tools are supported.`);
+    if (!isObject(t) || t.type !== 'function' || !isObject(t.function))
+      throw new InvalidChatRequest(`${at}: only {"type": "function", "function": {...}} tools are supported.`);
     const fn = t.function;
-    if (typeof fn.name !== 'string' || fn.name === '') throw new InvalidChatRequest(`${at}.function.name: a string is required.`);
-    if (fn.parameters !== undefined && fn.parameters !== null && !isObject(fn.parameters)) throw new InvalidChatRequest(`${at}.function.parameters: a JSON Schema object is required.`);
+    if (typeof fn.name !== 'string' || fn.name === '')
+      throw new InvalidChatRequest(`${at}.function.name: a string is required.`);
+    if (fn.parameters !== undefined && fn.parameters !== null && !isObject(fn.parameters))
+      throw new InvalidChatRequest(`${at}.function.parameters: a JSON Schema object is required.`);
     return {
       name: fn.name,
       description: typeof fn.description === 'string' && fn.description !== '' ? fn.description : undefined,
@@ -224,16 +261,25 @@ function readTools(value: unknown): FunctionTool[] {
 function readToolChoice(value: unknown): ToolChoice | undefined {
   if (value === undefined || value === null) return undefined;
   if (value === 'auto' || value === 'none' || value === 'required') return { kind: value };
-  if (isObject(value) && value.type === 'function' && isObject(value.function) && typeof value.function.name === 'string' && value.function.name !== '') {
+  if (
+    isObject(value) &&
+    value.type === 'function' &&
+    isObject(value.function) &&
+    typeof value.function.name === 'string' &&
+    value.function.name !== ''
+  ) {
     return { kind: 'function', name: value.function.name };
   }
-  throw new InvalidChatRequest('tool_choice: "auto", "none", "required" or {"type": "function", "function": {"name": ...}} is required.');
+  throw new InvalidChatRequest(
+    'tool_choice: "auto", "none", "required" or {"type": "function", "function": {"name": ...}} is required.',
+  );
 }
 
 function readStop(value: unknown): string[] {
   if (value === undefined || value === null) return [];
   if (typeof value === 'string') return value === '' ? [] : [value];
-  if (Array.isArray(value) && value.every((s) => typeof s === 'string')) return (value as string[]).filter((s) => s !== '');
+  if (Array.isArray(value) && value.every((s) => typeof s === 'string'))
+    return (value as string[]).filter((s) => s !== '');
   throw new InvalidChatRequest('stop: a string or an array of strings is required.');
 }
 
@@ -247,7 +293,8 @@ function readResponseFormat(value: unknown): ResponseFormat | undefined {
       return { kind: 'json_object' };
     case 'json_schema': {
       const js = value.json_schema;
-      if (!isObject(js) || typeof js.name !== 'string') throw new InvalidChatRequest('response_format.json_schema: an object with a name is required.');
+      if (!isObject(js) || typeof js.name !== 'string')
+        throw new InvalidChatRequest('response_format.json_schema: an object with a name is required.');
       return { kind: 'json_schema', name: js.name, schema: isObject(js.schema) ? js.schema : undefined };
     }
     default:

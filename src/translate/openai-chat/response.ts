@@ -77,7 +77,13 @@ export class ChatChunkWriter {
   }
 
   private chunk(choices: unknown[], usage?: ChatUsage): string {
-    const c: Record<string, unknown> = { id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model, choices };
+    const c: Record<string, unknown> = {
+      id: this.id,
+      object: 'chat.completion.chunk',
+      created: this.created,
+      model: this.model,
+      choices,
+    };
     if (this.includeUsage) c.usage = usage ?? null;
     return `data: ${JSON.stringify(c)}\n\n`;
   }
