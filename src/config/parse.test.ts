@@ -28,7 +28,7 @@ describe('parseDuration', () => {
     ['10m', 600_000],
     ['24h', 86_400_000],
     ['2d', 172_800_000],
-    ['1500', 1500],
+    ['0', 0],
     ['10M', 600_000],
   ])('%s = %d ms', (raw, ms) => {
     expect(parseDuration('X', raw)).toBe(ms);
@@ -36,6 +36,10 @@ describe('parseDuration', () => {
 
   it.each(['5 minutes', '', 's', '1w', '-1s', '10 sec'])('rejects %j', (raw) => {
     expect(() => parseDuration('DRAIN_TIMEOUT', raw)).toThrow(ConfigError);
+  });
+
+  it.each(['30', '1500', '0.5'])('refuses the bare number %j, naming the units', (raw) => {
+    expect(() => parseDuration('DRAIN_TIMEOUT', raw)).toThrow(/DRAIN_TIMEOUT: a duration needs a unit \(ms, s, m, h or d\)/);
   });
 
   it('enforces the minimum', () => {

@@ -41,11 +41,18 @@ export function parseSize(name: string, raw: string): number {
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** "30s", "10m", "24h", "250ms", or a bare number of milliseconds → milliseconds. */
+/**
+ * "30s", "10m", "24h", "250ms" → milliseconds. A bare number is refused (but 0): `DRAIN_TIMEOUT=30`
+ * could mean 30 ms or 30 s, and guessing wrong silently is worse than stopping the boot.
+ */
 export function parseDuration(name: string, raw: string, minMs = 0): number {
   const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/i.exec(raw.trim());
   if (!m) throw new ConfigError(name, `expected a duration such as 30s, 10m or 24h, got "${raw}"`);
-  const ms = Math.round(Number(m[1]) * (DURATION_UNITS[(m[2] ?? 'ms').toLowerCase()] ?? 1));
+  const unit = m[2]?.toLowerCase();
+  if (unit === undefined && Number(m[1]) !== 0) {
+    throw new ConfigError(name, `a duration needs a unit (ms, s, m, h or d): write ${m[1]}s or ${m[1]}ms, not "${raw}"`);
+  }
+  const ms = Math.round(Number(m[1]) * (DURATION_UNITS[unit ?? 'ms'] ?? 1));
   if (ms < minMs) throw new ConfigError(name, `must be at least ${minMs}ms, got "${raw}"`);
   return ms;
 }
