@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import { ConfigError, loadConfig } from './config/index.js';
 import { runPrimary } from './primary/index.js';
+import { RelayAlreadyRunning } from './primary/lock.js';
 import { runWorker } from './server/worker.js';
 import { RedisServerMissingError } from './store/embedded.js';
 import { createLogger } from './util/log.js';
@@ -22,7 +23,7 @@ async function main(): Promise<void> {
     try {
       await runPrimary(config, log);
     } catch (err) {
-      if (err instanceof RedisServerMissingError) {
+      if (err instanceof RedisServerMissingError || err instanceof RelayAlreadyRunning) {
         process.stderr.write(`${err.message}\n`);
         process.exit(3);
       }

@@ -23,6 +23,7 @@ describe('loadConfig defaults', () => {
       port: 3000,
       host: '0.0.0.0',
       workers: os.availableParallelism(),
+      workerMaxRestarts: 10,
       redis: { kind: 'embedded' },
       redisKeyPrefix: '',
       redisServerBin: 'redis-server',

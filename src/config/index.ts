@@ -28,6 +28,8 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly workers: number;
+  /** Crashes in a row (each within a minute of its start) after which the primary gives up and exits 1. */
+  readonly workerMaxRestarts: number;
   readonly redis: RedisTarget;
   readonly redisKeyPrefix: string;
   readonly redisServerBin: string;
@@ -120,9 +122,19 @@ export type Strategy = (typeof STRATEGY_NAMES)[number];
  * configuration table is written from this list; a test keeps the two in step.
  */
 export const SETTINGS = {
-  PORT: { default: '3000', doc: 'TCP port every worker listens on (shared through SO_REUSEPORT).' },
-  HOST: { default: '0.0.0.0', doc: 'Address to bind.' },
+  PORT: {
+    default: '3000',
+    doc: 'TCP port every worker listens on (shared through SO_REUSEPORT); 0 = a free port, picked once by the primary and printed at start.',
+  },
+  HOST: {
+    default: '0.0.0.0',
+    doc: 'Address to bind. Off loopback and without TRUST_PROXY the start warns that the admin API travels over plain HTTP: put Nginx or Caddy with TLS in front, or bind 127.0.0.1.',
+  },
   WORKERS: { default: 'number of cores', doc: 'Worker processes the primary forks.' },
+  WORKER_MAX_RESTARTS: {
+    default: '10',
+    doc: 'A crashed worker is restarted with backoff (0.5 s doubling to 30 s); after this many crashes in a row, each within a minute of its start, the primary gives up and exits 1 so that systemd, PM2 or Docker can act.',
+  },
   REDIS_URL: {
     default: '(embedded)',
     doc: 'redis://[user:pass@]host:port[/db] or unix:///path/to/redis.sock of a standalone Redis.',
@@ -310,6 +322,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: parseInteger('PORT', setting('PORT'), 0, 65535),
     host: setting('HOST'),
     workers: parseInteger('WORKERS', or('WORKERS', String(cores)), 1, 256),
+    workerMaxRestarts: parseInteger('WORKER_MAX_RESTARTS', setting('WORKER_MAX_RESTARTS'), 1, 1_000_000),
     redis,
     redisKeyPrefix: setting('REDIS_KEY_PREFIX'),
     redisServerBin: setting('REDIS_SERVER_BIN'),

@@ -1,4 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
+import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/index.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../store/embedded.js';
@@ -6,30 +7,59 @@ import { openStore } from '../store/index.js';
 import type { Logger } from '../util/log.js';
 import { VERSION } from '../version.js';
 import { ensureAdmin, resolveEncryptionKey } from './bootstrap.js';
+import { lockDataDir, type DataDirLock } from './lock.js';
+import { isLoopback, readyBanner } from './banner.js';
 
 /** Restart delays for crashing workers: doubling from 500 ms up to 30 s, reset after a minute up. */
 const RESTART_MIN_MS = 500;
 const RESTART_MAX_MS = 30_000;
 const STABLE_AFTER_MS = 60_000;
 
+/** A port nobody listens on now, for PORT=0: picked once, so every worker shares it. */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
 /**
- * The primary process: resolves secrets, starts the embedded Redis if none is configured, creates
- * the first admin, forks the workers (which all listen on the same port), restarts crashed ones
- * with backoff, and on SIGTERM/SIGINT drains them before stopping Redis.
+ * The primary process: takes DATA_DIR (one relay per data directory), resolves secrets, starts the
+ * embedded Redis if none is configured, creates the first admin, forks the workers (which all
+ * listen on the same port), restarts crashed ones with backoff for as long as it runs, gives up
+ * with exit 1 after WORKER_MAX_RESTARTS quick crashes in a row, and on SIGTERM/SIGINT drains the
+ * workers before stopping Redis.
  */
 export async function runPrimary(config: Config, log: Logger): Promise<void> {
-  const encryptionKey = resolveEncryptionKey(config, log);
+  let lock: DataDirLock | undefined;
   let embedded: EmbeddedRedis | undefined;
-  if (config.redis.kind === 'embedded')
+  if (config.redis.kind === 'embedded') {
+    // Before anything touches DATA_DIR: a second start must not stop the first one's Redis.
+    lock = lockDataDir(config.dataDir);
+    process.once('exit', () => lock?.release());
     embedded = await startEmbeddedRedis({ dataDir: config.dataDir, bin: config.redisServerBin, log });
+  }
+  const encryptionKey = resolveEncryptionKey(config, log);
   const redis = embedded ? { kind: 'url' as const, url: embedded.url } : config.redis;
 
   const store = await openStore({ target: redis, keyPrefix: config.redisKeyPrefix, log, name: 'crs-primary' });
   await ensureAdmin(config, store, encryptionKey, (line) => process.stdout.write(line + '\n'));
   await store.close();
 
-  const workerEnv: Record<string, string> = { ENCRYPTION_KEY: encryptionKey };
+  const port = config.port === 0 ? await freePort(config.host) : config.port;
+  const workerEnv: Record<string, string> = { ENCRYPTION_KEY: encryptionKey, PORT: String(port) };
   if (embedded) workerEnv.REDIS_URL = embedded.url;
+  if (!isLoopback(config.host) && !config.trustProxy) {
+    log.warn('the admin API is reachable off this machine over plain HTTP', {
+      host: config.host,
+      port,
+      advice: 'put Nginx or Caddy with TLS in front (and set TRUST_PROXY=true), or set HOST=127.0.0.1',
+    });
+  }
 
   let shuttingDown = false;
   let failures = 0;
@@ -41,29 +71,38 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
     return worker;
   };
 
+  const stop = async (code: number) => {
+    if (embedded) await embedded.stop();
+    lock?.release();
+    process.exit(code);
+  };
+
   cluster.on('exit', (worker, code, signal) => {
     const upFor = Date.now() - (startedAt.get(worker.id) ?? Date.now());
     startedAt.delete(worker.id);
     if (shuttingDown) return;
     failures = upFor > STABLE_AFTER_MS ? 1 : failures + 1;
+    if (failures > config.workerMaxRestarts) {
+      shuttingDown = true;
+      log.error('workers keep crashing; giving up', { worker: worker.id, code, signal, crashesInARow: failures - 1 });
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
+      void stop(1);
+      return;
+    }
     const delay = Math.min(RESTART_MIN_MS * 2 ** (failures - 1), RESTART_MAX_MS);
     log.error('worker exited; restarting', { worker: worker.id, code, signal, upForMs: upFor, restartInMs: delay });
+    // Not unref'd: with every worker gone, this timer is what keeps the primary (and the service) alive.
     setTimeout(() => {
       if (!shuttingDown) fork();
-    }, delay).unref();
+    }, delay);
   });
 
   let ready = 0;
   cluster.on('message', (_worker, msg: { type?: string; port?: number }) => {
-    if (msg?.type === 'ready' && ++ready === config.workers) {
-      log.info('relay ready', {
-        version: VERSION,
-        host: config.host,
-        port: msg.port,
-        workers: config.workers,
-        redis: embedded ? 'embedded' : config.redis.kind,
-      });
-    }
+    if (msg?.type !== 'ready' || ++ready !== config.workers) return;
+    const mode = embedded ? 'embedded' : config.redis.kind === 'cluster' ? 'cluster' : 'standalone';
+    log.info('relay ready', { version: VERSION, host: config.host, port: msg.port, workers: config.workers, redis: mode });
+    process.stdout.write(readyBanner({ host: config.host, port: msg.port ?? port, workers: config.workers, redis: mode, dataDir: config.dataDir }));
   });
 
   for (let i = 0; i < config.workers; i++) fork();
@@ -73,9 +112,7 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
     shuttingDown = true;
     log.info('shutting down: draining workers', { signal, drainTimeoutMs: config.drainTimeoutMs });
     const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w);
-    const exits = workers.map(
-      (w) => new Promise<void>((resolve) => (w.isDead() ? resolve() : w.once('exit', () => resolve()))),
-    );
+    const exits = workers.map((w) => new Promise<void>((resolve) => (w.isDead() ? resolve() : w.once('exit', () => resolve()))));
     for (const w of workers) {
       try {
         w.send({ type: 'shutdown' });
@@ -91,9 +128,8 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
       log.error('workers did not stop in time; killing them');
       for (const w of workers) if (!w.isDead()) w.process.kill('SIGKILL');
     }
-    if (embedded) await embedded.stop();
     log.info('stopped');
-    process.exit(0);
+    await stop(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -35,6 +35,14 @@ export async function reportOutcome(
   ) => {
     const until = Math.min(resetAt && resetAt > now ? resetAt : now + fallbackMs, now + p.maxCooldownMs);
     await deps.health.coolDown(account.id, { scope, until, reason, status });
+    deps.log.warn('account out of rotation', {
+      accountId: account.id,
+      accountName: account.name,
+      reason,
+      scope,
+      status,
+      until: new Date(until).toISOString(),
+    });
     return until;
   };
   switch (outcome.kind) {
@@ -74,6 +82,13 @@ export async function reportOutcome(
       return;
     case 'unauthorized':
       await deps.health.markUnauthorized(account.id, outcome.status, outcome.message);
+      deps.log.warn('account out of rotation', {
+        accountId: account.id,
+        accountName: account.name,
+        reason: 'unauthorized',
+        status: outcome.status,
+        until: 'an admin resets it or rotates its credentials',
+      });
       deps.events.emit('account.unauthorized', {
         accountId: account.id,
         accountName: account.name,

@@ -92,6 +92,7 @@ export async function startInstance(
           .breakerOpened(id, openUntil)
           .catch((err: unknown) => log.warn('breaker state not shared', { accountId: id, err }));
         events.emit('account.breaker_open', { accountId: id, until: openUntil });
+        log.warn('account out of rotation', { accountId: id, reason: 'breaker_open', until: new Date(openUntil).toISOString() });
       },
       onClose: (id) => {
         health.recovered(id).catch((err: unknown) => log.warn('breaker state not shared', { accountId: id, err }));

@@ -70,7 +70,7 @@ async function stopLeftover(pidFile: string, log: Logger): Promise<void> {
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8').trim());
   if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return;
-  log.warn('stopping an embedded Redis left running by an earlier start', { pid });
+  log.warn('stopping the embedded Redis of a relay that is no longer running', { pid });
   process.kill(pid, 'SIGTERM');
   for (let i = 0; i < 100 && alive(pid); i++) await sleep(100);
 }

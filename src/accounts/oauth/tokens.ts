@@ -141,6 +141,13 @@ export function createTokenManager(deps: {
           status: 401,
           message: `OAuth refresh rejected: ${err.message}`,
         });
+        log.warn('account out of rotation', {
+          accountId: current.id,
+          accountName: current.name,
+          reason: 'unauthorized',
+          detail: 'OAuth refresh rejected',
+          until: 'an admin resets it or rotates its credentials',
+        });
       }
       throw err;
     }
