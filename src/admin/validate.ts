@@ -109,6 +109,23 @@ export function optStringList(
   return list;
 }
 
+/**
+ * An allow list: null (or absent on create) for "any"; otherwise the only values allowed. An
+ * empty list is refused: it would refuse every request, and nobody means that.
+ */
+export function optAllowList(
+  body: Json,
+  field: string,
+  opts: { allowed?: readonly string[]; what: string },
+): string[] | null | undefined {
+  if (body[field] === null) return null;
+  const list = optStringList(body, field, opts);
+  if (list !== undefined && list.length === 0) {
+    throw invalid(`${field}: an empty list would allow no ${opts.what}; send null (or leave it out) to allow any.`);
+  }
+  return list;
+}
+
 /** An object of string → string (model mappings). */
 export function optStringMap(body: Json, field: string, max = 200): Record<string, string> | undefined {
   const v = body[field];

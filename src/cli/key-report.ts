@@ -4,7 +4,7 @@ import { count, usd, when, yesNo, type Output } from './output.js';
 
 export type KeyView = ReturnType<typeof keyView>;
 
-const anyOf = (items: readonly string[]): string => (items.length > 0 ? items.join(', ') : 'any');
+const anyOf = (items: readonly string[] | null): string => (items && items.length > 0 ? items.join(', ') : 'any');
 const noneOf = (items: readonly string[]): string => (items.length > 0 ? items.join(', ') : '-');
 /** A limit of 0 means none. */
 const capped = (n: number, show: (n: number) => string): string => (n > 0 ? show(n) : 'unlimited');
@@ -20,9 +20,9 @@ function expiry(k: KeyView): string {
 }
 
 function models(k: KeyView): string {
-  if (k.modelAllow.length === 0 && k.modelDeny.length === 0) return 'any';
+  if (!k.modelAllow && k.modelDeny.length === 0) return 'any';
   const parts: string[] = [];
-  if (k.modelAllow.length > 0) parts.push(`only ${k.modelAllow.join(', ')}`);
+  if (k.modelAllow) parts.push(`only ${k.modelAllow.join(', ')}`);
   if (k.modelDeny.length > 0) parts.push(`not ${k.modelDeny.join(', ')}`);
   return parts.join('; ');
 }

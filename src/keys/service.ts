@@ -9,7 +9,11 @@ import type { Secrets } from '../util/secrets.js';
 export const KEY_PREFIX = 'cr_';
 const KEY_PATTERN = /^cr_[0-9a-f]{64}$/;
 
-/** Everything an admin sets on a key. Limits of 0 mean "no limit"; empty lists mean "any". */
+/**
+ * Everything an admin sets on a key. Limits of 0 mean "no limit". Allow lists (permissions,
+ * modelAllow, allowedClients) are null for "any"; a list names the only ones allowed, and is never
+ * empty (the admin API refuses `[]`, which would refuse every request).
+ */
 export interface KeySettings {
   name: string;
   description: string;
@@ -19,13 +23,13 @@ export interface KeySettings {
   /** `after-first-use`: the key expires `activationDays` after its first request. */
   expiryMode: 'fixed' | 'after-first-use';
   activationDays: number;
-  /** Platforms the key may use (claude, gemini, openai, azure, bedrock); empty = all. */
-  permissions: string[];
-  /** Model globs the key may use (empty = any) and may not use. */
-  modelAllow: string[];
+  /** Platforms the key may use (claude, gemini, openai, azure, bedrock); null = all. */
+  permissions: string[] | null;
+  /** Model globs the key may use (null = any) and may not use (empty = none denied). */
+  modelAllow: string[] | null;
   modelDeny: string[];
-  /** Clients the key may be used from (claude-code, gemini-cli, codex-cli); empty = any. */
-  allowedClients: string[];
+  /** Clients the key may be used from (claude-code, gemini-cli, codex-cli); null = any. */
+  allowedClients: string[] | null;
   /** Dedicated accounts, tried first. */
   accountIds: string[];
   /** Groups, tried after the dedicated accounts. */
@@ -56,10 +60,10 @@ export const KEY_SETTING_DEFAULTS: KeySettings = Object.freeze({
   expiresAt: null,
   expiryMode: 'fixed',
   activationDays: 0,
-  permissions: [],
-  modelAllow: [],
+  permissions: null,
+  modelAllow: null,
   modelDeny: [],
-  allowedClients: [],
+  allowedClients: null,
   accountIds: [],
   groupIds: [],
   poolFallback: false,
@@ -113,6 +117,12 @@ redis.call('HSET', KEYS[1], 'activatedAt', ARGV[1], 'expiresAt', ARGV[2])
 return 1
 `;
 
+/** An allow list as stored: null for "any" (keys written before lists could be null stored `[]` for it). */
+function allowList(r: Record<string, unknown>, name: string): string[] | null {
+  const list = field.strList(r, name);
+  return list.length > 0 ? list : null;
+}
+
 function fromHash(raw: Record<string, string>): ApiKeyRecord | null {
   if (!raw.id) return null;
   const r = decodeFields(raw);
@@ -125,10 +135,10 @@ function fromHash(raw: Record<string, string>): ApiKeyRecord | null {
     expiresAt: field.numOrNull(r, 'expiresAt'),
     expiryMode: field.str(r, 'expiryMode') === 'after-first-use' ? 'after-first-use' : 'fixed',
     activationDays: field.num(r, 'activationDays', d.activationDays),
-    permissions: field.strList(r, 'permissions'),
-    modelAllow: field.strList(r, 'modelAllow'),
+    permissions: allowList(r, 'permissions'),
+    modelAllow: allowList(r, 'modelAllow'),
     modelDeny: field.strList(r, 'modelDeny'),
-    allowedClients: field.strList(r, 'allowedClients'),
+    allowedClients: allowList(r, 'allowedClients'),
     accountIds: field.strList(r, 'accountIds'),
     groupIds: field.strList(r, 'groupIds'),
     poolFallback: field.bool(r, 'poolFallback', d.poolFallback),

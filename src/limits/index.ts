@@ -145,18 +145,19 @@ export function createLimitService(deps: {
   return {
     authorize(key, req) {
       const platforms =
-        key.permissions.length > 0 ? req.platforms.filter((p) => key.permissions.includes(p)) : [...req.platforms];
+        key.permissions ? req.platforms.filter((p) => key.permissions?.includes(p)) : [...req.platforms];
       if (platforms.length === 0) {
         throw new RelayError('platform_not_allowed', {
-          message: `This API key may not use ${req.platforms.join(' or ')}; it is allowed: ${key.permissions.join(', ')}.`,
+          message: `This API key may not use ${req.platforms.join(' or ')}; it is allowed: ${key.permissions?.join(', ')}.`,
         });
       }
-      if ((key.modelAllow.length > 0 && !anyGlob(key.modelAllow, req.model)) || anyGlob(key.modelDeny, req.model)) {
+      if ((key.modelAllow && !anyGlob(key.modelAllow, req.model)) || anyGlob(key.modelDeny, req.model)) {
         throw new RelayError('model_not_allowed', { message: `This API key may not use the model ${req.model}.` });
       }
-      if (key.allowedClients.length > 0 && (!req.client || !key.allowedClients.includes(req.client))) {
+      const clients = key.allowedClients;
+      if (clients && (!req.client || !clients.includes(req.client))) {
         throw new RelayError('client_not_allowed', {
-          message: `This API key may only be used from ${key.allowedClients.join(', ')}${req.client ? `, not ${req.client}` : ''}.`,
+          message: `This API key may only be used from ${clients.join(', ')}${req.client ? `, not ${req.client}` : ''}.`,
         });
       }
       return platforms;

@@ -23,6 +23,29 @@ export interface UsageFigures {
   fallbackPriced: number;
 }
 
+/**
+ * A usage record as the admin API shows it: times in ISO 8601 (the epoch milliseconds beside
+ * them), money in USD with the exact picodollars beside it as a decimal string, as everywhere else.
+ */
+export type UsageRecordView = Omit<UsageEvent, 'startedAt' | 'costPico'> & {
+  startedAt: string;
+  startedAtMs: number;
+  finishedAt: string;
+  cost: number;
+  costPico: string;
+};
+
+export function recordView(e: UsageEvent): UsageRecordView {
+  return {
+    ...e,
+    startedAt: new Date(e.startedAt).toISOString(),
+    startedAtMs: e.startedAt,
+    finishedAt: new Date(e.startedAt + e.durationMs).toISOString(),
+    cost: picoToUsd(BigInt(e.costPico)),
+    costPico: String(e.costPico),
+  };
+}
+
 export interface UsageReport {
   total: UsageFigures;
   daily: (UsageFigures & { date: string })[];
@@ -74,7 +97,7 @@ export interface UsageQueries {
   forKey(id: ApiKeyId, days: number): Promise<UsageReport>;
   forAccount(id: AccountId, days: number): Promise<UsageReport>;
   /** The key's most recent usage records, newest first. */
-  records(id: ApiKeyId, limit: number): Promise<UsageEvent[]>;
+  records(id: ApiKeyId, limit: number): Promise<UsageRecordView[]>;
 }
 
 export function createUsageQueries(deps: {
@@ -108,7 +131,7 @@ export function createUsageQueries(deps: {
       ),
     async records(id, limit) {
       const rows = await deps.store.redis.lrange(k.keyUsageRecords(id), 0, Math.max(0, limit - 1));
-      return rows.map((r) => JSON.parse(r) as UsageEvent);
+      return rows.map((r) => recordView(JSON.parse(r) as UsageEvent));
     },
   };
 }

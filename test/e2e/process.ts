@@ -144,7 +144,8 @@ export async function spawnRelay(
   env: Record<string, string>,
   opts: { waitHealthy?: boolean; startTimeoutMs?: number } = {},
 ): Promise<RelayProcess> {
-  const port = Number(env.PORT);
+  // PORT=0: the primary picks the port and says which in its "relay ready" line.
+  let port = Number(env.PORT);
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: REPO_ROOT,
     env: childEnv(env),
@@ -176,8 +177,12 @@ export async function spawnRelay(
 
   const proc: RelayProcess = {
     pid,
-    port,
-    url: `http://127.0.0.1:${port}`,
+    get port() {
+      return port;
+    },
+    get url() {
+      return `http://127.0.0.1:${port}`;
+    },
     get stdout() {
       return stdout;
     },
@@ -221,6 +226,8 @@ export async function spawnRelay(
         `GET /health on port ${port}`,
         async () => {
           if (exitResult) throw new Error(`relay exited early with ${JSON.stringify(exitResult)}`);
+          if (port === 0) port = Number(/"msg":"relay ready"[^\n]*"port":(\d+)/.exec(stdout)?.[1] ?? 0);
+          if (port === 0) return undefined;
           const res = await freshRequest(`${proc.url}/health`, { timeoutMs: 1_000 }).catch(() => undefined);
           return res?.status === 200 ? true : undefined;
         },

@@ -44,6 +44,11 @@ export type Step =
   | { kind: 'cut'; afterEvents: number; usage?: Partial<FakeUsage> }
   /** A stream that emits an `error` event mid-way, then ends. */
   | { kind: 'stream-error'; afterEvents: number; type?: string; message?: string; usage?: Partial<FakeUsage> }
+  /**
+   * Answers 200 with its headers, sends `afterEvents` SSE events (a stream) or the first `afterBytes`
+   * of the JSON body, then goes silent without closing (an upstream that stalls).
+   */
+  | { kind: 'stall'; afterEvents?: number; afterBytes?: number; usage?: Partial<FakeUsage> }
   /** Never answers (until the client gives up). */
   | { kind: 'hang' };
 
@@ -297,6 +302,22 @@ export async function startFakeAnthropic(
         if (record && step.afterEvents >= 1)
           reported.push({ apiKey, model, usage: { ...usage, output_tokens: 1 }, complete: false });
         setTimeout(() => res.socket?.destroy(), 20);
+        return;
+      }
+      case 'stall': {
+        const usage = fullUsage(step.usage);
+        countAnswered(apiKey);
+        if (!stream) {
+          res.writeHead(200, { 'content-type': 'application/json', 'request-id': 'req_fake_stall' });
+          const json = JSON.stringify(messageJson(model, 'A whole answer that never arrives whole.', usage));
+          res.write(json.slice(0, step.afterBytes ?? 0));
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'request-id': 'req_fake_stall' });
+        const events = messageEvents(model, 'An answer that stops coming in the middle.', usage, 6);
+        for (const ev of events.slice(0, step.afterEvents ?? 0)) res.write(ev);
+        if (record && (step.afterEvents ?? 0) >= 1)
+          reported.push({ apiKey, model, usage: { ...usage, output_tokens: 1 }, complete: false });
         return;
       }
       case 'stream-error': {

@@ -466,10 +466,16 @@ describe('admin API', () => {
           status: 200,
           outcome: 'ok',
           usage: expect.objectContaining({ inputTokens: 25, outputTokens: 12 }),
-          costPico: expect.any(Number),
-          startedAt: expect.any(Number),
+          costPico: expect.stringMatching(/^\d+$/),
+          cost: expect.any(Number),
+          startedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+          startedAtMs: expect.any(Number),
+          finishedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
           durationMs: expect.any(Number),
         });
+        const first = r.body.items[0] as { startedAt: string; startedAtMs: number; cost: number; costPico: string };
+        expect(Date.parse(first.startedAt)).toBe(first.startedAtMs);
+        expect(first.cost).toBeCloseTo(Number(first.costPico) / 1e12, 12);
         expect(
           (await own.admin.request<{ items: Json[] }>('GET', `/admin/api-keys/${id}/records`)).body.items,
         ).toHaveLength(3);

@@ -221,20 +221,20 @@ describe('crs: account pool settings, groups, limits and health', () => {
     expect(human.stdout).toMatch(/weekly cost\s+\$40\.75 \(opus models only\)/);
     expect(human.stdout).toMatch(/expires\s+30 days after first use/);
 
-    // An empty string clears a list; 0 lifts a limit; never and fixed undo the expiry.
+    // all/any lift an allow list, an empty string clears the other lists; 0 lifts a limit; never and fixed undo the expiry.
     const cleared = await runJson<KeyJson>(
       'keys',
       'update',
       created.id,
       ...[
         '--permissions',
-        '',
+        'all',
         '--model-allow',
-        '',
+        'any',
         '--model-deny',
         '',
         '--clients',
-        '',
+        'any',
         '--accounts',
         '',
         '--groups',
@@ -243,10 +243,10 @@ describe('crs: account pool settings, groups, limits and health', () => {
       ...['--window-requests', '0', '--weekly-family', '', '--expiry-mode', 'fixed', '--expires', 'never'],
     );
     expect(cleared).toMatchObject({
-      permissions: [],
-      modelAllow: [],
+      permissions: null,
+      modelAllow: null,
       modelDeny: [],
-      allowedClients: [],
+      allowedClients: null,
       accountIds: [],
       groupIds: [],
       rateLimitRequests: 0,
@@ -449,6 +449,7 @@ describe('crs: account pool settings, groups, limits and health', () => {
       [['keys', 'update', id, '--daily-cost', 'ten'], /--daily-cost: expected a number from 0 to/],
       [['keys', 'update', id, '--concurrency-wait', '601'], /--concurrency-wait: expected an integer from 0 to 600/],
       [['keys', 'update', id, '--permissions', 'claude,nope'], /--permissions: "nope" is not one of claude/],
+      [['keys', 'update', id, '--permissions', ''], /--permissions: an empty list would allow no platform; send null/],
       [['keys', 'update', id, '--clients', 'curl'], /--clients: "curl" is not one of/],
       [['keys', 'update', id, '--pool-fallback', 'maybe'], /--pool-fallback: expected true or false/],
       [
@@ -496,7 +497,7 @@ describe('crs: account pool settings, groups, limits and health', () => {
 
     expect(await runJson('keys', 'show', id)).toMatchObject({
       rateLimitRequests: 9,
-      permissions: [],
+      permissions: null,
       accountIds: [],
       groupIds: [],
       poolFallback: false,

@@ -143,6 +143,9 @@ describe('admin validation of the pool and limit fields', () => {
     ['activationDays', { expiryMode: 'after-first-use' }],
     ['activationDays', { expiryMode: 'after-first-use', activationDays: 0 }],
     ['permissions', { permissions: ['claude', 'netscape'] }],
+    ['permissions', { permissions: [] }],
+    ['modelAllow', { modelAllow: [] }],
+    ['allowedClients', { allowedClients: [] }],
     ['allowedClients', { allowedClients: ['curl'] }],
     ['modelAllow', { modelAllow: 'claude-*' }],
     ['poolFallback', { poolFallback: 'yes' }],
@@ -156,6 +159,25 @@ describe('admin validation of the pool and limit fields', () => {
     const before = (await relay.admin.request<{ items: unknown[] }>('GET', '/admin/api-keys')).body.items.length;
     expectInvalid(await relay.admin.request('POST', '/admin/api-keys', { name: 'bad', ...input }), field);
     expect((await relay.admin.request<{ items: unknown[] }>('GET', '/admin/api-keys')).body.items).toHaveLength(before);
+  });
+
+  it('allow lists: null (or absent) allows any; an empty list is refused, saying what to send instead', async () => {
+    const open = await relay.admin.request<Record<string, unknown>>('POST', '/admin/api-keys', { name: 'open' });
+    expect(open.body).toMatchObject({ permissions: null, modelAllow: null, allowedClients: null, modelDeny: [] });
+    const { id, key } = await relay.admin.createKey({ permissions: ['gemini'] });
+    expect((await ask(relay.url, key)).status).toBe(403);
+    const refused = await relay.admin.request<{ error: { message: string } }>('PATCH', `/admin/api-keys/${id}`, {
+      permissions: [],
+    });
+    expectInvalid(refused, 'permissions');
+    expect(refused.body.error.message).toBe(
+      'permissions: an empty list would allow no platform; send null (or leave it out) to allow any.',
+    );
+    // Nothing changed: still gemini only.
+    expect((await ask(relay.url, key)).status).toBe(403);
+    const lifted = await relay.admin.request('PATCH', `/admin/api-keys/${id}`, { permissions: null });
+    expect(lifted.body).toMatchObject({ permissions: null });
+    expect((await ask(relay.url, key)).status).toBe(200);
   });
 
   it('keys: a PATCH binding an unknown account or group is refused and changes nothing', async () => {

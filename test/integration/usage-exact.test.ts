@@ -109,7 +109,8 @@ describe('usage is booked exactly as the upstream reported it', () => {
       stream: false,
       status: 200,
       outcome: 'ok',
-      costPico: 49_038_000_000,
+      cost: 0.049038,
+      costPico: '49038000000',
       usage: {
         inputTokens: 1234,
         outputTokens: 567,
