@@ -6,8 +6,11 @@ import { openaiChat, openaiEmbeddings, openaiModelList, openaiResponses } from '
 import { openaiClaudeChat, openaiGeminiChat } from './surfaces/openai-bridges.js';
 import type { InfoRoute, RelayDeps, RelayRoute } from './types.js';
 
-/** Claude Code and the SDK use `/api`; Cherry Studio and others use `/claude`. */
-const ANTHROPIC_PREFIXES = ['/api', '/claude'];
+/**
+ * Claude Code and the SDK use `/api`; Cherry Studio and others use `/claude`; a base URL of the
+ * bare host (`ANTHROPIC_BASE_URL=http://host:3000`) reaches `/v1/…`, as the API itself is shaped.
+ */
+const ANTHROPIC_PREFIXES = ['/api', '/claude', ''];
 
 export const RELAY_ROUTES: RelayRoute[] = [
   ...ANTHROPIC_PREFIXES.flatMap((p) => [

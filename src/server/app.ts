@@ -42,6 +42,20 @@ function shapeForPath(path: string): ApiShape {
   return 'anthropic';
 }
 
+/**
+ * Where each kind of client should point its base URL: a wrong one is the commonest first mistake,
+ * and clients report a 404 in misleading words ("There's an issue with the selected model").
+ */
+function baseUrlHint(hostHeader: string | undefined): string {
+  const host = /^[\w.:[\]-]{1,255}$/.test(hostHeader ?? '') ? hostHeader : 'host:port';
+  const base = `http://${host}`;
+  return (
+    `Point the client's base URL at ${base}/api (Anthropic: Claude Code, SDKs), ${base}/openai/v1 (OpenAI), ` +
+    `${base}/openai/claude/v1 or /openai/gemini/v1 (OpenAI format to Claude or Gemini), ${base}/gemini (Gemini) ` +
+    `or ${base}/azure (Azure OpenAI).`
+  );
+}
+
 export function buildApp(deps: ServerDeps): RelayApp {
   const app = uWS.App();
   const { log, bodyLimitBytes } = deps.relay;
@@ -113,9 +127,11 @@ export function buildApp(deps: ServerDeps): RelayApp {
 
   const notFound = (ex: UwsExchange) => {
     const shape = shapeForPath(ex.incoming.path);
-    const error = new RelayError(shape === 'admin' ? 'admin_not_found' : 'not_found', {
-      message: `No route for ${ex.incoming.method.toUpperCase()} ${ex.incoming.path}.`,
-    });
+    const route = `No route for ${ex.incoming.method.toUpperCase()} ${ex.incoming.path}.`;
+    const error =
+      shape === 'admin'
+        ? new RelayError('admin_not_found', { message: route })
+        : new RelayError('not_found', { message: `${route} ${baseUrlHint(ex.incoming.headers.host)}` });
     respondError(ex, shape, error, deps.relay.nextRequestId(), deps.relay);
   };
   app.any('/*', (res, req) => notFound(new UwsExchange(res, req, 0)));

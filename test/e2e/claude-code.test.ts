@@ -138,6 +138,25 @@ describe('Claude Code through the relay', () => {
     },
   );
 
+  it('works with the bare host as its base URL (no /api), as the Anthropic API itself is shaped', async () => {
+    fake.setDefault({ kind: 'message', text: ANSWER, usage: USAGE });
+    const key = await relay.admin.createKey({ name: 'claude code, bare host' });
+    const run = await runClaude(homes.make(), { ANTHROPIC_BASE_URL: relay.url, ANTHROPIC_API_KEY: key.key }, [
+      '-p',
+      'say hi',
+      '--output-format',
+      'json',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(parseResult(run)).toMatchObject({ subtype: 'success', is_error: false, result: ANSWER });
+    const sent = fake.reported.filter((r) => r.apiKey === UPSTREAM_KEY);
+    expect((await relay.admin.keyUsage(key.id)).total).toMatchObject({
+      requests: sent.length,
+      inputTokens: sent.length * USAGE.input_tokens,
+      cacheReadTokens: sent.length * (USAGE.cache_read_input_tokens ?? 0),
+    });
+  });
+
   /** A well-formed relay key the relay never issued. */
   const wrongKeyFor = (key: string) => key.slice(0, -6) + (key.endsWith('000000') ? '111111' : '000000');
 

@@ -187,11 +187,36 @@ describe('errors: bad input changes nothing, upstream failures come back in Anth
         body: method === 'POST' ? '{}' : undefined,
       });
       expect(res.status, `${method} ${path}`).toBe(404);
-      expect(await res.json()).toMatchObject({
+      const body = (await res.json()) as { error: { message: string } };
+      expect(body).toMatchObject({
         type: 'error',
         error: { type: 'not_found_error', message: expect.stringContaining(path) },
       });
+      // It says where clients should point instead (a 404 alone reads as "the model is wrong" in Claude Code).
+      expect(body.error.message).toContain(`Point the client's base URL at ${relay.url}/api (Anthropic`);
+      expect(body.error.message).toContain(`${relay.url}/openai/v1 (OpenAI)`);
     }
+    // In the shape of the API the prefix belongs to.
+    const openai = await fetch(`${relay.url}/openai/v2/chat/completions`, { method: 'POST', body: '{}' });
+    expect(openai.status).toBe(404);
+    expect(await openai.json()).toMatchObject({
+      error: { message: expect.stringContaining('Point the client'), type: 'not_found_error' },
+    });
+  });
+
+  it('the bare host serves the Anthropic API too: /v1/messages, /v1/messages/count_tokens, /v1/models', async () => {
+    const key = await relay.admin.createKey();
+    const r = await post(`${relay.url}/v1/messages`, JSON.stringify(GOOD), { 'x-api-key': key.key });
+    expect(r.status, r.text).toBe(200);
+    expect(r.json).toMatchObject({ type: 'message' });
+    const counted = await post(`${relay.url}/v1/messages/count_tokens`, JSON.stringify(GOOD), { 'x-api-key': key.key });
+    expect(counted.status, counted.text).toBe(200);
+    expect(counted.json).toMatchObject({ input_tokens: expect.any(Number) });
+    const models = await fetch(`${relay.url}/v1/models`, { headers: { 'x-api-key': key.key } });
+    expect(models.status).toBe(200);
+    expect(((await models.json()) as { data: unknown[] }).data.length).toBeGreaterThan(0);
+    // The message is booked; count_tokens is free upstream and is not.
+    expect((await untilBooked(() => relay.admin.keyUsage(key.id), 1)).total.requests).toBe(1);
   });
 
   describe('relay key problems → 401 authentication_error, nothing sent upstream', () => {
