@@ -49,7 +49,15 @@ export interface HealthService {
   /** A request succeeded: the account is healthy again (clears a passed breaker). */
   recovered(id: AccountId): Promise<void>;
   reset(id: AccountId): Promise<void>;
+  /** The account has a new credential: its unauthorized mark and its breaker go, cooldowns stay. */
+  credentialsRotated(id: AccountId): Promise<void>;
 }
+
+/**
+ * The bus kind on which every worker is told to close its own breaker of an account (reset,
+ * rotated credentials), as the shared breaker state in Redis is cleared.
+ */
+export const BREAKER_RESET = 'breaker-reset';
 
 /** Keeps whichever deadline is later: a second, shorter cooldown must not cut the first short. */
 const EXTEND = `
@@ -136,6 +144,12 @@ export function createHealthService(deps: { store: Store; clock: Clock; cacheTtl
     async reset(id) {
       await redis.del(keys.accountHealth(id));
       await changed(id);
+      await bus.publish(BREAKER_RESET, id);
+    },
+    async credentialsRotated(id) {
+      await redis.hdel(keys.accountHealth(id), 'unauthorized', 'breaker');
+      await changed(id);
+      await bus.publish(BREAKER_RESET, id);
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { Account } from '../accounts/service.js';
 import type { AccountId } from '../ids.js';
+import { updateAccount } from './account-update.js';
 import { accountCreateInput, accountPatchInput, usageDays } from './inputs.js';
 import { forgetAccount } from './references.js';
 import { accountIdParam, created, noContent, notFound, ok } from './route-kit.js';
@@ -48,9 +49,9 @@ export function registerAccountRoutes(route: Route, authed: Authed, deps: AdminD
     '/admin/accounts/:id',
     authed(async (ctx) => {
       const current = await load(accountIdParam(ctx));
-      const account = await deps.accounts.update(current.id, accountPatchInput(asObject(ctx.body), current));
+      const account = await updateAccount(deps, current, accountPatchInput(asObject(ctx.body), current));
       if (!account) throw notFound();
-      return ok(accountView(account));
+      return ok(accountView(account, await healthOf(account)));
     }),
   );
 

@@ -1,3 +1,4 @@
+import { updateAccount } from '../admin/account-update.js';
 import { accountCreateInput, accountPatchInput, usageDays } from '../admin/inputs.js';
 import { forgetAccount } from '../admin/references.js';
 import { accountView, healthView } from '../admin/views.js';
@@ -109,11 +110,16 @@ const commands: Command[] = [
       if (Object.keys(body).length === 0)
         throw usageError('Nothing to update: give at least one setting (crs accounts --help lists them).');
       const current = await load(ctx, id);
-      const account = await (await ctx.accounts()).update(id, accountPatchInput(body, current));
+      const account = await updateAccount(
+        { accounts: await ctx.accounts(), health: await ctx.health() },
+        current,
+        accountPatchInput(body, current),
+      );
       if (!account) throw notFound(id);
-      if (out.json) return out.data(accountView(account));
+      const view = await withHealth(ctx, account);
+      if (out.json) return out.data(view);
       out.line(`Updated account ${account.id}.`);
-      printAccount(out, accountView(account));
+      printAccount(out, view);
     },
   },
   {

@@ -39,7 +39,9 @@ describe('parseDuration', () => {
   });
 
   it.each(['30', '1500', '0.5'])('refuses the bare number %j, naming the units', (raw) => {
-    expect(() => parseDuration('DRAIN_TIMEOUT', raw)).toThrow(/DRAIN_TIMEOUT: a duration needs a unit \(ms, s, m, h or d\)/);
+    expect(() => parseDuration('DRAIN_TIMEOUT', raw)).toThrow(
+      /DRAIN_TIMEOUT: a duration needs a unit \(ms, s, m, h or d\)/,
+    );
   });
 
   it('enforces the minimum', () => {

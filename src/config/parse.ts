@@ -50,7 +50,10 @@ export function parseDuration(name: string, raw: string, minMs = 0): number {
   if (!m) throw new ConfigError(name, `expected a duration such as 30s, 10m or 24h, got "${raw}"`);
   const unit = m[2]?.toLowerCase();
   if (unit === undefined && Number(m[1]) !== 0) {
-    throw new ConfigError(name, `a duration needs a unit (ms, s, m, h or d): write ${m[1]}s or ${m[1]}ms, not "${raw}"`);
+    throw new ConfigError(
+      name,
+      `a duration needs a unit (ms, s, m, h or d): write ${m[1]}s or ${m[1]}ms, not "${raw}"`,
+    );
   }
   const ms = Math.round(Number(m[1]) * (DURATION_UNITS[unit ?? 'ms'] ?? 1));
   if (ms < minMs) throw new ConfigError(name, `must be at least ${minMs}ms, got "${raw}"`);

@@ -144,8 +144,9 @@ export function createLimitService(deps: {
 
   return {
     authorize(key, req) {
-      const platforms =
-        key.permissions ? req.platforms.filter((p) => key.permissions?.includes(p)) : [...req.platforms];
+      const platforms = key.permissions
+        ? req.platforms.filter((p) => key.permissions?.includes(p))
+        : [...req.platforms];
       if (platforms.length === 0) {
         throw new RelayError('platform_not_allowed', {
           message: `This API key may not use ${req.platforms.join(' or ')}; it is allowed: ${key.permissions?.join(', ')}.`,

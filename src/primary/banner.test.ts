@@ -16,7 +16,9 @@ describe('the start banner', () => {
 
   it('says where to reach the relay and its admin API, and what to do next', () => {
     const text = readyBanner({ host: '0.0.0.0', port: 3000, workers: 2, redis: 'embedded', dataDir: '/srv/crs/data' });
-    expect(text).toContain('Relay ready on every address of this machine, port 3000 (2 workers, embedded Redis in /srv/crs/data).');
+    expect(text).toContain(
+      'Relay ready on every address of this machine, port 3000 (2 workers, embedded Redis in /srv/crs/data).',
+    );
     expect(text).toContain('Admin API: http://127.0.0.1:3000/admin');
     expect(text).toContain('http://127.0.0.1:3000/api (Anthropic)');
     expect(text).toMatch(/Next: +log in, add an upstream account \(POST \/admin\/accounts\), create a relay key/);

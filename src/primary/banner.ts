@@ -8,7 +8,13 @@ export function isLoopback(host: string): boolean {
 }
 
 /** What a first user needs once the relay is up: where it is, where the admin API is, what to do next. */
-export function readyBanner(info: { host: string; port: number; workers: number; redis: string; dataDir: string }): string {
+export function readyBanner(info: {
+  host: string;
+  port: number;
+  workers: number;
+  redis: string;
+  dataDir: string;
+}): string {
   const anyAddress = info.host === '0.0.0.0' || info.host === '::' || info.host === '';
   const local = `http://${anyAddress || isLoopback(info.host) ? '127.0.0.1' : info.host.includes(':') ? `[${info.host}]` : info.host}:${info.port}`;
   const where = anyAddress ? `every address of this machine, port ${info.port}` : `${info.host}:${info.port}`;

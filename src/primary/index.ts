@@ -101,8 +101,22 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
   cluster.on('message', (_worker, msg: { type?: string; port?: number }) => {
     if (msg?.type !== 'ready' || ++ready !== config.workers) return;
     const mode = embedded ? 'embedded' : config.redis.kind === 'cluster' ? 'cluster' : 'standalone';
-    log.info('relay ready', { version: VERSION, host: config.host, port: msg.port, workers: config.workers, redis: mode });
-    process.stdout.write(readyBanner({ host: config.host, port: msg.port ?? port, workers: config.workers, redis: mode, dataDir: config.dataDir }));
+    log.info('relay ready', {
+      version: VERSION,
+      host: config.host,
+      port: msg.port,
+      workers: config.workers,
+      redis: mode,
+    });
+    process.stdout.write(
+      readyBanner({
+        host: config.host,
+        port: msg.port ?? port,
+        workers: config.workers,
+        redis: mode,
+        dataDir: config.dataDir,
+      }),
+    );
   });
 
   for (let i = 0; i < config.workers; i++) fork();
@@ -112,7 +126,9 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
     shuttingDown = true;
     log.info('shutting down: draining workers', { signal, drainTimeoutMs: config.drainTimeoutMs });
     const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w);
-    const exits = workers.map((w) => new Promise<void>((resolve) => (w.isDead() ? resolve() : w.once('exit', () => resolve()))));
+    const exits = workers.map(
+      (w) => new Promise<void>((resolve) => (w.isDead() ? resolve() : w.once('exit', () => resolve()))),
+    );
     for (const w of workers) {
       try {
         w.send({ type: 'shutdown' });

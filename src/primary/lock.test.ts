@@ -46,7 +46,7 @@ describe('the DATA_DIR lock', () => {
     lock.release();
   });
 
-  it("does not remove a lock that another owner has taken since", () => {
+  it('does not remove a lock that another owner has taken since', () => {
     const dir = tempDir();
     const lock = lockDataDir(dir);
     writeFileSync(lockFile(dir), '1\n');

@@ -38,6 +38,8 @@ export interface Breakers {
   /** Runs one upstream call through the account's breaker, counting what `sickness` says is a failure. */
   run<T>(id: AccountId, call: () => Promise<T>, sickness: Sickness<T>): Promise<Guarded<T>>;
   state(id: AccountId): 'closed' | 'open' | 'half-open';
+  /** Closes the account's breaker and forgets its statistics (an admin reset it, or gave it new credentials). */
+  reset(id: AccountId): void;
 }
 
 /**
@@ -92,6 +94,12 @@ export function createBreakers(
         if (isRefusal(err)) return { kind: 'open' };
         return { kind: 'threw', error: err };
       }
+    },
+    reset(id) {
+      const b = breakers.get(id);
+      if (!b) return;
+      b.shutdown();
+      breakers.delete(id);
     },
     state(id) {
       const b = breakers.get(id);

@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import uWS from 'uWebSockets.js';
 import { createGroupService } from '../accounts/groups.js';
-import { createHealthService } from '../accounts/health.js';
+import { BREAKER_RESET, createHealthService } from '../accounts/health.js';
 import { createTokenManager } from '../accounts/oauth/tokens.js';
 import { createAccountService } from '../accounts/service.js';
 import { createEventSink } from '../events/index.js';
@@ -14,7 +14,7 @@ import { createStickySessions } from '../scheduler/sticky.js';
 import { createStrategyState } from '../scheduler/strategies.js';
 import { createAdminAuth } from '../admin/auth.js';
 import type { Config } from '../config/index.js';
-import { requestIdFactory } from '../ids.js';
+import { requestIdFactory, type AccountId } from '../ids.js';
 import { createApiKeyService } from '../keys/service.js';
 import { createProviderRegistry } from '../providers/registry.js';
 import { createUpstream } from '../upstream/client.js';
@@ -92,7 +92,11 @@ export async function startInstance(
           .breakerOpened(id, openUntil)
           .catch((err: unknown) => log.warn('breaker state not shared', { accountId: id, err }));
         events.emit('account.breaker_open', { accountId: id, until: openUntil });
-        log.warn('account out of rotation', { accountId: id, reason: 'breaker_open', until: new Date(openUntil).toISOString() });
+        log.warn('account out of rotation', {
+          accountId: id,
+          reason: 'breaker_open',
+          until: new Date(openUntil).toISOString(),
+        });
       },
       onClose: (id) => {
         health.recovered(id).catch((err: unknown) => log.warn('breaker state not shared', { accountId: id, err }));
@@ -101,6 +105,7 @@ export async function startInstance(
     },
     () => clock.now(),
   );
+  store.bus.on(BREAKER_RESET, (id) => breakers.reset(id as AccountId));
   const tokens = createTokenManager({ store, accounts, health, events, clock, log });
   const providers = createProviderRegistry({ config, clock, log, tokens, http: upstream, accounts });
   const load = createLoadView({ store, clock, log });

@@ -382,6 +382,51 @@ describe('admin API', () => {
       }
     });
 
+    it('a rotated credential is trusted again: PATCH apiKey clears the unauthorized mark and the breaker, and says so', async () => {
+      const own = await startTestRelay({
+        env: { BREAKER_VOLUME: '2', BREAKER_ERROR_PERCENT: '50', COOLDOWN_SERVER_ERROR: '100ms' },
+      });
+      try {
+        const revoked = upstreamKey();
+        const { id } = await own.admin.createAccount({ apiKey: revoked, baseUrl: fake.url });
+        const { key } = await own.admin.createKey();
+        fake.script(revoked, { kind: 'error', status: 401, message: 'invalid x-api-key' });
+        expect(await ask(own, key)).toBe(502);
+        const marked = await own.admin.request<Json>('GET', `/admin/accounts/${id}`);
+        expect(marked.body.health).toMatchObject({ routable: false, blockers: [{ reason: 'unauthorized' }] });
+        expect(await ask(own, key)).toBe(503);
+
+        const fresh = upstreamKey();
+        const patched = await own.admin.request<Json>('PATCH', `/admin/accounts/${id}`, { apiKey: fresh });
+        expect(patched.status).toBe(200);
+        expect(patched.body.health).toMatchObject({ routable: true, blockers: [] });
+        expect(await ask(own, key)).toBe(200);
+        expect(fake.requests.at(-1)?.apiKey).toBe(fresh);
+
+        // The breaker, opened by the new key's 500s, closes when the key is rotated again.
+        fake.script(fresh, { kind: 'error', status: 500 }, { kind: 'error', status: 500 });
+        expect(await ask(own, key)).toBe(500);
+        await new Promise((r) => setTimeout(r, 150)); // past the short cooldown
+        expect(await ask(own, key)).toBe(500);
+        const broken = await own.admin.request<Json>('GET', `/admin/accounts/${id}?model=${MODEL}`);
+        expect(JSON.stringify(broken.body.health)).toContain('breaker_open');
+        const third = upstreamKey();
+        const rotated = await own.admin.request<Json>('PATCH', `/admin/accounts/${id}`, { apiKey: third });
+        expect(JSON.stringify(rotated.body.health)).not.toContain('breaker_open');
+        await new Promise((r) => setTimeout(r, 150)); // cooldowns stay: they belong to the upstream account
+        expect(await ask(own, key)).toBe(200);
+        expect(fake.requests.at(-1)?.apiKey).toBe(third);
+
+        // A setting that is not a credential does not clear the mark.
+        fake.script(third, { kind: 'error', status: 403 });
+        expect(await ask(own, key)).toBe(502);
+        const renamed = await own.admin.request<Json>('PATCH', `/admin/accounts/${id}`, { name: 'renamed' });
+        expect(renamed.body.health).toMatchObject({ routable: false, blockers: [{ reason: 'unauthorized' }] });
+      } finally {
+        await own.close();
+      }
+    });
+
     it('DELETE removes an account: 204, then 404, and requests no longer reach it', async () => {
       const own = await startTestRelay();
       try {
