@@ -221,7 +221,7 @@ describe('crs: account pool settings, groups, limits and health', () => {
     expect(human.stdout).toMatch(/weekly cost\s+\$40\.75 \(opus models only\)/);
     expect(human.stdout).toMatch(/expires\s+30 days after first use/);
 
-    // all/any lift an allow list, an empty string clears the other lists; 0 lifts a limit; never and fixed undo the expiry.
+    // all/any lift an allow list, '' clears the other lists; 0 lifts a limit; never and fixed undo the expiry.
     const cleared = await runJson<KeyJson>(
       'keys',
       'update',
