@@ -20,8 +20,11 @@ export interface AdminAuth {
   setCredentials(username: string, password: string): Promise<void>;
   /** Creates the admin when none exists yet. Returns true when it did. */
   ensureAdmin(username: string, password: string): Promise<boolean>;
-  checkPassword(password: string): Promise<boolean>;
+  /** Checks the admin's password (a password change), throttled per address like logins. */
+  checkPassword(password: string, clientAddress: string): Promise<PasswordCheck>;
 }
+
+export type PasswordCheck = { ok: true } | Exclude<LoginResult, { ok: true }>;
 
 interface StoredSession {
   username: string;
@@ -38,32 +41,36 @@ export function createAdminAuth(deps: {
 }): AdminAuth {
   const { redis, keys } = deps.store;
 
-  const checkPassword = async (password: string) => {
-    const stored = await redis.hgetall(keys.adminCredentials());
-    return !!stored.passwordHash && (await verifyPassword(password, stored.passwordHash));
+  const matches = async (stored: Record<string, string>, password: string) =>
+    !!stored.passwordHash && (await verifyPassword(password, stored.passwordHash));
+
+  /**
+   * Runs one password guess from `clientAddress`, counted before it is checked (atomically, so
+   * parallel guesses cannot all slip in while the slow check runs): past LOGIN_MAX_FAILURES
+   * failures in the window, guesses are refused unchecked. A right guess clears the count.
+   */
+  const throttled = async (clientAddress: string, guess: () => Promise<boolean>): Promise<PasswordCheck> => {
+    const failuresKey = keys.adminLoginFailures(clientAddress || 'unknown');
+    const [, attempts] =
+      (await redis.multi().set(failuresKey, '0', 'EX', LOGIN_FAILURE_WINDOW_SECONDS, 'NX').incr(failuresKey).exec()) ??
+      [];
+    if (Number(attempts?.[1] ?? 0) > LOGIN_MAX_FAILURES) {
+      const ttl = await redis.ttl(failuresKey);
+      return { ok: false, reason: 'throttled', retryAfterSeconds: Math.max(1, ttl) };
+    }
+    if (!(await guess())) return { ok: false, reason: 'bad_credentials' };
+    await redis.del(failuresKey);
+    return { ok: true };
   };
 
   return {
     async login(username, password, clientAddress) {
-      const failuresKey = keys.adminLoginFailures(clientAddress || 'unknown');
-      // Count the attempt before checking it, atomically: parallel guesses cannot all slip in
-      // while the slow password check runs.
-      const [, attempts] =
-        (await redis
-          .multi()
-          .set(failuresKey, '0', 'EX', LOGIN_FAILURE_WINDOW_SECONDS, 'NX')
-          .incr(failuresKey)
-          .exec()) ?? [];
-      const count = Number(attempts?.[1] ?? 0);
-      if (count > LOGIN_MAX_FAILURES) {
-        const ttl = await redis.ttl(failuresKey);
-        return { ok: false, reason: 'throttled', retryAfterSeconds: Math.max(1, ttl) };
-      }
       const stored = await redis.hgetall(keys.adminCredentials());
-      const valid =
-        stored.username === username && !!stored.passwordHash && (await verifyPassword(password, stored.passwordHash));
-      if (!valid) return { ok: false, reason: 'bad_credentials' };
-      await redis.del(failuresKey);
+      const check = await throttled(
+        clientAddress,
+        async () => stored.username === username && (await matches(stored, password)),
+      );
+      if (!check.ok) return check;
       const token = `crsa_${randomSecret(32)}`;
       const expiresAt = deps.clock.now() + deps.sessionTtlMs;
       const session: StoredSession = { username, createdAt: deps.clock.now(), epoch: Number(stored.epoch ?? 0) };
@@ -110,6 +117,9 @@ export function createAdminAuth(deps: {
       return true;
     },
 
-    checkPassword,
+    async checkPassword(password, clientAddress) {
+      const stored = await redis.hgetall(keys.adminCredentials());
+      return throttled(clientAddress, () => matches(stored, password));
+    },
   };
 }

@@ -1,5 +1,6 @@
 import { RelayError } from '../errors/catalogue.js';
 import { registerAccountRoutes } from './account-routes.js';
+import type { PasswordCheck } from './auth.js';
 import { registerGroupRoutes } from './group-routes.js';
 import { newPasswordInput } from './inputs.js';
 import { registerKeyRoutes } from './key-routes.js';
@@ -7,6 +8,14 @@ import { registerOAuthRoutes } from './oauth-routes.js';
 import { bearer, noContent, ok, requireAdmin } from './route-kit.js';
 import type { AdminDeps, Route } from './types.js';
 import { asObject, onlyFields, optString, reqString } from './validate.js';
+
+/** A refused password guess: 429 with retry-after once the address is throttled, else 401. */
+function refusal(check: Exclude<PasswordCheck, { ok: true }>): RelayError {
+  if (check.reason === 'throttled') {
+    return new RelayError('admin_login_throttled', { headers: { 'retry-after': String(check.retryAfterSeconds) } });
+  }
+  return new RelayError('admin_bad_credentials');
+}
 
 /** The admin REST API. Every route but login needs `Authorization: Bearer <token>`. */
 export type { AdminDeps } from './types.js';
@@ -20,10 +29,7 @@ export function registerAdminRoutes(route: Route, deps: AdminDeps): void {
     const password = reqString(body, 'password', { max: 500 });
     const result = await deps.auth.login(username, password, ctx.clientAddress);
     if (result.ok) return ok({ token: result.token, expiresAt: new Date(result.expiresAt).toISOString() });
-    if (result.reason === 'throttled') {
-      throw new RelayError('admin_login_throttled', { headers: { 'retry-after': String(result.retryAfterSeconds) } });
-    }
-    throw new RelayError('admin_bad_credentials');
+    throw refusal(result);
   });
 
   route(
@@ -43,7 +49,8 @@ export function registerAdminRoutes(route: Route, deps: AdminDeps): void {
       onlyFields(body, ['currentPassword', 'newPassword', 'username']);
       const current = reqString(body, 'currentPassword', { max: 500 });
       const next = newPasswordInput(body);
-      if (!(await deps.auth.checkPassword(current))) throw new RelayError('admin_bad_credentials');
+      const check = await deps.auth.checkPassword(current, ctx.clientAddress);
+      if (!check.ok) throw refusal(check);
       const username =
         optString(body, 'username', { min: 1, max: 100 }) ?? (await deps.auth.verify(bearer(ctx))) ?? 'admin';
       await deps.auth.setCredentials(username, next);

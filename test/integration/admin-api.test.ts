@@ -90,6 +90,50 @@ describe('admin API', () => {
       expectAdminError(await admin.request('POST', '/admin/login', '{not json', ''), 400, 'admin_invalid');
     });
 
+    it('behind a trusted proxy: throttled by the address the proxy appended, never by what the client wrote', async () => {
+      const own = await startTestRelay({ env: { TRUST_PROXY: 'true' } }); // the test client is 127.0.0.1, a trusted proxy
+      const login = (xff: string, password: string) =>
+        fetch(`${own.url}/admin/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': xff },
+          body: JSON.stringify({ username: ADMIN_USER, password }),
+        });
+      try {
+        // An attacker at 203.0.113.7 rotates forged entries; nginx appends the real address last.
+        const statuses: number[] = [];
+        for (let i = 0; i < 7; i++) statuses.push((await login(`198.51.100.${i}, 203.0.113.7`, `wrong-${i}`)).status);
+        expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
+        // Forging a victim's address on the left does not lock the victim out.
+        for (let i = 0; i < 6; i++) await login('203.0.113.99, 203.0.113.8', `wrong-${i}`);
+        expect((await login('203.0.113.99', ADMIN_PASSWORD)).status).toBe(200);
+        expect((await login('203.0.113.8', ADMIN_PASSWORD)).status).toBe(429);
+      } finally {
+        await own.close();
+      }
+    });
+
+    it('POST /admin/password guesses are throttled like logins', async () => {
+      const own = await startTestRelay();
+      try {
+        const change = (currentPassword: string) =>
+          own.admin.request('POST', '/admin/password', { currentPassword, newPassword: 'a-new-password-12' });
+        for (let i = 0; i < 5; i++) expectAdminError(await change(`wrong-${i}`), 401, 'admin_bad_credentials');
+        const throttled = await change(ADMIN_PASSWORD);
+        expectAdminError(throttled, 429, 'admin_login_throttled');
+        expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThan(0);
+        // Nothing changed (a change would have ended this session), and logins from this address are
+        // refused too: one counter per address for every password guess.
+        expect((await own.admin.request('GET', '/admin/api-keys')).status).toBe(200);
+        expectAdminError(
+          await own.admin.request('POST', '/admin/login', { username: ADMIN_USER, password: ADMIN_PASSWORD }, ''),
+          429,
+          'admin_login_throttled',
+        );
+      } finally {
+        await own.close();
+      }
+    });
+
     it('after 5 failures from one address answers 429 with retry-after, even to the right password', async () => {
       const own = await startTestRelay(); // its own deployment: the throttle is per address
       try {
