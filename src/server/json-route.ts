@@ -2,6 +2,7 @@ import type { TemplatedApp } from 'uWebSockets.js';
 import type { AdminReply, Method } from '../admin/types.js';
 import { RelayError } from '../errors/catalogue.js';
 import { renderError, type ApiShape } from '../errors/render.js';
+import { asClientError } from '../relay/pipeline.js';
 import type { Logger } from '../util/log.js';
 import type { ClientAddressOf } from './client-address.js';
 import { paramCount, UwsExchange, type BodyMeter } from './exchange.js';
@@ -66,9 +67,7 @@ export function jsonRoutes(opts: {
           if (reply.status === 204) ex.send(204, { 'x-request-id': requestId, ...reply.headers }, '');
           else ex.json(reply.status, reply.body, { 'x-request-id': requestId, ...reply.headers });
         } catch (err) {
-          if (!(err instanceof RelayError))
-            opts.log.error('handler failed', { requestId, path: ex.incoming.path, err });
-          const r = renderError(opts.shape, err, requestId);
+          const r = renderError(opts.shape, asClientError(err, requestId, opts), requestId);
           ex.send(r.status, { ...r.headers, 'x-request-id': requestId }, r.body);
         }
       });

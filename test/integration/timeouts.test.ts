@@ -117,7 +117,12 @@ describe('a drain that runs out of time', () => {
       const res = await fetch(`${relay.url}/api/v1/messages`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-api-key': key.key, 'anthropic-version': '2023-06-01' },
-        body: JSON.stringify({ model: SONNET, max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+        body: JSON.stringify({
+          model: SONNET,
+          max_tokens: 50,
+          stream: true,
+          messages: [{ role: 'user', content: 'hi' }],
+        }),
       });
       expect(res.status).toBe(200);
       const reading = res.text();
