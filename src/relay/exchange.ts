@@ -34,8 +34,8 @@ export interface Exchange {
    */
   body(): Promise<Buffer>;
   /**
-   * The body will not be used (the request is refused before it): what arrives is dropped, and
-   * the connection closes after the response if the client is still sending.
+   * The body will not be used (the request is refused before it): what arrives is dropped unread,
+   * and the answer asks the client to close the connection if it is still sending.
    */
   dropBody(): void;
   /** A whole response at once. */

@@ -31,8 +31,14 @@ export class UwsExchange implements Exchange {
   started = false;
   finished = false;
   status: number | undefined;
-  /** Close the connection after this response (set while the node drains, or when a body is refused). */
+  /** Close the connection after this response (set while the node drains, or past the body limit). */
   closeAfter = false;
+  /**
+   * Ask the client to close after this response (`connection: close`), without closing under it: a
+   * socket closed while the client is still sending is reset, and the reset can destroy the answer
+   * before the client reads it. What still arrives of a refused body is dropped unread.
+   */
+  private askClose = false;
   private readonly abortHandlers: (() => void)[] = [];
   private readonly interruptHandlers: (() => void)[] = [];
   private bodyPromise: Promise<Buffer> | undefined;
@@ -111,7 +117,7 @@ export class UwsExchange implements Exchange {
       };
       this.stopHolding = () => {
         stop();
-        this.closeAfter = true;
+        this.askClose = true;
       };
       this.onAbort(() => {
         stop();
@@ -161,6 +167,7 @@ export class UwsExchange implements Exchange {
     this.res.cork(() => {
       this.res.writeStatus(statusLine(status));
       for (const [k, v] of Object.entries(headers)) this.res.writeHeader(k, v);
+      if (this.askClose && !this.closeAfter) this.res.writeHeader('connection', 'close');
       this.res.end(body, this.closeAfter);
     });
   }
