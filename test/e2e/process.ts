@@ -144,7 +144,7 @@ export async function spawnRelay(
   env: Record<string, string>,
   opts: { waitHealthy?: boolean; startTimeoutMs?: number } = {},
 ): Promise<RelayProcess> {
-  // PORT=0: the primary picks the port and says which in its "relay ready" line.
+  // PORT=0: the primary picks the port and says which in its start banner.
   let port = Number(env.PORT);
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: REPO_ROOT,
@@ -226,7 +226,7 @@ export async function spawnRelay(
         `GET /health on port ${port}`,
         async () => {
           if (exitResult) throw new Error(`relay exited early with ${JSON.stringify(exitResult)}`);
-          if (port === 0) port = Number(/"msg":"relay ready"[^\n]*"port":(\d+)/.exec(stdout)?.[1] ?? 0);
+          if (port === 0) port = Number(/Relay ready on [^(]*?(?::|port )(\d+) \(/.exec(stdout)?.[1] ?? 0);
           if (port === 0) return undefined;
           const res = await freshRequest(`${proc.url}/health`, { timeoutMs: 1_000 }).catch(() => undefined);
           return res?.status === 200 ? true : undefined;
