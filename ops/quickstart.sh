@@ -1,7 +1,9 @@
 #!/bin/sh
 # Sets up and runs the relay on its embedded default (a private redis-server under ./data):
-# installs the npm dependencies, installs redis-server when it is missing and this machine lets
-# us (Debian/Ubuntu with apt, as root or with passwordless sudo), builds, and starts.
+# installs what the relay needs (npm ci --omit=dev: no test tools, no client CLIs), installs
+# redis-server when it is missing and this machine lets us (Debian/Ubuntu with apt, as root or
+# with passwordless sudo), builds, and becomes the relay: Ctrl-C, SIGTERM, PM2 and Docker signals
+# reach its primary, which drains the workers and stops Redis last.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -30,8 +32,10 @@ if ! command -v redis-server >/dev/null 2>&1 && [ -z "${REDIS_URL:-}" ] && [ -z 
   fi
 fi
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
-  npm ci --no-audit --no-fund
+# Install when nothing is installed or the lockfile changed since; a full development install
+# (npm ci, for the tests) is kept as it is.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --omit=dev --no-audit --no-fund
 fi
-npm run build
-exec npm start
+npm run build --silent
+exec node dist/main.js

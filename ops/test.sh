@@ -1,0 +1,22 @@
+#!/bin/sh
+# Runs the whole test suite on a fresh machine: installs the system packages the suites start
+# (redis-server and redis-cli; apt, as root or with passwordless sudo), the full npm install
+# (test tools and the real client CLIs) when it is missing or stale, then `npm test`.
+set -eu
+cd "$(dirname "$0")/.."
+
+need=""
+command -v redis-server >/dev/null 2>&1 || need="$need redis-server"
+command -v redis-cli >/dev/null 2>&1 || need="$need redis-tools"
+if [ -n "$need" ]; then
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  # shellcheck disable=SC2086
+  $SUDO apt-get install -y -qq $need >/dev/null
+fi
+
+if [ ! -x node_modules/.bin/vitest ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+exec npm test
