@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SETTINGS } from './config/index.js';
 import { ERRORS } from './errors/catalogue.js';
@@ -51,5 +51,52 @@ describe('README: upstream accounts', () => {
         for (const f of t.fields) expect(row, `${platform} ${t.type} ${f.name}`).toContain(`\`${f.name}\``);
       }
     }
+  });
+});
+
+describe('the project documents itself inside the repository', () => {
+  const root = new URL('../', import.meta.url);
+  const docs = ['README.md', 'docs/ARCHITECTURE.md', 'bench/README.md', 'alerts/README.md', 'grafana/README.md'].filter(
+    (f) => existsSync(new URL(f, root)),
+  );
+
+  it.each(docs)('every relative link of %s resolves to a file of the repository', (doc) => {
+    const text = readFileSync(new URL(doc, root), 'utf8');
+    const base = new URL(doc, root);
+    for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (!target || /^(https?:|mailto:|#)/.test(target)) continue;
+      const resolved = new URL(target.split('#')[0] ?? '', base);
+      expect(resolved.href.startsWith(root.href), `${doc}: ${target} leaves the repository`).toBe(true);
+      expect(existsSync(resolved), `${doc}: ${target} does not exist`).toBe(true);
+    }
+  });
+});
+
+describe('docs/ARCHITECTURE.md', () => {
+  const text = readFileSync(new URL('../docs/ARCHITECTURE.md', import.meta.url), 'utf8');
+  const BASE = ['config', 'errors', 'util', 'ids', 'version'];
+
+  it("has a row for every floor, and its 'may use' column is docs/floors.js", async () => {
+    const { FLOORS } = await import('../docs/floors.js');
+    const rows = new Map(
+      [...text.matchAll(/^\| `([\w-]+)(?:\/|\.ts)(?:<platform>\/)?` (?:\*\(next\)\* )?\| [^|]+ \| ([^|]+) \|$/gm)].map(
+        (m) => [m[1] as string, (m[2] ?? '').trim()],
+      ),
+    );
+    expect([...rows.keys()].sort()).toEqual(Object.keys(FLOORS).sort());
+    for (const [folder, mayUse] of rows) {
+      const listed = mayUse === '—' ? [] : mayUse.split(/\s*[+,]\s*/).flatMap((w) => (w === 'base' ? BASE : [w]));
+      expect(new Set(listed), folder).toEqual(new Set(FLOORS[folder]));
+    }
+  });
+
+  it('every folder and root file of src/ has a floor', async () => {
+    const { FLOORS } = await import('../docs/floors.js');
+    const entries = readdirSync(new URL('./', import.meta.url), { withFileTypes: true })
+      .map((e) =>
+        e.isDirectory() ? e.name : e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? e.name.slice(0, -3) : '',
+      )
+      .filter(Boolean);
+    for (const name of entries) expect(Object.keys(FLOORS), name).toContain(name);
   });
 });
