@@ -1,10 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.js';
 import { AdminClient, testEnv, uniquePrefix } from '../support/relay.js';
-import { freePort, freshRequest, isAlive, spawnRelay, type RelayProcess } from './process.js';
+import { freePort, freshRequest, isAlive, relayScope } from './process.js';
 
 /**
  * One node on a laptop: no Redis configured, so the primary runs its own redis-server in
@@ -47,38 +46,16 @@ async function ask(url: string, apiKey: string) {
 }
 
 describe.skipIf(inject('redisTarget').kind === 'cluster')('relay process with its embedded Redis', () => {
-  const dirs: string[] = [];
-  const running: RelayProcess[] = [];
+  const { start, tempDir, cleanup } = relayScope('crs-e2e-');
   let fake: FakeAnthropic;
-
-  const tempDir = () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'crs-e2e-'));
-    dirs.push(dir);
-    return dir;
-  };
-  const start = async (env: Record<string, string>, opts?: { waitHealthy?: boolean }) => {
-    const proc = await spawnRelay(env, opts);
-    running.push(proc);
-    return proc;
-  };
 
   beforeAll(async () => {
     fake = await startFakeAnthropic();
   });
 
   afterAll(async () => {
-    for (const proc of running) proc.killGroup();
-    // The embedded redis-server has a process group of its own.
-    for (const dir of dirs) {
-      try {
-        const pid = redisPid(dir);
-        if (pid > 0 && isAlive(pid)) process.kill(pid, 'SIGKILL');
-      } catch {
-        // no pidfile
-      }
-    }
+    cleanup();
     await fake?.close();
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
   it('starts its own Redis, generates its secrets once, and keeps keys and usage across a restart', async () => {

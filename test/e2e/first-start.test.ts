@@ -1,11 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.js';
 import { AdminClient, testEnv, uniquePrefix } from '../support/relay.js';
-import { freePort, freshRequest, health, isAlive, pollUntil, spawnRelay, type RelayProcess } from './process.js';
+import { freePort, freshRequest, health, isAlive, pollUntil, relayScope } from './process.js';
 
 /**
  * What a first user meets when they run the relay as the README says: one relay per data
@@ -26,35 +25,14 @@ function logLines(output: string, msg: string): Record<string, unknown>[] {
 }
 
 describe.skipIf(inject('redisTarget').kind === 'cluster')('the first start', () => {
-  const running: RelayProcess[] = [];
-  const dirs: string[] = [];
+  const { start, tempDir, cleanup } = relayScope('crs-first-');
   let fake: FakeAnthropic;
-
-  const start = async (env: Record<string, string>, opts?: { waitHealthy?: boolean }) => {
-    const proc = await spawnRelay(env, opts);
-    running.push(proc);
-    return proc;
-  };
-  const tempDir = () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'crs-first-'));
-    dirs.push(dir);
-    return dir;
-  };
 
   beforeAll(async () => {
     fake = await startFakeAnthropic();
   });
   afterAll(async () => {
-    for (const proc of running) proc.killGroup();
-    for (const dir of dirs) {
-      try {
-        const pid = Number(readFileSync(path.join(dir, 'redis', 'redis.pid'), 'utf8').trim());
-        if (pid > 0 && isAlive(pid)) process.kill(pid, 'SIGKILL');
-      } catch {
-        // no embedded Redis there
-      }
-      rmSync(dir, { recursive: true, force: true });
-    }
+    cleanup();
     await fake?.close();
   });
 

@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
@@ -256,4 +258,37 @@ export interface HealthBody {
 export async function health(url: string): Promise<{ status: number; body: HealthBody }> {
   const res = await freshRequest(`${url}/health`);
   return { status: res.status, body: JSON.parse(res.body) as HealthBody };
+}
+
+/**
+ * The relays and data directories one test file starts, all gone after `cleanup()`: the relays'
+ * process groups, and the embedded redis-servers, which have a process group of their own.
+ */
+export function relayScope(dirPrefix: string) {
+  const running: RelayProcess[] = [];
+  const dirs: string[] = [];
+  return {
+    async start(env: Record<string, string>, opts?: { waitHealthy?: boolean }): Promise<RelayProcess> {
+      const proc = await spawnRelay(env, opts);
+      running.push(proc);
+      return proc;
+    },
+    tempDir(): string {
+      const dir = mkdtempSync(path.join(os.tmpdir(), dirPrefix));
+      dirs.push(dir);
+      return dir;
+    },
+    cleanup(): void {
+      for (const proc of running) proc.killGroup();
+      for (const dir of dirs) {
+        try {
+          const pid = Number(readFileSync(path.join(dir, 'redis', 'redis.pid'), 'utf8').trim());
+          if (pid > 0 && isAlive(pid)) process.kill(pid, 'SIGKILL');
+        } catch {
+          // no embedded Redis there
+        }
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
 }
