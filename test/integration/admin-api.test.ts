@@ -428,7 +428,7 @@ describe('admin API', () => {
 
     it('a rotated credential is trusted again: PATCH apiKey clears the unauthorized mark and the breaker, and says so', async () => {
       const own = await startTestRelay({
-        env: { BREAKER_VOLUME: '2', BREAKER_ERROR_PERCENT: '50', COOLDOWN_SERVER_ERROR: '100ms' },
+        env: { BREAKER_VOLUME: '2', BREAKER_ERROR_PERCENT: '1', COOLDOWN_SERVER_ERROR: '100ms' },
       });
       try {
         const revoked = upstreamKey();
@@ -447,10 +447,9 @@ describe('admin API', () => {
         expect(await ask(own, key)).toBe(200);
         expect(fake.requests.at(-1)?.apiKey).toBe(fresh);
 
-        // The breaker, opened by the new key's 500s, closes when the key is rotated again.
-        fake.script(fresh, { kind: 'error', status: 500 }, { kind: 'error', status: 500 });
-        expect(await ask(own, key)).toBe(500);
-        await new Promise((r) => setTimeout(r, 150)); // past the short cooldown
+        // The breaker, opened by the new key's 500 (past the volume of 2 calls, any failure opens it),
+        // closes when the key is rotated again.
+        fake.script(fresh, { kind: 'error', status: 500 });
         expect(await ask(own, key)).toBe(500);
         const broken = await own.admin.request<Json>('GET', `/admin/accounts/${id}?model=${MODEL}`);
         expect(JSON.stringify(broken.body.health)).toContain('breaker_open');

@@ -108,8 +108,9 @@ describe('a refused request does not cost the memory of its body', () => {
     } finally {
       clearInterval(watch);
     }
-    // What arrives before the key is checked may be held for a moment, never the bodies.
-    expect(peak).toBeLessThan(8 * MB);
+    // What arrives while the key is being checked is held for that moment (a few hundred KB per
+    // upload on a busy machine), never the bodies: 40 × 31 MB = 1.2 GB were held before.
+    expect(peak).toBeLessThan(64 * MB);
     expect(relay.instance.app.bodyBytesHeld).toBe(0);
   });
 
