@@ -29,8 +29,9 @@ export interface Exchange {
    */
   onInterrupt(handler: () => void): void;
   /**
-   * The request body, read as it arrives (the server starts reading before the handler runs).
-   * Rejects with body_too_large past the server's limit.
+   * The request body. A small one is read as it arrives; a large one only once this is first
+   * called (so the key can be checked before it is read). Rejects with body_too_large past the
+   * server's limit.
    */
   body(): Promise<Buffer>;
   /**

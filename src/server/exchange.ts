@@ -16,6 +16,13 @@ export function statusLine(status: number): string {
 /** How many `:name` parameters a route pattern has: counted once, when the route is registered. */
 export const paramCount = (pattern: string): number => (pattern.match(/\/:/g) ?? []).length;
 
+/**
+ * Bodies up to this size are read as they come, whatever the handler decides (they are mostly in
+ * the first packets already). A larger or chunked one waits, unread in the kernel's buffers, until
+ * the handler asks for it: a request refused from its headers never costs the memory of its body.
+ */
+const EAGER_BODY_BYTES = 64 * 1024;
+
 /** Bytes of request bodies still arriving, summed over every exchange of one app. */
 export interface BodyMeter {
   held: number;
@@ -45,6 +52,8 @@ export class UwsExchange implements Exchange {
   /** Set while a body is arriving: stops holding it (see dropBody). */
   private stopHolding: (() => void) | undefined;
   private writableWaiter: (() => void) | undefined;
+  /** The socket is paused until the body is asked for (see EAGER_BODY_BYTES). */
+  private bodyWaits = false;
 
   constructor(
     private readonly res: HttpResponse,
@@ -104,6 +113,10 @@ export class UwsExchange implements Exchange {
       this.res.onData(() => {});
       return;
     }
+    if (!(declared <= EAGER_BODY_BYTES)) {
+      this.res.pause();
+      this.bodyWaits = true;
+    }
     this.bodyPromise = new Promise<Buffer>((resolve, reject) => {
       let chunks: Buffer[] = [];
       let size = 0;
@@ -151,11 +164,20 @@ export class UwsExchange implements Exchange {
   }
 
   body(): Promise<Buffer> {
+    this.letBodyIn();
     return this.bodyPromise ?? Promise.resolve(Buffer.alloc(0));
   }
 
   dropBody(): void {
     this.stopHolding?.();
+    // What is still coming is read and dropped: a paused socket would sit there until it times out.
+    this.letBodyIn();
+  }
+
+  private letBodyIn(): void {
+    if (!this.bodyWaits) return;
+    this.bodyWaits = false;
+    if (!this.aborted) this.res.resume();
   }
 
   /** A whole response at once. */
