@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -20,7 +20,8 @@ function copyRepo(dir: string): void {
   }).stdout.split('\0');
   for (const file of files.filter(Boolean)) {
     const from = path.join(REPO_ROOT, file);
-    if (!existsSync(from)) continue;
+    // Never a link (a node_modules linked in would be emptied by the script's npm ci through it).
+    if (!existsSync(from) || lstatSync(from).isSymbolicLink() || file.split('/')[0] === 'node_modules') continue;
     mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
     cpSync(from, path.join(dir, file));
   }
