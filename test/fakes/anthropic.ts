@@ -309,11 +309,13 @@ export async function startFakeAnthropic(
         countAnswered(apiKey);
         if (!stream) {
           res.writeHead(200, { 'content-type': 'application/json', 'request-id': 'req_fake_stall' });
+          res.flushHeaders();
           const json = JSON.stringify(messageJson(model, 'A whole answer that never arrives whole.', usage));
           res.write(json.slice(0, step.afterBytes ?? 0));
           return;
         }
         res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'request-id': 'req_fake_stall' });
+        res.flushHeaders(); // the headers go now, even with no event after them
         const events = messageEvents(model, 'An answer that stops coming in the middle.', usage, 6);
         for (const ev of events.slice(0, step.afterEvents ?? 0)) res.write(ev);
         if (record && (step.afterEvents ?? 0) >= 1)
