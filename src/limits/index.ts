@@ -115,8 +115,7 @@ export function createLimitService(deps: {
   const runAdmit = async (key: ApiKeyRecord, model: string, leaseId: string) => {
     const now = clock.now();
     const b = bucketsOf(now);
-    const familyGate =
-      key.weeklyCostFamily === '' || weeklyCostField(modelFamily(model)) === weeklyCostField(key.weeklyCostFamily);
+    const familyGate = key.weeklyCostFamily === '' || modelFamily(model) === key.weeklyCostFamily.toLowerCase();
     return admitScript(
       [
         k.keyLeases(key.id),

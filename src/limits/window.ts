@@ -1,5 +1,5 @@
 import type { ApiKeyId } from '../ids.js';
-import type { KeySpace } from '../store/index.js';
+import type { KeySpace, Store } from '../store/index.js';
 import type { Bump, UsageEvent } from '../usage/recorder.js';
 
 /**
@@ -63,12 +63,12 @@ export interface WindowState {
 
 /** The key's window as it stands at `now`. */
 export async function readWindow(
-  deps: { redis: { hgetall(key: string): Promise<Record<string, string>> }; keys: KeySpace },
+  store: Pick<Store, 'redis' | 'keys'>,
   id: ApiKeyId,
   windowMs: number,
   now: number,
 ): Promise<WindowState> {
-  const raw = await deps.redis.hgetall(deps.keys.keyWindow(id));
+  const raw = await store.redis.hgetall(store.keys.keyWindow(id));
   const start = Number(raw.start ?? 0);
   if (windowMs <= 0 || start <= 0 || now - start >= windowMs)
     return { startedAt: null, resetsAt: null, requests: 0, tokens: 0, costPico: 0n };

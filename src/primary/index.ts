@@ -73,7 +73,7 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
 
   const stop = async (code: number) => {
     if (embedded) await embedded.stop();
-    lock?.release();
+    // The 'exit' hook releases the lock.
     process.exit(code);
   };
 

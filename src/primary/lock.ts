@@ -9,9 +9,7 @@ export class RelayAlreadyRunning extends Error {
   ) {
     super(
       `Another relay (PID ${pid}) is already running on DATA_DIR ${dataDir}. ` +
-        'Stop it first (kill ' +
-        pid +
-        '), or give this one its own DATA_DIR (or REDIS_URL).',
+        `Stop it first (kill ${pid}), or give this one its own DATA_DIR (or REDIS_URL).`,
     );
     this.name = 'RelayAlreadyRunning';
   }

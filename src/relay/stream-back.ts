@@ -107,18 +107,16 @@ export async function streamBack(
   const outcome = endingOf(call, interrupted, failure, tap.complete);
   if (call.surface.booked) await book(call, res.statusCode, outcome, tap);
   if (ex.aborted) return { sent: true, outcome };
-  if (outcome !== 'ok' && outcome !== 'client_abort') {
-    const message = UNFINISHED[outcome];
-    const tail = translator
-      ? translator.end({ complete: false, message })
-      : tap.streamError
-        ? undefined
-        : reader.cutNotice?.(message);
-    if (tail && tail.length > 0) ex.write(tail);
-  } else if (translator) {
-    const tail = translator.end({ complete: true });
-    if (tail.length > 0) ex.write(tail);
-  }
+  // What closes the client's stream: the translator's end, or (unfinished, with no error event
+  // of the upstream's own) a notice saying why.
+  const complete = outcome === 'ok';
+  const message = UNFINISHED[outcome];
+  const tail = translator
+    ? translator.end({ complete, message })
+    : complete || tap.streamError
+      ? undefined
+      : reader.cutNotice?.(message);
+  if (tail && tail.length > 0) ex.write(tail);
   ex.end();
   return { sent: true, outcome };
 }
