@@ -1,6 +1,12 @@
 import { STRATEGIES, type GroupInput, type Strategy } from '../accounts/groups.js';
 import { ACCOUNT_ID_PATTERN, GROUP_ID_PATTERN } from '../ids.js';
-import { PLATFORMS, type AccountInput, type Credentials, type Platform } from '../accounts/service.js';
+import {
+  ACCOUNT_SETTINGS,
+  PLATFORMS,
+  type AccountInput,
+  type Credentials,
+  type Platform,
+} from '../accounts/service.js';
 import type { ApiKeyInput } from '../keys/service.js';
 import { CLIENTS } from '../limits/clients.js';
 import { ACCOUNT_TYPES, accountTypeSpec } from '../providers/registry.js';
@@ -57,22 +63,7 @@ export const KEY_FIELDS = [
 ] as const;
 
 /** Settings every account has; each account type adds its own credential and option fields. */
-export const ACCOUNT_SETTING_FIELDS = [
-  'name',
-  'description',
-  'baseUrl',
-  'priority',
-  'active',
-  'schedulable',
-  'shared',
-  'backup',
-  'weight',
-  'maxConcurrency',
-  'models',
-  'modelMapping',
-  'subscriptionExpiresAt',
-  'proxy',
-] as const;
+export const ACCOUNT_SETTING_FIELDS = [...ACCOUNT_SETTINGS, 'proxy'] as const;
 /** Every field some account type accepts (the CLI offers a flag for each). */
 export const ACCOUNT_FIELDS = [
   'platform',

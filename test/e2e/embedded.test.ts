@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.js';
-import { AdminClient, testEnv, uniquePrefix } from '../support/relay.js';
+import { AdminClient, embeddedEnv } from '../support/relay.js';
 import { freePort, freshRequest, isAlive, relayScope } from './process.js';
 
 /**
@@ -14,23 +14,6 @@ import { freePort, freshRequest, isAlive, relayScope } from './process.js';
 const UPSTREAM_KEY = 'sk-ant-e2e-embedded-0000000000000';
 const MODEL = 'claude-sonnet-4-5';
 const PASSWORD_LINE = /│ password: (\S+)/g;
-
-/** The env of a laptop install: testEnv without Redis, encryption key or admin password. */
-function embeddedEnv(dataDir: string, port: number, extra: Record<string, string> = {}): Record<string, string> {
-  const env = testEnv(uniquePrefix(), {
-    PORT: String(port),
-    WORKERS: '2',
-    DATA_DIR: dataDir,
-    LOG_LEVEL: 'info',
-    ...extra,
-  });
-  delete env.REDIS_URL;
-  delete env.REDIS_CLUSTER_NODES;
-  delete env.ENCRYPTION_KEY;
-  delete env.ADMIN_PASSWORD;
-  delete env.REDIS_KEY_PREFIX;
-  return env;
-}
 
 function redisPid(dataDir: string): number {
   return Number(readFileSync(path.join(dataDir, 'redis', 'redis.pid'), 'utf8').trim());

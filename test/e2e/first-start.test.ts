@@ -3,7 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.js';
-import { AdminClient, testEnv, uniquePrefix } from '../support/relay.js';
+import { AdminClient, embeddedEnv, testEnv, uniquePrefix } from '../support/relay.js';
 import { freePort, freshRequest, health, isAlive, pollUntil, relayScope } from './process.js';
 
 /**
@@ -38,12 +38,7 @@ describe.skipIf(inject('redisTarget').kind === 'cluster')('the first start', () 
 
   it('a second start on the same DATA_DIR refuses, naming the running relay; the first keeps serving', async () => {
     const dataDir = tempDir();
-    const embedded = (port: number) => {
-      const env = testEnv(uniquePrefix(), { PORT: String(port), DATA_DIR: dataDir, WORKERS: '1' });
-      delete env.REDIS_URL;
-      delete env.REDIS_CLUSTER_NODES;
-      return env;
-    };
+    const embedded = (port: number) => embeddedEnv(dataDir, port, { WORKERS: '1' });
     const first = await start(embedded(await freePort()));
     const redisPid = Number(readFileSync(path.join(dataDir, 'redis', 'redis.pid'), 'utf8').trim());
     expect(readFileSync(path.join(dataDir, 'relay.lock'), 'utf8').trim()).toBe(String(first.pid));

@@ -39,6 +39,23 @@ export function testEnv(prefix: string, extra: Record<string, string> = {}): Rec
   };
 }
 
+/** The env of a laptop install: testEnv without Redis, encryption key or admin password. */
+export function embeddedEnv(dataDir: string, port: number, extra: Record<string, string> = {}): Record<string, string> {
+  const env = testEnv(uniquePrefix(), {
+    PORT: String(port),
+    WORKERS: '2',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'info',
+    ...extra,
+  });
+  delete env.REDIS_URL;
+  delete env.REDIS_CLUSTER_NODES;
+  delete env.ENCRYPTION_KEY;
+  delete env.ADMIN_PASSWORD;
+  delete env.REDIS_KEY_PREFIX;
+  return env;
+}
+
 export interface ApiResult<T = unknown> {
   status: number;
   headers: Headers;
