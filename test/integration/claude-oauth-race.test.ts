@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.js';
 import { startFakeOAuthServer, type FakeOAuthServer } from '../fakes/oauth-server.js';
 import { CLAUDE_TOKEN_FIELDS, claudeOAuthEnv, importOAuthAccount } from '../support/claude-oauth.js';
-import { ask, patch, servedKeys } from '../support/pool.js';
+import { ask, patch, servedKeys, until } from '../support/pool.js';
 import { resetOAuthTest, startTwoInstances } from '../support/oauth.js';
 import { storedCredentials, type TestRelay } from '../support/relay.js';
 
@@ -74,7 +74,10 @@ describe('two relay instances refreshing one Claude OAuth account', () => {
     expect(oauth.refreshCalls()).toBe(1);
 
     // The rotated refresh token is the live one: the next refresh (forced by an expiry) succeeds.
-    await patch(b.admin, `/admin/accounts/${id}`, { expiresAt: String(Date.now() - 1000) });
+    const expiresAt = String(Date.now() - 1000);
+    await patch(b.admin, `/admin/accounts/${id}`, { expiresAt });
+    // The change was made on b; a obeys it once the invalidation reaches it (pub/sub, milliseconds).
+    await until('a to see the new expiry', async () => (await storedCredentials(a, id)).expiresAt === expiresAt);
     const from = fake.requests.length;
     expect(await burst()).toEqual(Array.from({ length: 2 * PER_INSTANCE }, () => 200));
     expect(oauth.requests.map((r) => [r.body.refresh_token, r.status])).toEqual([
