@@ -19,7 +19,12 @@ async function main(): Promise<void> {
       }
       throw err;
     }
-    const log = createLogger(config.logLevel, { pid: process.pid, role: 'primary' });
+    const log = createLogger(
+      config.logLevel,
+      { pid: process.pid, role: 'primary', node: config.nodeId },
+      undefined,
+      config.logFormat,
+    );
     try {
       await runPrimary(config, log);
     } catch (err) {

@@ -1,5 +1,5 @@
 import { newAccountId, type AccountId } from '../ids.js';
-import { createSnapshot, type Store } from '../store/index.js';
+import { createSnapshot, type CacheStats, type Store } from '../store/index.js';
 import { decodeFields, encodeFields, field } from '../store/codec.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
@@ -86,6 +86,8 @@ export interface AccountService {
   remove(id: AccountId): Promise<boolean>;
   /** Cached snapshot of every account, for the scheduler's hot path. */
   snapshot(): Promise<readonly Account[]>;
+  /** Hits and misses of that snapshot. */
+  readonly cacheStats: CacheStats;
 }
 
 const withoutEmpty = (m: Readonly<Record<string, string>>): Record<string, string> =>
@@ -123,6 +125,7 @@ export function createAccountService(deps: {
 }): AccountService {
   const { store, secrets, clock, log } = deps;
   const { redis, keys, bus } = store;
+  const cacheStats: CacheStats = { hits: 0, misses: 0 };
 
   const decode = (raw: Record<string, string>): Account | null => {
     if (!raw.id) return null;
@@ -226,6 +229,14 @@ export function createAccountService(deps: {
       await bus.publish('account', id);
       return removed > 0;
     },
-    snapshot: createSnapshot({ bus, kind: 'account', ttlMs: deps.cacheTtlMs, now: () => clock.now(), load: list }),
+    snapshot: createSnapshot({
+      bus,
+      kind: 'account',
+      ttlMs: deps.cacheTtlMs,
+      now: () => clock.now(),
+      load: list,
+      stats: cacheStats,
+    }),
+    cacheStats,
   };
 }

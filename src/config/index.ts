@@ -39,6 +39,15 @@ export interface Config {
   readonly adminUsername: string;
   readonly adminPassword: string | undefined;
   readonly logLevel: LogLevel;
+  readonly logFormat: 'json' | 'pretty';
+  /** This node's name in metrics, logs and `health:status` (several nodes share one Redis). */
+  readonly nodeId: string;
+  /** The primary's metrics listener; null: none. Port 0: a free one. */
+  readonly metricsListen: { host: string; port: number } | null;
+  /** GET /metrics on the main port answers to this bearer token; undefined: not served there. */
+  readonly metricsToken: string | undefined;
+  /** Relay key ids counted under their own label in relay_key_requests_total. */
+  readonly metricsKeys: readonly string[];
   readonly bodyLimitBytes: number;
   readonly drainTimeoutMs: number;
   readonly upstreamConnectTimeoutMs: number;
@@ -157,6 +166,24 @@ export const SETTINGS = {
     doc: 'Initial admin password (used when no admin exists yet).',
   },
   LOG_LEVEL: { default: 'info', doc: 'debug, info, warn or error.' },
+  LOG_FORMAT: { default: 'json', doc: 'json (one object per line) or pretty (aligned lines for a terminal).' },
+  NODE_ID: {
+    default: '(host name)',
+    doc: "This node's name in metrics, logs and the node list (GET /admin/system/nodes).",
+  },
+  METRICS_PORT: {
+    default: '9464',
+    doc: "Port of the primary's Prometheus listener (one scrape for all of the node's workers); 0 = a free port, off = none. With off and no METRICS_TOKEN nothing is counted.",
+  },
+  METRICS_HOST: { default: '127.0.0.1', doc: 'Address of the metrics listener: loopback unless you open it.' },
+  METRICS_TOKEN: {
+    default: '',
+    doc: 'When set, GET /metrics on the main port serves the same scrape to Authorization: Bearer <token>.',
+  },
+  METRICS_KEYS: {
+    default: '',
+    doc: 'Comma list of up to 20 relay key ids counted under their own label (relay_key_requests_total); all others are "other".',
+  },
   BODY_LIMIT: { default: '32mb', doc: 'Largest request body accepted (Claude Code sends 100+ KB prompts and images).' },
   DRAIN_TIMEOUT: { default: '30s', doc: 'On SIGTERM, how long in-flight requests and streams may take to finish.' },
   UPSTREAM_CONNECT_TIMEOUT: { default: '10s', doc: 'Connecting to an upstream.' },
@@ -331,6 +358,11 @@ export function loadConfig(env: Env = process.env): Config {
     adminUsername: setting('ADMIN_USERNAME'),
     adminPassword: get('ADMIN_PASSWORD'),
     logLevel: parseEnum('LOG_LEVEL', setting('LOG_LEVEL'), ['debug', 'info', 'warn', 'error'] as const),
+    logFormat: parseEnum('LOG_FORMAT', setting('LOG_FORMAT'), ['json', 'pretty'] as const),
+    nodeId: get('NODE_ID') ?? os.hostname(),
+    metricsListen: metricsListen(setting('METRICS_PORT'), setting('METRICS_HOST')),
+    metricsToken: metricsToken(get('METRICS_TOKEN')),
+    metricsKeys: metricsKeys(setting('METRICS_KEYS')),
     bodyLimitBytes: parseSize('BODY_LIMIT', setting('BODY_LIMIT')),
     drainTimeoutMs: parseDuration('DRAIN_TIMEOUT', setting('DRAIN_TIMEOUT')),
     upstreamConnectTimeoutMs: parseDuration('UPSTREAM_CONNECT_TIMEOUT', setting('UPSTREAM_CONNECT_TIMEOUT'), 100),
@@ -398,4 +430,25 @@ function httpUrl(name: SettingName, raw: string): string {
   if (url.protocol !== 'https:' && url.protocol !== 'http:')
     throw new ConfigError(name, `expected an http(s) URL, got "${raw}"`);
   return raw;
+}
+
+function metricsListen(port: string, host: string): Config['metricsListen'] {
+  if (port.toLowerCase() === 'off') return null;
+  return { host, port: parseInteger('METRICS_PORT', port, 0, 65535) };
+}
+
+function metricsToken(token: string | undefined): string | undefined {
+  if (token !== undefined && token.length < 16)
+    throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters (e.g. openssl rand -hex 16)');
+  return token;
+}
+
+function metricsKeys(raw: string): string[] {
+  const ids = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (ids.length > 20)
+    throw new ConfigError('METRICS_KEYS', `at most 20 key ids (each adds a series), got ${ids.length}`);
+  return ids;
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { newApiKeyId, type ApiKeyId } from '../ids.js';
-import { createRecordCache, type Store } from '../store/index.js';
+import { createRecordCache, type CacheStats, type Store } from '../store/index.js';
 import { decodeFields, encodeFields, field } from '../store/codec.js';
 import type { Clock } from '../util/clock.js';
 import type { Secrets } from '../util/secrets.js';
@@ -99,6 +99,8 @@ export type AuthFailure = 'missing' | 'malformed' | 'unknown' | 'disabled' | 'ex
 export type AuthResult = { ok: true; key: ApiKeyRecord } | { ok: false; reason: AuthFailure; key?: ApiKeyRecord };
 
 export interface ApiKeyService {
+  /** Hits and misses of the key cache the hot path reads through. */
+  readonly cacheStats: CacheStats;
   create(input: ApiKeyInput & { name: string }): Promise<{ record: ApiKeyRecord; plaintext: string }>;
   get(id: ApiKeyId): Promise<ApiKeyRecord | null>;
   list(): Promise<ApiKeyRecord[]>;
@@ -188,7 +190,9 @@ export function createApiKeyService(deps: {
   };
 
   // Keyed by the secret's hash: the hot path has the hash, not the id.
+  const cacheStats: CacheStats = { hits: 0, misses: 0 };
   const byHash = createRecordCache<ApiKeyRecord>({
+    stats: cacheStats,
     max: 50_000,
     ttlMs: deps.cacheTtlMs,
     missTtlMs: 5_000,
@@ -218,6 +222,7 @@ export function createApiKeyService(deps: {
   };
 
   return {
+    cacheStats,
     async create(input) {
       const plaintext = KEY_PREFIX + randomBytes(32).toString('hex');
       const now = clock.now();

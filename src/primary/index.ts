@@ -9,6 +9,9 @@ import { VERSION } from '../version.js';
 import { ensureAdmin, resolveEncryptionKey } from './bootstrap.js';
 import { lockDataDir, type DataDirLock } from './lock.js';
 import { isLoopback, readyBanner } from './banner.js';
+import { startHeartbeat } from './heartbeat.js';
+import { serveMetrics } from './metrics-listener.js';
+import { createNodeMetrics } from '../metrics/node.js';
 
 /** Restart delays for crashing workers: doubling from 500 ms up to 30 s, reset after a minute up. */
 const RESTART_MIN_MS = 500;
@@ -48,7 +51,6 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
 
   const store = await openStore({ target: redis, keyPrefix: config.redisKeyPrefix, log, name: 'crs-primary' });
   await ensureAdmin(config, store, encryptionKey, (line) => process.stdout.write(line + '\n'));
-  await store.close();
 
   const port = config.port === 0 ? await freePort(config.host) : config.port;
   const workerEnv: Record<string, string> = { ENCRYPTION_KEY: encryptionKey, PORT: String(port) };
@@ -63,7 +65,36 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
 
   let shuttingDown = false;
   let failures = 0;
+  let restarts = 0;
+  let lastError: { message: string; at: number } | null = null;
   const startedAt = new Map<number, number>();
+  const liveWorkers = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w);
+
+  const nodeMetrics = createNodeMetrics({
+    node: config.nodeId,
+    version: VERSION,
+    dataDir: config.dataDir,
+    configuredWorkers: config.workers,
+    workers: liveWorkers,
+  });
+  const metricsListener = config.metricsListen ? await serveMetrics(config.metricsListen, nodeMetrics, log) : undefined;
+  const heartbeat = startHeartbeat({
+    store,
+    log,
+    status: {
+      node: config.nodeId,
+      version: VERSION,
+      pid: process.pid,
+      startedAt: Date.now(),
+      host: config.host,
+      port,
+      workersConfigured: config.workers,
+      workersAlive: () => liveWorkers().filter((w) => !w.isDead()).length,
+      restarts: () => restarts,
+      lastError: () => lastError,
+    },
+    onBeat: (at) => nodeMetrics.heartbeat(at),
+  });
 
   const fork = (): Worker => {
     const worker = cluster.fork(workerEnv);
@@ -72,6 +103,9 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
   };
 
   const stop = async (code: number) => {
+    await heartbeat.stop();
+    metricsListener?.close();
+    await store.close();
     if (embedded) await embedded.stop();
     // The 'exit' hook releases the lock.
     process.exit(code);
@@ -80,7 +114,11 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
   cluster.on('exit', (worker, code, signal) => {
     const upFor = Date.now() - (startedAt.get(worker.id) ?? Date.now());
     startedAt.delete(worker.id);
+    nodeMetrics.workerExited(worker.id);
     if (shuttingDown) return;
+    restarts++;
+    nodeMetrics.workerRestarted();
+    lastError = { message: `worker ${worker.id} exited (${signal ?? `code ${code}`})`, at: Date.now() };
     failures = upFor > STABLE_AFTER_MS ? 1 : failures + 1;
     if (failures > config.workerMaxRestarts) {
       shuttingDown = true;
@@ -103,10 +141,12 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
     const mode = embedded ? 'embedded' : config.redis.kind === 'cluster' ? 'cluster' : 'standalone';
     log.info('relay ready', {
       version: VERSION,
+      node: config.nodeId,
       host: config.host,
       port: msg.port,
       workers: config.workers,
       redis: mode,
+      metrics: metricsListener ? `http://${config.metricsListen?.host}:${metricsListener.port}/metrics` : undefined,
     });
     process.stdout.write(
       readyBanner({

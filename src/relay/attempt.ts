@@ -8,6 +8,7 @@ import { isAbort } from '../upstream/client.js';
 import type { UpstreamRequest, UpstreamResponse } from '../upstream/types.js';
 import { bufferBack } from './buffer-back.js';
 import type { Call, CallBase } from './call.js';
+import { upstreamClass } from './observe.js';
 import { reportOutcome, type AttemptOutcome } from './outcomes.js';
 import { streamBack, type EarlyFailure } from './stream-back.js';
 import { accountRefused, upstreamErrorOf } from './upstream-error.js';
@@ -119,7 +120,19 @@ async function send(call: Call, upstreamCall: UpstreamCall): Promise<Sent> {
     if ('kind' in prepared) return prepared;
     // No abort signal: a call, once sent, is never abandoned before it answers; a stream is
     // stopped later by destroying its body.
+    call.trace.attempts++;
+    call.trace.waitUpstream();
     const guarded = await deps.breakers.run(account.id, () => deps.upstream.send(prepared), UPSTREAM_SICKNESS);
+    call.trace.upstreamAnswered(true);
+    deps.metrics.upstreamAttempt(
+      account.platform,
+      account.id,
+      guarded.kind === 'open'
+        ? 'breaker_open'
+        : guarded.kind === 'threw'
+          ? 'network'
+          : upstreamClass(guarded.value.statusCode),
+    );
     if (guarded.kind === 'open') {
       const error = new RelayError('upstream_unreachable', {
         status: 503,
@@ -179,7 +192,9 @@ function thrown(error: unknown): Sent {
  * wrong.
  */
 async function refused(call: Call, res: UpstreamResponse, headers: Record<string, string>): Promise<AttemptResult> {
+  call.trace.waitUpstream();
   const error = await upstreamErrorOf(res, headers);
+  call.trace.upstreamAnswered(false);
   const status = res.statusCode;
   const errorClass = call.provider.classifyError(status, error.cause);
   switch (errorClass) {
@@ -207,6 +222,8 @@ async function refused(call: Call, res: UpstreamResponse, headers: Record<string
 /** A success status: the answer goes back, streamed or whole; a failure before its first byte still fails over. */
 async function deliver(call: Call, res: UpstreamResponse, headers: Record<string, string>): Promise<AttemptResult> {
   const streaming = (headers['content-type'] ?? '').startsWith('text/event-stream');
+  // Until the first event (a stream) or the whole body (JSON), the relay waits on the upstream.
+  call.trace.waitUpstream();
   const delivered = streaming ? await streamBack(call, res, headers) : await bufferBack(call, res, headers);
   if (!delivered.sent) return failedEarly(call, delivered.failure);
   const outcome: AttemptOutcome =

@@ -15,6 +15,22 @@ export async function book(
   const model = found?.model ?? call.bridgeContext.upstreamModel;
   const price = deps.pricing().cost(model, usage);
   const now = deps.clock.now();
+  const { trace } = call;
+  trace.outcome = outcome;
+  trace.tokens = {
+    input: usage.inputTokens,
+    output: usage.outputTokens,
+    cacheRead: usage.cacheReadTokens,
+    cacheWrite5m: usage.cacheCreate5mTokens,
+    cacheWrite1h: usage.cacheCreate1hTokens,
+  };
+  trace.costPico = price.costPico;
+  deps.metrics.booked({
+    platform: call.account.platform,
+    pricedModel: price.source === 'fallback' ? undefined : price.pricedAs,
+    tokens: trace.tokens,
+    costPico: price.costPico,
+  });
   await deps.recorder.record({
     requestId: call.requestId,
     keyId: call.key.id,

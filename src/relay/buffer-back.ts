@@ -37,6 +37,7 @@ export async function bufferBack(
       failure: { kind: 'ended', message: 'The upstream connection broke while sending the response.' },
     };
   }
+  call.trace.upstreamAnswered(false);
   let body = Buffer.concat(chunks);
   let json: unknown;
   try {
@@ -53,6 +54,7 @@ export async function bufferBack(
     body = Buffer.from(JSON.stringify(call.bridge.response(json, call.bridgeContext)));
     headers['content-type'] = 'application/json';
   }
+  headers['server-timing'] = call.trace.answering();
   ex.send(res.statusCode, headers, body);
   return { sent: true, outcome };
 }

@@ -4,6 +4,7 @@ import type { Provider } from '../providers/types.js';
 import type { Bridge, BridgeContext } from '../translate/index.js';
 import type { WireFormat } from '../wire/index.js';
 import type { Exchange } from './exchange.js';
+import type { Trace } from './trace.js';
 import type { ParsedRequest, RelayDeps, Surface } from './types.js';
 
 /** One request on its way through, once it has an account: what sending, writing and booking need. */
@@ -17,6 +18,8 @@ export interface Call {
   readonly parsed: ParsedRequest;
   /** The client's query string, parsed once. */
   readonly query: URLSearchParams;
+  /** What the request did so far, for its access line, metrics and history. */
+  readonly trace: Trace;
   readonly account: Account;
   readonly provider: Provider;
   /** The format the upstream answers in (usage is read in it). */

@@ -35,6 +35,7 @@ export async function reportOutcome(
   ) => {
     const until = Math.min(resetAt && resetAt > now ? resetAt : now + fallbackMs, now + p.maxCooldownMs);
     await deps.health.coolDown(account.id, { scope, until, reason, status });
+    deps.metrics.transition(account.platform, 'cooling', reason);
     deps.log.warn('account out of rotation', {
       accountId: account.id,
       accountName: account.name,
@@ -82,6 +83,7 @@ export async function reportOutcome(
       return;
     case 'unauthorized':
       await deps.health.markUnauthorized(account.id, outcome.status, outcome.message);
+      deps.metrics.transition(account.platform, 'unauthorized', `http_${outcome.status}`);
       deps.log.warn('account out of rotation', {
         accountId: account.id,
         accountName: account.name,

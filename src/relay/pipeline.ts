@@ -14,6 +14,8 @@ import { book } from './book.js';
 import type { CallBase } from './call.js';
 import type { Exchange } from './exchange.js';
 import { noAccountError } from './no-account.js';
+import { LIMIT_REFUSALS, causeOf, observeEnd } from './observe.js';
+import { Trace } from './trace.js';
 import type { RelayDeps, Surface } from './types.js';
 
 const AUTH_ERRORS: Record<AuthFailure, RelayError['code']> = {
@@ -26,13 +28,6 @@ const AUTH_ERRORS: Record<AuthFailure, RelayError['code']> = {
 
 export const authFailureError = (reason: AuthFailure): RelayError => new RelayError(AUTH_ERRORS[reason]);
 
-/** Who served a request, for its log line. */
-interface Trace {
-  keyId?: string;
-  accountId?: AccountId;
-  model?: string;
-}
-
 /**
  * The relay pipeline, the same for every surface and platform:
  * authenticate → parse → authorize and admit (key limits) → pick an account → send → pass the
@@ -43,8 +38,9 @@ interface Trace {
 export async function relay(ex: Exchange, surface: Surface, deps: RelayDeps): Promise<void> {
   const requestId = deps.nextRequestId();
   const startedAt = deps.clock.now();
-  const trace: Trace = {};
+  const trace = new Trace();
   let keyLease: Lease | null = null;
+  let failure: unknown;
   try {
     const query = new URLSearchParams(ex.incoming.query);
     const auth = await deps.keys.authenticate(surface.credential(ex.incoming.headers, query));
@@ -57,34 +53,29 @@ export async function relay(ex: Exchange, surface: Surface, deps: RelayDeps): Pr
     const bytes = await ex.body();
     const parsed = surface.parse(bytes, { path: ex.incoming.path, params: ex.incoming.params, query });
     trace.model = parsed.model;
+    trace.stream = parsed.stream;
     const platforms = deps.limits.authorize(key, {
       platforms: surface.platforms,
       model: parsed.model,
       client: detectClient(ex.incoming.headers, parsed.json),
     });
+    const admitting = trace.elapsedMs();
     keyLease = await deps.limits.admit(key, { model: parsed.model, requestId, gone: () => ex.aborted });
-    await withFailover({ ex, deps, surface, requestId, startedAt, key, parsed, query }, bytes, platforms, trace);
+    deps.metrics.admitted((trace.elapsedMs() - admitting) / 1000);
+    await withFailover({ ex, deps, surface, requestId, startedAt, key, parsed, query, trace }, bytes, platforms);
   } catch (err) {
-    respondError(ex, surface.shape, err, requestId, deps);
+    failure = err;
+    if (err instanceof RelayError && LIMIT_REFUSALS.has(err.code)) deps.metrics.limitRefused(err.code);
+    respondError(ex, surface.shape, err, requestId, deps, trace);
   } finally {
     await keyLease?.release();
-    if (deps.log.enabled('debug')) {
-      deps.log.debug('request', {
-        requestId,
-        surface: surface.name,
-        keyId: trace.keyId,
-        accountId: trace.accountId,
-        model: trace.model,
-        status: ex.aborted && ex.status === undefined ? 'client_gone' : ex.status,
-        durationMs: deps.clock.now() - startedAt,
-      });
-    }
+    observeEnd(ex, surface, deps, trace, requestId, startedAt, failure);
   }
 }
 
 /** Tries accounts until one answers, up to `maxAttempts`, only while nothing reached the client. */
-async function withFailover(base: CallBase, body: Buffer, platforms: readonly Platform[], trace: Trace): Promise<void> {
-  const { deps, ex, parsed, surface } = base;
+async function withFailover(base: CallBase, body: Buffer, platforms: readonly Platform[]): Promise<void> {
+  const { deps, ex, parsed, surface, trace } = base;
   // An account serves the surface if it speaks its format for the operation, or one we can bridge to.
   const serves = (account: Account) => {
     const format = deps.providers.forAccount(account)?.formatFor(account, surface.op, surface.format);
@@ -94,6 +85,7 @@ async function withFailover(base: CallBase, body: Buffer, platforms: readonly Pl
   const tried = new Set<AccountId>();
   let failure: Extract<AttemptResult, { done: false }> | undefined;
   for (let n = 0; n < deps.policy.maxAttempts && !ex.aborted; n++) {
+    const picking = trace.elapsedMs();
     const picked = await deps.scheduler.pick({
       platforms,
       serves,
@@ -107,8 +99,12 @@ async function withFailover(base: CallBase, body: Buffer, platforms: readonly Pl
       if (failure) break;
       throw noAccountError(picked, { platforms, model: parsed.model, now: deps.clock.now() });
     }
-    tried.add(picked.pick.account.id);
-    trace.accountId = picked.pick.account.id;
+    deps.metrics.picked((trace.elapsedMs() - picking) / 1000);
+    const account = picked.pick.account;
+    tried.add(account.id);
+    trace.accountId = account.id;
+    trace.platform = account.platform;
+    if (picked.pick.session) deps.metrics.sticky(account.platform, picked.pick.session);
     let result: AttemptResult;
     try {
       result = await attempt(base, picked.pick, body);
@@ -118,6 +114,7 @@ async function withFailover(base: CallBase, body: Buffer, platforms: readonly Pl
     if (result.done) return;
     failure = result;
     if (!result.retryable) break;
+    deps.metrics.failover(account.platform, causeOf(result.error));
     deps.log.info('failing over', {
       requestId: base.requestId,
       accountId: result.call.account.id,
@@ -158,6 +155,7 @@ export function respondError(
   err: unknown,
   requestId: string,
   deps: Pick<RelayDeps, 'log'>,
+  trace?: Trace,
 ): void {
   if (ex.aborted) return;
   const error = asClientError(err, requestId, deps);
@@ -166,5 +164,6 @@ export function respondError(
     return;
   }
   const r = renderError(shape, error, requestId);
-  ex.send(r.status, { ...r.headers, 'x-request-id': requestId }, r.body);
+  const timing = trace ? { 'server-timing': trace.answering() } : undefined;
+  ex.send(r.status, { ...r.headers, 'x-request-id': requestId, ...timing }, r.body);
 }

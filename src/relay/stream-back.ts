@@ -71,7 +71,11 @@ export async function streamBack(
           continue;
         }
         if (tap.streamError && !tap.sawUsage) break;
-        ex.beginStream(res.statusCode, { ...headers, 'cache-control': 'no-cache' });
+        ex.beginStream(res.statusCode, {
+          ...headers,
+          'cache-control': 'no-cache',
+          'server-timing': call.trace.answering(),
+        });
         held.push(chunk);
         const pending = held;
         held = null;

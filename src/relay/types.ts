@@ -6,7 +6,9 @@ import type { Breakers } from '../scheduler/breakers.js';
 import type { ApiShape } from '../errors/render.js';
 import type { RequestId } from '../ids.js';
 import type { ApiKeyService } from '../keys/service.js';
+import type { RelayMetrics } from '../metrics/index.js';
 import type { Scheduler } from '../scheduler/index.js';
+import type { MinuteHistory } from '../usage/history.js';
 import type { Pricing } from '../usage/pricing.js';
 import type { UsageRecorder } from '../usage/recorder.js';
 import type { Clock } from '../util/clock.js';
@@ -28,6 +30,9 @@ export interface RelayDeps {
   policy: RelayPolicy;
   upstream: Upstream;
   recorder: UsageRecorder;
+  metrics: RelayMetrics;
+  /** The per-minute rollup in Redis (docs/OBSERVABILITY.md). */
+  history: Pick<MinuteHistory, 'add'>;
   /** Read on every booking so a refreshed table applies at once. */
   pricing(): Pricing;
   clock: Clock;

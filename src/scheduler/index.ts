@@ -35,6 +35,8 @@ export interface Pick {
   /** The account's in-flight lease; release it when the call ends. */
   lease: Lease;
   sticky: boolean;
+  /** For a request of a conversation: on its account, moved off it, or the conversation's first. */
+  session?: 'hit' | 'moved' | 'new';
   tier: Tier;
 }
 
@@ -260,7 +262,14 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
               await deps.sticky.set(req.key.id, req.session.hash, ok.account.id);
             return {
               ok: true,
-              pick: { account: ok.account, upstreamModel: ok.upstreamModel, lease: l, sticky: true, tier: ok.tier },
+              pick: {
+                account: ok.account,
+                upstreamModel: ok.upstreamModel,
+                lease: l,
+                sticky: true,
+                session: 'hit',
+                tier: ok.tier,
+              },
             };
           }
         }
@@ -296,6 +305,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
                 upstreamModel: assessed.upstreamModel,
                 lease: l,
                 sticky: false,
+                session: req.session ? (stuck ? 'moved' : 'new') : undefined,
                 tier: assessed.tier,
               },
             };

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import uWS from 'uWebSockets.js';
 import { registerAdminRoutes } from '../admin/routes.js';
 import type { AdminDeps } from '../admin/types.js';
@@ -18,6 +19,8 @@ export interface ServerDeps {
   admin: AdminDeps;
   health(): Promise<JsonReply>;
   clientAddressOf: ClientAddressOf;
+  /** GET /metrics on this port, to this bearer token (METRICS_TOKEN); absent: no such route. */
+  metrics?: { token: string; contentType: string; scrape(): Promise<string | null> };
 }
 
 /** The uWS app with every route, plus the in-flight bookkeeping a graceful drain needs. */
@@ -124,6 +127,37 @@ export function buildApp(deps: ServerDeps): RelayApp {
 
   registerAdminRoutes(adminJson, deps.admin);
   adminJson('get', '/health', () => deps.health());
+  if (deps.metrics) metricsRoute(deps.metrics);
+
+  function metricsRoute(m: NonNullable<ServerDeps['metrics']>) {
+    const expected = digest(`Bearer ${m.token}`);
+    app.get('/metrics', (res, req) => {
+      const ex = new UwsExchange(res, req, 0);
+      track(ex, async () => {
+        const requestId = deps.relay.nextRequestId();
+        if (!timingSafeEqual(digest(ex.incoming.headers.authorization ?? ''), expected)) {
+          return respondError(
+            ex,
+            'admin',
+            new RelayError('admin_unauthorized', { message: 'Send Authorization: Bearer <METRICS_TOKEN>.' }),
+            requestId,
+            deps.relay,
+          );
+        }
+        const text = await m.scrape();
+        if (ex.aborted) return;
+        if (text === null)
+          return respondError(
+            ex,
+            'admin',
+            new RelayError('internal_error', { status: 503, message: 'The node did not answer the scrape in time.' }),
+            requestId,
+            deps.relay,
+          );
+        ex.send(200, { 'content-type': m.contentType, 'cache-control': 'no-store' }, text);
+      });
+    });
+  }
 
   const notFound = (ex: UwsExchange) => {
     const shape = shapeForPath(ex.incoming.path);
@@ -156,3 +190,5 @@ export function buildApp(deps: ServerDeps): RelayApp {
     },
   };
 }
+
+const digest = (s: string) => createHash('sha256').update(s).digest();

@@ -25,6 +25,9 @@ import { bucketer } from '../usage/buckets.js';
 import { createPricingSource } from '../usage/pricing-source.js';
 import { createUsageQueries } from '../usage/queries.js';
 import { createUsageRecorder } from '../usage/recorder.js';
+import { createMinuteHistory } from '../usage/history.js';
+import { metricsFor, type RelayMetrics } from '../metrics/index.js';
+import { metricSources } from './metric-sources.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { createSecrets } from '../util/secrets.js';
@@ -35,6 +38,7 @@ import { clientAddressResolver } from './client-address.js';
 /** A running relay: one uWS app with its Redis connections. A cluster worker runs one; tests run several. */
 export interface RelayInstance {
   readonly port: number;
+  readonly metrics: RelayMetrics;
   readonly store: Store;
   readonly deps: RelayDeps;
   readonly app: RelayApp;
@@ -47,10 +51,18 @@ export interface RelayInstance {
 
 export async function startInstance(
   config: Config,
-  opts: { log?: Logger; clock?: Clock; name?: string } = {},
+  opts: {
+    log?: Logger;
+    clock?: Clock;
+    name?: string;
+    /** A worker passes its own (it answers the primary's scrapes); otherwise one is made here. */
+    metrics?: RelayMetrics;
+    /** The node's whole scrape, for GET /metrics on the main port (a worker asks its primary). */
+    nodeScrape?: () => Promise<string | null>;
+  } = {},
 ): Promise<RelayInstance> {
   if (!config.encryptionKey) throw new Error('ENCRYPTION_KEY is not resolved (the primary loads or generates it)');
-  const log = opts.log ?? createLogger(config.logLevel, { pid: process.pid });
+  const log = opts.log ?? createLogger(config.logLevel, { pid: process.pid }, undefined, config.logFormat);
   const clock = opts.clock ?? systemClock;
   const store = await openStore({
     target: config.redis,
@@ -58,6 +70,7 @@ export async function startInstance(
     log,
     name: opts.name ?? 'crs',
   });
+  const metrics = opts.metrics ?? metricsFor(config);
   const secrets = createSecrets(config.encryptionKey);
   const keys = createApiKeyService({ store, secrets, clock, cacheTtlMs: config.cacheTtlMs });
   const accounts = createAccountService({ store, secrets, clock, log, cacheTtlMs: config.cacheTtlMs });
@@ -69,6 +82,7 @@ export async function startInstance(
     timeZone: config.statsTimezone,
     recordsKept: config.usageRecordsKept,
     keyBumps: windowBumps(store.keys),
+    metrics,
   });
   const upstream = createUpstream({
     connectTimeoutMs: config.upstreamConnectTimeoutMs,
@@ -78,6 +92,11 @@ export async function startInstance(
   const groups = createGroupService({ store, clock, cacheTtlMs: config.cacheTtlMs });
   const health = createHealthService({ store, clock, cacheTtlMs: config.cacheTtlMs });
   const events = createEventSink({ store, clock, log });
+  const platformOf = (id: AccountId) =>
+    accounts.get(id).then(
+      (a) => a?.platform ?? 'unknown',
+      () => 'unknown',
+    );
   const leases = createLeases({ store, clock, log, leaseMs: config.leaseTtlMs });
   const breakers = createBreakers(
     {
@@ -88,6 +107,7 @@ export async function startInstance(
     },
     {
       onOpen: (id, openUntil) => {
+        void platformOf(id).then((p) => metrics.transition(p, 'breaker_open', 'error_rate'));
         health
           .breakerOpened(id, openUntil)
           .catch((err: unknown) => log.warn('breaker state not shared', { accountId: id, err }));
@@ -99,6 +119,7 @@ export async function startInstance(
         });
       },
       onClose: (id) => {
+        void platformOf(id).then((p) => metrics.transition(p, 'routable', 'breaker_closed'));
         health.recovered(id).catch((err: unknown) => log.warn('breaker state not shared', { accountId: id, err }));
         events.emit('account.breaker_closed', { accountId: id });
       },
@@ -130,6 +151,15 @@ export async function startInstance(
     lightLoadInFlight: config.lightLoadInFlight,
   });
 
+  let inFlight = () => 0;
+  const history = createMinuteHistory({
+    store,
+    node: config.nodeId,
+    worker: String(process.pid),
+    log,
+    inFlight: () => inFlight(),
+  });
+
   const deps: RelayDeps = {
     keys,
     accounts,
@@ -148,6 +178,8 @@ export async function startInstance(
     },
     upstream,
     recorder,
+    metrics,
+    history,
     pricing: () => pricing.current(),
     clock,
     log,
@@ -172,6 +204,13 @@ export async function startInstance(
       usage: createUsageQueries({ store, bucketsOf, now: () => clock.now() }),
     },
     clientAddressOf: clientAddressResolver(config.trustProxy, config.trustedProxies),
+    metrics: config.metricsToken
+      ? {
+          token: config.metricsToken,
+          contentType: metrics.registry.contentType,
+          scrape: opts.nodeScrape ?? (() => metrics.registry.metrics()),
+        }
+      : undefined,
     health: async () => {
       let redis: { status: 'up' | 'down'; latencyMs?: number; error?: string };
       try {
@@ -198,6 +237,19 @@ export async function startInstance(
     },
   });
 
+  inFlight = () => relayApp.inFlight;
+  metrics.watch(
+    metricSources({
+      store,
+      keys,
+      accounts,
+      groups,
+      scheduler,
+      inFlight,
+      usagePending: () => recorder.pending,
+    }),
+  );
+
   const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
     relayApp.app.listen(config.host, config.port, (socket) => {
       if (socket) resolve(socket);
@@ -209,6 +261,7 @@ export async function startInstance(
   let drained: Promise<boolean> | undefined;
   return {
     port,
+    metrics,
     store,
     deps,
     app: relayApp,
@@ -238,6 +291,7 @@ export async function startInstance(
           }
         }
         const flushed = await recorder.flush(Math.max(1_000, deadline - Date.now()));
+        await history.stop();
         if (!flushed) log.error('usage writes still pending at shutdown', { pending: recorder.pending });
         closeApp();
         leases.stop();

@@ -1,13 +1,27 @@
 import cluster from 'node:cluster';
 import { loadConfig } from '../config/index.js';
+import { metricsFor } from '../metrics/index.js';
+import { nodeScrapeFromPrimary, serveWorkerMetrics } from '../metrics/node.js';
 import { createLogger } from '../util/log.js';
 import { startInstance } from './instance.js';
 
 /** A cluster worker: one relay instance on the shared port, drained on shutdown. */
 export async function runWorker(): Promise<void> {
   const config = loadConfig();
-  const log = createLogger(config.logLevel, { pid: process.pid, worker: cluster.worker?.id });
-  const instance = await startInstance(config, { log, name: `crs-w${cluster.worker?.id ?? 0}` });
+  const log = createLogger(
+    config.logLevel,
+    { pid: process.pid, worker: cluster.worker?.id, node: config.nodeId },
+    undefined,
+    config.logFormat,
+  );
+  const metrics = metricsFor(config);
+  const answering = serveWorkerMetrics(metrics.registry);
+  const instance = await startInstance(config, {
+    log,
+    name: `crs-w${cluster.worker?.id ?? 0}`,
+    metrics,
+    nodeScrape: nodeScrapeFromPrimary(),
+  });
   log.info('worker listening', { host: config.host, port: instance.port });
   process.send?.({ type: 'ready', port: instance.port });
 
@@ -17,6 +31,8 @@ export async function runWorker(): Promise<void> {
     stopping = true;
     log.info('worker draining', { why, inFlight: instance.app.inFlight });
     const clean = await instance.drain(config.drainTimeoutMs);
+    // The last requests are counted too: the primary keeps these numbers after this worker is gone.
+    await answering.sendFinal();
     log.info('worker stopped', { clean });
     process.exit(0);
   };

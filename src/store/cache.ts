@@ -18,7 +18,15 @@ export interface RecordCache<V extends object> {
   readonly size: number;
 }
 
+/** Lookups answered from memory, and those that went to Redis. */
+export interface CacheStats {
+  hits: number;
+  misses: number;
+}
+
 export interface CacheOptions<V> {
+  /** Counts this cache's hits and misses (the metrics read them). */
+  stats?: CacheStats;
   max: number;
   ttlMs: number;
   /** Shorter TTL for "not found" entries. */
@@ -53,7 +61,11 @@ export function createRecordCache<V extends object>(opts: CacheOptions<V>): Reco
   return {
     async get(id) {
       const hit = lru.get(id);
-      if (hit !== undefined) return hit === MISSING ? null : hit;
+      if (hit !== undefined) {
+        if (opts.stats) opts.stats.hits++;
+        return hit === MISSING ? null : hit;
+      }
+      if (opts.stats) opts.stats.misses++;
       let pending = inflight.get(id);
       if (!pending) {
         pending = load(id);
@@ -93,6 +105,8 @@ export interface InvalidationBus {
   on(kind: string, handler: (id: string) => void): void;
   /** Called with no argument when every cache must be cleared (subscriber reconnected). */
   onReset(handler: () => void): void;
+  /** Times the subscriber came back after losing its connection. */
+  readonly reconnects: number;
   close(): Promise<void>;
 }
 
@@ -106,6 +120,7 @@ export async function createInvalidationBus(opts: {
   const handlers = new Map<string, ((id: string) => void)[]>();
   const resets: (() => void)[] = [];
   let readyOnce = false;
+  let reconnects = 0;
 
   const dispatch = (message: string) => {
     const sep = message.indexOf(':');
@@ -120,6 +135,7 @@ export async function createInvalidationBus(opts: {
   });
   subscriber.on('ready', () => {
     if (readyOnce) {
+      reconnects++;
       log.warn('invalidation subscriber reconnected; clearing caches');
       for (const r of resets) r();
     }
@@ -143,6 +159,9 @@ export async function createInvalidationBus(opts: {
     onReset(handler) {
       resets.push(handler);
     },
+    get reconnects() {
+      return reconnects;
+    },
     async close() {
       // Closing anyway: do not wait on a Redis that is gone.
       await Promise.race([
@@ -164,6 +183,7 @@ export function createSnapshot<T>(opts: {
   ttlMs: number;
   now: () => number;
   load: () => Promise<T>;
+  stats?: CacheStats;
 }): () => Promise<T> {
   let cached: { at: number; value: Promise<T> } | null = null;
   const drop = () => {
@@ -173,7 +193,9 @@ export function createSnapshot<T>(opts: {
   opts.bus.onReset(drop);
   return () => {
     const now = opts.now();
-    if (!cached || now - cached.at > opts.ttlMs) {
+    const fresh = cached !== null && now - cached.at <= opts.ttlMs;
+    if (opts.stats) opts.stats[fresh ? 'hits' : 'misses']++;
+    if (!cached || !fresh) {
       const entry = { at: now, value: opts.load() };
       entry.value.catch(() => {
         if (cached === entry) cached = null;

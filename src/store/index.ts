@@ -7,7 +7,7 @@ import { defineScripts, type Scripts } from './scripts.js';
 
 export type { RedisClient } from './redis.js';
 export type { KeySpace } from './keys.js';
-export type { InvalidationBus, RecordCache } from './cache.js';
+export type { CacheStats, InvalidationBus, RecordCache } from './cache.js';
 export { createRecordCache, createSnapshot } from './cache.js';
 export { USAGE_TTL } from './keys.js';
 export { isConnectionFailure, pingLatency } from './redis.js';

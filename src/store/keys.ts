@@ -72,6 +72,17 @@ export interface KeySpace {
   /** Redis stream of account and limit events (read by the alert engine). */
   events(): string;
 
+  // the deployment's own history and nodes (docs/OBSERVABILITY.md)
+  /** Deployment-wide per-minute rollup; with `node`, that node's (same slot: one write for both). */
+  metricsMinute(minuteMs: number, node?: string): string;
+  metricsMinuteApplied(minuteMs: number, batchId: string): string;
+  metricsHour(hourMs: number, node?: string): string;
+  metricsHourApplied(hourMs: number, batchId: string): string;
+  /** A node's heartbeat record. */
+  nodeStatus(node: string): string;
+  /** Every node by its last heartbeat (sorted set: member node id, score epoch ms). */
+  nodeIndex(): string;
+
   /** Pub/sub channel carrying cache invalidations to every worker of every node. */
   invalidationChannel(): string;
 }
@@ -85,6 +96,8 @@ export const USAGE_TTL = {
   modelDaily: 400 * 86_400,
   records: 90 * 86_400,
   appliedMarker: 86_400,
+  metricsMinute: 48 * 3_600,
+  metricsHour: 90 * 86_400,
 } as const;
 
 export function createKeySpace(prefix = ''): KeySpace {
@@ -135,6 +148,13 @@ export function createKeySpace(prefix = ''): KeySpace {
 
     pricingTable: () => `${p}pricing:table`,
     events: () => `${p}events`,
+
+    metricsMinute: (ms, node) => `${p}system:metrics:minute:{${ms}}${node ? `:${node}` : ''}`,
+    metricsMinuteApplied: (ms, batch) => `${p}system:metrics:minute:{${ms}}:applied:${batch}`,
+    metricsHour: (ms, node) => `${p}system:metrics:hour:{${ms}}${node ? `:${node}` : ''}`,
+    metricsHourApplied: (ms, batch) => `${p}system:metrics:hour:{${ms}}:applied:${batch}`,
+    nodeStatus: (node) => `${p}health:status:${node}`,
+    nodeIndex: () => `${p}health:nodes`,
 
     invalidationChannel: () => `${p}crs:invalidate`,
   };

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { AccountId, ApiKeyId } from '../ids.js';
 import type { SlotBatch, Store } from '../store/index.js';
 import { USAGE_TTL } from '../store/index.js';
+import type { RelayMetrics } from '../metrics/index.js';
 import type { Logger } from '../util/log.js';
 import { modelFamily } from '../util/models.js';
 import { bucketer } from './buckets.js';
@@ -172,12 +174,15 @@ export function createUsageRecorder(deps: {
    * (the key's rate window, see limits/window.ts). Applied only to hashes that exist.
    */
   keyBumps?: (e: UsageEvent) => readonly Bump[];
+  /** Write latency, failures and retries: a failing write is visible long before it could become a loss. */
+  metrics?: Pick<RelayMetrics, 'usageBooked' | 'usageBatch' | 'usageWriteFailed' | 'redisCommand'>;
 }): UsageRecorder {
   const { store, log } = deps;
   const k = store.keys;
   const bucketsOf = bucketer(deps.timeZone);
   const waitMs = deps.waitMs ?? 2_000;
   const keyBumps = deps.keyBumps ?? (() => []);
+  const metrics = deps.metrics;
 
   /**
    * Group commit: events booked in the same tick of the event loop are merged per slot and go
@@ -247,11 +252,17 @@ export function createUsageRecorder(deps: {
   /** Writes one slot's batch; retries forever with backoff (the marker makes retries idempotent). */
   const write = async (slotId: string, acc: SlotAccumulator) => {
     const batch = acc.toBatch(markerFor(slotId, `${batchPrefix}${(batchSeq++).toString(36)}`));
+    const began = performance.now();
     for (let attempt = 0; ; attempt++) {
       try {
+        const sent = performance.now();
         await store.scripts.applyBatch(batch);
+        const done = performance.now();
+        metrics?.redisCommand('usage_batch', (done - sent) / 1000);
+        metrics?.usageBatch((done - began) / 1000, attempt > 0);
         return;
       } catch (err) {
+        metrics?.usageWriteFailed();
         const delay = Math.min(100 * 2 ** attempt, 5_000);
         if (attempt === 0 || attempt % 10 === 0)
           log.warn('usage write failed; retrying', { slot: slotId, attempt, err });
@@ -276,6 +287,7 @@ export function createUsageRecorder(deps: {
   return {
     record(event) {
       pending++;
+      metrics?.usageBooked();
       const slots = stage(event);
       if (!scheduled) {
         scheduled = true;

@@ -34,6 +34,8 @@ export function testEnv(prefix: string, extra: Record<string, string> = {}): Rec
     ADMIN_USERNAME: ADMIN_USER,
     ADMIN_PASSWORD,
     LOG_LEVEL: 'error',
+    // Counting on, as in production, on a port of its own (several relays run at once here).
+    METRICS_PORT: '0',
     ...redis,
     ...extra,
   };

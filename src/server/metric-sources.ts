@@ -1,0 +1,71 @@
+import type { GroupService } from '../accounts/groups.js';
+import type { AccountService } from '../accounts/service.js';
+import type { ApiKeyService } from '../keys/service.js';
+import type { AccountRow, AccountState, MetricSources } from '../metrics/index.js';
+import type { Scheduler } from '../scheduler/index.js';
+import type { Explanation } from '../scheduler/explain.js';
+import { pingLatency, type Store } from '../store/index.js';
+
+/** An account's state for the gauges: the first thing that keeps it out of rotation, if any. */
+export function stateOf(e: Explanation): AccountState {
+  if (e.routable) return 'routable';
+  const reasons = new Set(e.blockers.map((b) => b.reason));
+  if (reasons.has('inactive') || reasons.has('unschedulable') || reasons.has('subscription_expired')) return 'disabled';
+  if (reasons.has('unauthorized')) return 'unauthorized';
+  if (reasons.has('breaker_open')) return 'breaker_open';
+  return 'cooling';
+}
+
+/** What one worker's scrape-time gauges read. */
+export function metricSources(deps: {
+  store: Store;
+  keys: ApiKeyService;
+  accounts: AccountService;
+  groups: GroupService;
+  scheduler: Scheduler;
+  inFlight(): number;
+  usagePending(): number;
+}): MetricSources {
+  // Three gauges read the account rows in one scrape: build them once per second at most.
+  let rows: { at: number; value: Promise<readonly AccountRow[]> } | null = null;
+  const accountRows = async (): Promise<readonly AccountRow[]> => {
+    const [accounts, groups] = await Promise.all([deps.accounts.snapshot(), deps.groups.list()]);
+    const groupsOf = new Map<string, string[]>();
+    for (const g of groups) for (const id of g.accountIds) groupsOf.set(id, [...(groupsOf.get(id) ?? []), g.id]);
+    return Promise.all(
+      accounts.map(async (a) => ({
+        id: a.id,
+        platform: a.platform,
+        name: a.name,
+        type: a.type,
+        state: stateOf(await deps.scheduler.explain(a)),
+        groups: groupsOf.get(a.id) ?? [],
+      })),
+    );
+  };
+  return {
+    inFlight: deps.inFlight,
+    usagePending: deps.usagePending,
+    accounts() {
+      const now = Date.now();
+      if (!rows || now - rows.at > 1_000) {
+        rows = { at: now, value: accountRows() };
+        rows.value.catch(() => (rows = null));
+      }
+      return rows.value;
+    },
+    async redisPing() {
+      try {
+        const ms = await Promise.race([
+          pingLatency(deps.store.redis),
+          new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 1_000).unref()),
+        ]);
+        return ms / 1000;
+      } catch {
+        return null;
+      }
+    },
+    caches: () => ({ keys: deps.keys.cacheStats, accounts: deps.accounts.cacheStats }),
+    pubsubReconnects: () => deps.store.bus.reconnects,
+  };
+}
