@@ -5,6 +5,7 @@ import { registerGroupRoutes } from './group-routes.js';
 import { newPasswordInput } from './inputs.js';
 import { registerKeyRoutes } from './key-routes.js';
 import { registerOAuthRoutes } from './oauth-routes.js';
+import { registerSystemRoutes } from './system-routes.js';
 import { bearer, noContent, ok, requireAdmin } from './route-kit.js';
 import type { AdminDeps, Route } from './types.js';
 import { asObject, onlyFields, optString, reqString } from './validate.js';
@@ -61,5 +62,6 @@ export function registerAdminRoutes(route: Route, deps: AdminDeps): void {
   registerKeyRoutes(route, authed, deps);
   registerAccountRoutes(route, authed, deps);
   registerGroupRoutes(route, authed, deps);
+  registerSystemRoutes(route, authed, deps);
   registerOAuthRoutes(route, authed, deps);
 }

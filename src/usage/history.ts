@@ -99,16 +99,23 @@ export function createMinuteHistory(deps: {
   const inFlightTimer = setInterval(sampleInFlight, 1_000);
   inFlightTimer.unref();
 
-  const batchFor = (marker: string, keys: string[], ttl: number, r: Rollup | undefined, touch?: [string, string]) => {
+  /** One slot's write: the deployment's hash and the node's, with this worker's in-flight peak in both. */
+  const batchFor = (
+    marker: string,
+    keys: string[],
+    ttl: number,
+    r: Rollup | undefined,
+    inFlight?: [string, string],
+  ) => {
     const incr = new Map(r?.fields ?? []);
-    // Makes the node hash exist even in a quiet minute, so its in-flight peak can be written.
-    if (touch) incr.set('samples', (incr.get('samples') ?? 0) + 1);
+    // Makes the hashes exist even in a quiet minute, so the in-flight peak can be written.
+    if (inFlight) incr.set('samples', (incr.get('samples') ?? 0) + 1);
     const batch: SlotBatch = {
       marker,
-      counters: keys.map((key, i) => ({ key, ttl, incr: i === 0 ? new Map(r?.fields ?? []) : incr })),
+      counters: keys.map((key) => ({ key, ttl, incr })),
       sets: [],
       lists: [],
-      touches: touch ? [{ key: keys[1] as string, field: touch[0], value: touch[1] }] : [],
+      touches: inFlight ? keys.map((key) => ({ key, field: inFlight[0], value: inFlight[1] })) : [],
       bumps: [],
     };
     return batch;
@@ -143,7 +150,7 @@ export function createMinuteHistory(deps: {
     const writes: Promise<void>[] = [];
     for (const minute of new Set([...folded.keys(), ...peaks.keys()])) {
       const id = `${batchPrefix}${(seq++).toString(36)}`;
-      const inFlight: [string, string] = [`inFlight:${deps.worker}`, String(peaks.get(minute) ?? 0)];
+      const inFlight: [string, string] = [`inFlight:${node}:${deps.worker}`, String(peaks.get(minute) ?? 0)];
       writes.push(
         write(
           batchFor(
@@ -192,4 +199,135 @@ export function createMinuteHistory(deps: {
       await flush();
     },
   };
+}
+
+/** One point of GET /admin/system/metrics. */
+export interface HistoryPoint {
+  at: string;
+  requests: number;
+  errors: number;
+  errorRate: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheCreateTokens: number;
+  /** Exact, as an integer string of picodollars, beside the decimal. */
+  costPico: string;
+  cost: number;
+  avgMs: number | null;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  /** The highest number of requests in flight seen in the step (summed over the workers). */
+  inFlight: number;
+}
+
+export const HISTORY_STEPS = { minute: MINUTE, hour: HOUR } as const;
+export type HistoryStep = keyof typeof HISTORY_STEPS;
+/** The most points one read returns (48 h of minutes, 90 days of hours). */
+export const MAX_POINTS: Record<HistoryStep, number> = { minute: 48 * 60, hour: 90 * 24 };
+
+/** The rollup between `from` and `to` (epoch ms, aligned down to the step), oldest first. */
+export async function readHistory(
+  store: Store,
+  q: { from: number; to: number; step: HistoryStep; node?: string },
+): Promise<HistoryPoint[]> {
+  const size = HISTORY_STEPS[q.step];
+  const first = Math.floor(q.from / size) * size;
+  const last = Math.floor(q.to / size) * size;
+  const starts: number[] = [];
+  for (let t = first; t <= last && starts.length < MAX_POINTS[q.step]; t += size) starts.push(t);
+  const keyOf = (t: number) =>
+    q.step === 'minute' ? store.keys.metricsMinute(t, q.node) : store.keys.metricsHour(t, q.node);
+  const hashes = await Promise.all(starts.map((t) => store.redis.hgetall(keyOf(t))));
+  return starts.map((t, i) => pointOf(t, hashes[i] ?? {}));
+}
+
+function pointOf(at: number, h: Record<string, string>): HistoryPoint {
+  const n = (f: string) => Number(h[f] ?? 0);
+  const requests = n('requests');
+  const buckets = LATENCY_BUCKETS_MS.map((_, i) => n(`lat:${i}`)).concat(n(`lat:${LATENCY_BUCKETS_MS.length}`));
+  let inFlight = 0;
+  for (const [f, v] of Object.entries(h)) if (f.startsWith('inFlight:')) inFlight += Number(v);
+  const costPico = BigInt(h.costPico ?? '0');
+  return {
+    at: new Date(at).toISOString(),
+    requests,
+    errors: n('errors'),
+    errorRate: requests > 0 ? n('errors') / requests : 0,
+    inputTokens: n('inputTokens'),
+    outputTokens: n('outputTokens'),
+    cacheReadTokens: n('cacheReadTokens'),
+    cacheCreateTokens: n('cacheCreate5mTokens') + n('cacheCreate1hTokens'),
+    costPico: costPico.toString(),
+    cost: Number(costPico) / 1e12,
+    avgMs: requests > 0 ? Math.round(n('durationMsSum') / requests) : null,
+    p50Ms: quantile(buckets, 0.5),
+    p95Ms: quantile(buckets, 0.95),
+    inFlight,
+  };
+}
+
+/**
+ * A quantile of the latency histogram, interpolated inside its bucket (as Prometheus's
+ * histogram_quantile does); past the last bound, the last bound.
+ */
+export function quantile(counts: readonly number[], q: number): number | null {
+  const all = counts.reduce((a, b) => a + b, 0);
+  if (all === 0) return null;
+  const rank = q * all;
+  let seen = 0;
+  for (let i = 0; i < counts.length; i++) {
+    const c = counts[i] ?? 0;
+    if (seen + c >= rank && c > 0) {
+      const upper = LATENCY_BUCKETS_MS[i];
+      if (upper === undefined) return LATENCY_BUCKETS_MS.at(-1) ?? null;
+      const lower = i === 0 ? 0 : (LATENCY_BUCKETS_MS[i - 1] ?? 0);
+      return Math.round(lower + ((upper - lower) * (rank - seen)) / c);
+    }
+    seen += c;
+  }
+  return null;
+}
+
+/** A node of the deployment, from its heartbeat record. */
+export interface NodeView {
+  node: string;
+  status: 'up' | 'down';
+  version: string;
+  pid: number;
+  host: string;
+  port: number;
+  startedAt: string | null;
+  heartbeatAt: string | null;
+  workers: { configured: number; alive: number; restarts: number };
+  redisLatencyMs: number | null;
+  lastError: { message: string; at: string } | null;
+}
+
+/** Every node that wrote a heartbeat in the last day; `down` once it is silent for `downAfterMs`. */
+export async function listNodes(store: Store, now: number, downAfterMs: number): Promise<NodeView[]> {
+  const ids = await store.redis.zrange(store.keys.nodeIndex(), 0, -1);
+  const records = await Promise.all(ids.map((id) => store.redis.hgetall(store.keys.nodeStatus(id))));
+  const iso = (ms: string | undefined) => (ms ? new Date(Number(ms)).toISOString() : null);
+  return ids.map((node, i) => {
+    const r = records[i] ?? {};
+    const beat = Number(r.heartbeatAt ?? 0);
+    return {
+      node,
+      status: beat > 0 && now - beat <= downAfterMs ? 'up' : 'down',
+      version: r.version ?? '',
+      pid: Number(r.pid ?? 0),
+      host: r.host ?? '',
+      port: Number(r.port ?? 0),
+      startedAt: iso(r.startedAt),
+      heartbeatAt: iso(r.heartbeatAt),
+      workers: {
+        configured: Number(r.workersConfigured ?? 0),
+        alive: Number(r.workersAlive ?? 0),
+        restarts: Number(r.restarts ?? 0),
+      },
+      redisLatencyMs: r.redisLatencyMs ? Number(r.redisLatencyMs) : null,
+      lastError: r.lastError ? { message: r.lastError, at: iso(r.lastErrorAt) ?? '' } : null,
+    };
+  });
 }
