@@ -328,23 +328,32 @@ export function createRelayMetrics(opts: { allowedKeys?: readonly string[]; defa
     help: 'Usage batches that landed only after a retry.',
     registers,
   });
-  const redisCommands = new Histogram({
-    name: 'relay_redis_command_duration_seconds',
-    help: 'Redis round trips, by class of command.',
-    labelNames: ['class'],
-    buckets: REDIS_BUCKETS,
-    registers,
-  });
+  // The gauge and the histogram below are collected at once: they share one ping per scrape.
+  let ping: { at: number; value: Promise<number | null> } | null = null;
+  const pingOnce = () => {
+    const now = Date.now();
+    if (!ping || now - ping.at > 500) ping = { at: now, value: sources ? sources.redisPing() : Promise.resolve(null) };
+    return ping.value;
+  };
   new Gauge({
     name: 'relay_redis_up',
     help: 'Whether Redis answered a ping at the scrape.',
     aggregator: 'min',
     registers,
     async collect() {
+      if (sources) this.set((await pingOnce()) === null ? 0 : 1);
+    },
+  });
+  const redisCommands = new Histogram({
+    name: 'relay_redis_command_duration_seconds',
+    help: 'Redis round trips, by class of command.',
+    labelNames: ['class'],
+    buckets: REDIS_BUCKETS,
+    registers,
+    async collect() {
       if (!sources) return;
-      const ping = await sources.redisPing();
-      this.set(ping === null ? 0 : 1);
-      if (ping !== null) redisCommands.observe({ class: 'ping' }, ping);
+      const seconds = await pingOnce();
+      if (seconds !== null) this.observe({ class: 'ping' }, seconds);
     },
   });
   new Counter({
