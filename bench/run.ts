@@ -13,15 +13,13 @@
  * Everything runs on 127.0.0.1: a private redis-server, the fake upstream (its own process), the
  * built relay (`dist/main.js`, its own primary + workers) and autocannon in this process.
  */
-import autocannon from 'autocannon';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { startStandaloneRedis } from '../test/support/redis-servers.js';
+import { api, load as loadRun, login, startFakeUpstream, startRelay, stopChildren, type Measured } from './harness.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -36,117 +34,9 @@ const CONNECTIONS = Number(args.connections);
 const WORKERS = Number(args.workers);
 const WARMUP = Number(args.warmup);
 const PREFIX = 'bench:';
-const ADMIN_PASSWORD = 'bench-admin-password';
 
-const children: ChildProcess[] = [];
-const stopChildren = () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-};
-process.on('exit', stopChildren);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function firstLine(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) resolve(buf.slice(0, nl));
-    });
-    child.once('exit', (code) => reject(new Error(`child exited early with ${code}`)));
-  });
-}
-
-async function waitHealthy(url: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${url}/health`)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await sleep(100);
-  }
-  throw new Error('relay did not become healthy');
-}
-
-async function api<T>(url: string, path: string, token: string, body: unknown): Promise<T> {
-  const res = await fetch(url + path, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
-
-/** A Messages request of about 2 KB, like a short Claude Code turn. */
-function requestBody(stream: boolean): string {
-  const filler = 'The quick brown fox jumps over the lazy dog. '.repeat(42);
-  return JSON.stringify({
-    model: 'claude-sonnet-5-5',
-    max_tokens: 256,
-    stream,
-    system: 'You are a helpful assistant.',
-    messages: [{ role: 'user', content: filler }],
-  });
-}
-
-interface Measured {
-  rps: number;
-  p50: number;
-  p99: number;
-  requests: number;
-  non2xx: number;
-  errors: number;
-}
-
-async function load(
-  url: string,
-  headers: Record<string, string>,
-  stream: boolean,
-  duration: number,
-  sessions = 0,
-): Promise<Measured> {
-  let n = 0;
-  const result = await autocannon({
-    url,
-    method: 'POST',
-    connections: CONNECTIONS,
-    duration,
-    headers: { 'content-type': 'application/json', ...headers },
-    body: requestBody(stream),
-    // Conversations: each request carries one of `sessions` session ids, like Claude Code does.
-    ...(sessions > 0
-      ? {
-          requests: [
-            {
-              setupRequest: (req: autocannon.Request) => ({
-                ...req,
-                headers: { ...req.headers, 'x-claude-code-session-id': `bench-session-${n++ % sessions}` },
-              }),
-            },
-          ],
-        }
-      : {}),
-  });
-  return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    requests: result.requests.total,
-    non2xx: result.non2xx,
-    errors: result.errors,
-  };
-}
+const load = (url: string, headers: Record<string, string>, stream: boolean, duration: number, sessions = 0) =>
+  loadRun(url, headers, stream, { duration, connections: CONNECTIONS, sessions });
 
 /** Answers the upstream began (a stream the relay cut after its usage was known counts too). */
 async function answered(statsUrl: string): Promise<number> {
@@ -157,35 +47,14 @@ async function main() {
   const redis = await startStandaloneRedis();
   if (redis.target.kind !== 'url') throw new Error('unexpected');
 
-  const fakeProc = spawn(process.execPath, ['--import', 'tsx', 'bench/fake-upstream.ts'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const fake = await startFakeUpstream();
+  const { url: relayUrl, proc: relayProc } = await startRelay({
+    WORKERS: String(WORKERS),
+    REDIS_URL: redis.target.url,
+    REDIS_KEY_PREFIX: PREFIX,
+    METRICS_PORT: '0',
   });
-  children.push(fakeProc);
-  const fake = JSON.parse(await firstLine(fakeProc)) as { url: string; stats: string };
-
-  const port = await freePort();
-  const relayUrl = `http://127.0.0.1:${port}`;
-  const relayProc = spawn(process.execPath, ['dist/main.js'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      WORKERS: String(WORKERS),
-      REDIS_URL: redis.target.url,
-      REDIS_KEY_PREFIX: PREFIX,
-      ENCRYPTION_KEY: 'bench-encryption-key-0123456789abcdef0123456789',
-      ADMIN_PASSWORD,
-      LOG_LEVEL: 'warn',
-    },
-  });
-  children.push(relayProc);
-  await waitHealthy(relayUrl);
-
-  const { token } = await api<{ token: string }>(relayUrl, '/admin/login', '', {
-    username: 'admin',
-    password: ADMIN_PASSWORD,
-  });
+  const token = await login(relayUrl);
   // The plain key is bound to the first account only; the pool key uses the shared pool of three.
   const accountIds: string[] = [];
   for (const i of [0, 1, 2]) {

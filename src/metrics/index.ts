@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { FastCounter, FastHistogram } from './fast.js';
 import type { Config } from '../config/index.js';
 
 /**
@@ -126,23 +127,6 @@ export const MAX_ALLOWED_KEYS = 20;
 const statusClass = (status: number | undefined): string =>
   status === undefined ? 'none' : status >= 500 ? '5xx' : status >= 400 ? '4xx' : status >= 300 ? '3xx' : '2xx';
 
-/**
- * Label children are looked up once per label combination: prom-client hashes the label object on
- * every call otherwise, which is most of the cost of a counter on the hot path.
- */
-function childCache<C>(make: (values: string[]) => C): (...values: string[]) => C {
-  const children = new Map<string, C>();
-  return (...values) => {
-    const id = values.join('\u0001');
-    let child = children.get(id);
-    if (!child) {
-      child = make(values);
-      children.set(id, child);
-    }
-    return child;
-  };
-}
-
 export function createRelayMetrics(opts: { allowedKeys?: readonly string[]; defaults?: boolean } = {}): RelayMetrics {
   const registry = new Registry();
   const registers = [registry];
@@ -150,50 +134,50 @@ export function createRelayMetrics(opts: { allowedKeys?: readonly string[]; defa
   const allowedKeys = new Set((opts.allowedKeys ?? []).slice(0, MAX_ALLOWED_KEYS));
   let sources: MetricSources | undefined;
 
-  const requests = new Counter({
+  const requests = new FastCounter({
     name: 'relay_requests_total',
     help: 'Requests answered, by surface, platform, status class and whether streamed.',
     labelNames: ['surface', 'platform', 'status_class', 'stream'],
-    registers,
+    registry,
   });
-  const errors = new Counter({
+  const errors = new FastCounter({
     name: 'relay_request_errors_total',
     help: 'Requests that failed, by platform and cause.',
     labelNames: ['platform', 'cause'],
-    registers,
+    registry,
   });
-  const duration = new Histogram({
+  const duration = new FastHistogram({
     name: 'relay_request_duration_seconds',
     help: 'Whole request time, from arrival to the last byte.',
     labelNames: ['surface', 'platform', 'stream'],
     buckets: DURATION_BUCKETS,
-    registers,
+    registry,
   });
-  const ttfb = new Histogram({
+  const ttfb = new FastHistogram({
     name: 'relay_upstream_ttfb_seconds',
     help: "Upstream time to its answer's first byte.",
     labelNames: ['platform'],
     buckets: TTFB_BUCKETS,
-    registers,
+    registry,
   });
-  const overhead = new Histogram({
+  const overhead = new FastHistogram({
     name: 'relay_overhead_seconds',
     help: 'Time the relay spent itself before it started answering, upstream waits excluded.',
     labelNames: ['surface'],
     buckets: OVERHEAD_BUCKETS,
-    registers,
+    registry,
   });
-  const admission = new Histogram({
+  const admission = new FastHistogram({
     name: 'relay_admission_seconds',
     help: 'Key check and key limits, including any wait for a concurrency slot.',
     buckets: WAIT_BUCKETS,
-    registers,
+    registry,
   });
-  const pick = new Histogram({
+  const pick = new FastHistogram({
     name: 'relay_account_pick_seconds',
     help: "The scheduler's choice of an account, per attempt.",
     buckets: PICK_BUCKETS,
-    registers,
+    registry,
   });
   new Gauge({
     name: 'relay_inflight_requests',
@@ -203,29 +187,29 @@ export function createRelayMetrics(opts: { allowedKeys?: readonly string[]; defa
       this.set(sources?.inFlight() ?? 0);
     },
   });
-  const keyRequests = new Counter({
+  const keyRequests = new FastCounter({
     name: 'relay_key_requests_total',
     help: 'Requests by relay key, for the keys in METRICS_KEYS only; every other key is "other".',
     labelNames: ['key_id'],
-    registers,
+    registry,
   });
-  const tokens = new Counter({
+  const tokens = new FastCounter({
     name: 'relay_tokens_total',
     help: 'Tokens booked, by platform, priced model ("other" if unpriced) and kind.',
     labelNames: ['platform', 'model', 'type'],
-    registers,
+    registry,
   });
-  const cost = new Counter({
+  const cost = new FastCounter({
     name: 'relay_cost_usd_total',
     help: 'Cost booked in US dollars, by platform and priced model.',
     labelNames: ['platform', 'model'],
-    registers,
+    registry,
   });
-  const attempts = new Counter({
+  const attempts = new FastCounter({
     name: 'relay_upstream_requests_total',
     help: 'Upstream attempts per account, by status class (network: no answer; breaker_open: not sent).',
     labelNames: ['platform', 'account_id', 'status_class'],
-    registers,
+    registry,
   });
   new Gauge({
     name: 'relay_account_state',
@@ -275,34 +259,34 @@ export function createRelayMetrics(opts: { allowedKeys?: readonly string[]; defa
       for (const c of counts.values()) this.set({ platform: c.platform, group: c.group }, c.n);
     },
   });
-  const transitions = new Counter({
+  const transitions = new FastCounter({
     name: 'relay_account_transitions_total',
     help: 'Accounts entering a state, by reason.',
     labelNames: ['platform', 'to_state', 'reason'],
-    registers,
+    registry,
   });
-  const failovers = new Counter({
+  const failovers = new FastCounter({
     name: 'relay_failovers_total',
     help: 'Attempts that failed before the first byte and moved on to another account, by cause.',
     labelNames: ['platform', 'cause'],
-    registers,
+    registry,
   });
-  const stickies = new Counter({
+  const stickies = new FastCounter({
     name: 'relay_sticky_sessions_total',
     help: "Requests of a conversation: on its account (hit), moved to another, or a conversation's first.",
     labelNames: ['platform', 'result'],
-    registers,
+    registry,
   });
-  const refusals = new Counter({
+  const refusals = new FastCounter({
     name: 'relay_limit_refusals_total',
     help: "Requests refused by the key's limits and permissions, by reason.",
     labelNames: ['reason'],
-    registers,
+    registry,
   });
-  const usageEvents = new Counter({
+  const usageEvents = new FastCounter({
     name: 'relay_usage_events_total',
     help: 'Bookings accepted by the usage recorder.',
-    registers,
+    registry,
   });
   new Gauge({
     name: 'relay_usage_write_queue',
@@ -312,21 +296,21 @@ export function createRelayMetrics(opts: { allowedKeys?: readonly string[]; defa
       this.set(sources?.usagePending() ?? 0);
     },
   });
-  const batch = new Histogram({
+  const batch = new FastHistogram({
     name: 'relay_usage_batch_seconds',
     help: "One slot's usage batch, until Redis confirmed it (retries included).",
     buckets: BATCH_BUCKETS,
-    registers,
+    registry,
   });
-  const writeFailures = new Counter({
+  const writeFailures = new FastCounter({
     name: 'relay_usage_write_failures_total',
     help: 'Usage batch writes that failed; each is retried until it lands.',
-    registers,
+    registry,
   });
-  const writeRetries = new Counter({
+  const writeRetries = new FastCounter({
     name: 'relay_usage_write_retries_total',
     help: 'Usage batches that landed only after a retry.',
-    registers,
+    registry,
   });
   // The gauge and the histogram below are collected at once: they share one ping per scrape.
   let ping: { at: number; value: Promise<number | null> } | null = null;
@@ -344,16 +328,16 @@ export function createRelayMetrics(opts: { allowedKeys?: readonly string[]; defa
       if (sources) this.set((await pingOnce()) === null ? 0 : 1);
     },
   });
-  const redisCommands = new Histogram({
+  const redisCommands = new FastHistogram({
     name: 'relay_redis_command_duration_seconds',
     help: 'Redis round trips, by class of command.',
     labelNames: ['class'],
     buckets: REDIS_BUCKETS,
-    registers,
-    async collect() {
+    registry,
+    async beforeScrape() {
       if (!sources) return;
       const seconds = await pingOnce();
-      if (seconds !== null) this.observe({ class: 'ping' }, seconds);
+      if (seconds !== null) redisCommands.child('ping').observe(seconds);
     },
   });
   new Counter({
@@ -382,18 +366,8 @@ export function createRelayMetrics(opts: { allowedKeys?: readonly string[]; defa
     },
   });
 
-  const requestOf = childCache((v) => requests.labels(...v));
-  const errorOf = childCache((v) => errors.labels(...v));
-  const durationOf = childCache((v) => duration.labels(...v));
-  const ttfbOf = childCache((v) => ttfb.labels(...v));
-  const overheadOf = childCache((v) => overhead.labels(...v));
-  const keyOf = childCache((v) => keyRequests.labels(...v));
-  const tokenOf = childCache((v) => tokens.labels(...v));
-  const costOf = childCache((v) => cost.labels(...v));
-  const attemptOf = childCache((v) => attempts.labels(...v));
-  const redisOf = childCache((v) => redisCommands.labels(...v));
   const addTokens = (platform: string, model: string, type: string, n: number) => {
-    if (n > 0) tokenOf(platform, model, type).inc(n);
+    if (n > 0) tokens.child(platform, model, type).inc(n);
   };
 
   return {
@@ -401,20 +375,20 @@ export function createRelayMetrics(opts: { allowedKeys?: readonly string[]; defa
     enabled: true,
     requestEnded(r) {
       const stream = r.stream ? 'true' : 'false';
-      requestOf(r.surface, r.platform, statusClass(r.status), stream).inc();
-      if (r.cause) errorOf(r.platform, r.cause).inc();
-      durationOf(r.surface, r.platform, stream).observe(r.durationMs / 1000);
-      if (r.overheadMs !== null) overheadOf(r.surface).observe(r.overheadMs / 1000);
-      if (r.upstreamTtfbMs !== null) ttfbOf(r.platform).observe(r.upstreamTtfbMs / 1000);
-      if (allowedKeys.size > 0) keyOf(r.keyId && allowedKeys.has(r.keyId) ? r.keyId : 'other').inc();
+      requests.child(r.surface, r.platform, statusClass(r.status), stream).inc();
+      if (r.cause) errors.child(r.platform, r.cause).inc();
+      duration.child(r.surface, r.platform, stream).observe(r.durationMs / 1000);
+      if (r.overheadMs !== null) overhead.child(r.surface).observe(r.overheadMs / 1000);
+      if (r.upstreamTtfbMs !== null) ttfb.child(r.platform).observe(r.upstreamTtfbMs / 1000);
+      if (allowedKeys.size > 0) keyRequests.child(r.keyId && allowedKeys.has(r.keyId) ? r.keyId : 'other').inc();
     },
-    admitted: (s) => admission.observe(s),
-    picked: (s) => pick.observe(s),
-    sticky: (platform, result) => stickies.inc({ platform, result }),
-    upstreamAttempt: (platform, accountId, cls) => attemptOf(platform, accountId, cls).inc(),
-    failover: (platform, cause) => failovers.inc({ platform, cause }),
-    transition: (platform, toState, reason) => transitions.inc({ platform, to_state: toState, reason }),
-    limitRefused: (reason) => refusals.inc({ reason }),
+    admitted: (s) => admission.child().observe(s),
+    picked: (s) => pick.child().observe(s),
+    sticky: (platform, result) => stickies.child(platform, result).inc(),
+    upstreamAttempt: (platform, accountId, cls) => attempts.child(platform, accountId, cls).inc(),
+    failover: (platform, cause) => failovers.child(platform, cause).inc(),
+    transition: (platform, toState, reason) => transitions.child(platform, toState, reason).inc(),
+    limitRefused: (reason) => refusals.child(reason).inc(),
     booked(b) {
       const model = b.pricedModel ?? 'other';
       addTokens(b.platform, model, 'input', b.tokens.input);
@@ -422,15 +396,15 @@ export function createRelayMetrics(opts: { allowedKeys?: readonly string[]; defa
       addTokens(b.platform, model, 'cache_read', b.tokens.cacheRead);
       addTokens(b.platform, model, 'cache_write_5m', b.tokens.cacheWrite5m);
       addTokens(b.platform, model, 'cache_write_1h', b.tokens.cacheWrite1h);
-      if (b.costPico > 0) costOf(b.platform, model).inc(b.costPico / 1e12);
+      if (b.costPico > 0) cost.child(b.platform, model).inc(b.costPico / 1e12);
     },
-    usageBooked: () => usageEvents.inc(),
+    usageBooked: () => usageEvents.child().inc(),
     usageBatch(seconds, retried) {
-      batch.observe(seconds);
-      if (retried) writeRetries.inc();
+      batch.child().observe(seconds);
+      if (retried) writeRetries.child().inc();
     },
-    usageWriteFailed: () => writeFailures.inc(),
-    redisCommand: (cls, seconds) => redisOf(cls).observe(seconds),
+    usageWriteFailed: () => writeFailures.child().inc(),
+    redisCommand: (cls, seconds) => redisCommands.child(cls).observe(seconds),
     watch(s) {
       sources = s;
     },
