@@ -370,6 +370,9 @@ export function createRelayMetrics(opts: { allowedKeys?: readonly string[]; defa
     if (n > 0) tokens.child(platform, model, type).inc(n);
   };
 
+  // Label-less families show 0 from the start (a dashboard or rule finds the series before the first event).
+  for (const family of [admission, pick, usageEvents, batch, writeFailures, writeRetries]) family.child();
+
   return {
     registry,
     enabled: true,
