@@ -106,7 +106,7 @@ export interface RelayMetrics {
   usageBooked(): void;
   usageBatch(seconds: number, retried: boolean): void;
   usageWriteFailed(): void;
-  redisCommand(cls: 'admission' | 'usage_batch', seconds: number): void;
+  redisCommand(cls: 'usage_batch', seconds: number): void;
   /** Sets what the scrape-time gauges read; until then they read zero. */
   watch(sources: MetricSources): void;
 }
