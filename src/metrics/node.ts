@@ -151,8 +151,8 @@ export function createNodeMetrics(opts: {
     } else if (isMessage<{ id: number }>(msg, SCRAPE)) {
       // A worker serving GET /metrics on the main port (METRICS_TOKEN) asks for the node's scrape.
       void scrape().then(
-        (text) => worker.isConnected() && worker.send({ type: TEXT, id: msg.id, text }),
-        () => worker.isConnected() && worker.send({ type: TEXT, id: msg.id, text: null }),
+        (text) => reply(worker, { type: TEXT, id: msg.id, text }),
+        () => reply(worker, { type: TEXT, id: msg.id, text: null }),
       );
     }
   });
@@ -164,12 +164,11 @@ export function createNodeMetrics(opts: {
       const pending = new Set<number>();
       for (const w of workers) {
         if (!w.isConnected()) continue;
-        try {
-          w.send({ type: GET, id });
-          pending.add(w.id);
-        } catch {
-          // disconnected meanwhile: its last snapshot stands in
-        }
+        pending.add(w.id);
+        // A worker gone meanwhile does not answer: its last snapshot stands in.
+        reply(w, { type: GET, id }, () => {
+          if (pending.delete(w.id) && pending.size === 0) waiting.get(id)?.done();
+        });
       }
       if (pending.size === 0) return resolve();
       const finish = () => {
@@ -249,8 +248,20 @@ export function nodeScrapeFromPrimary(timeoutMs = 5_000): () => Promise<string |
         clearTimeout(timer);
         resolve(text);
       });
-      process.send?.({ type: SCRAPE, id });
+      process.send?.({ type: SCRAPE, id }, undefined, {}, () => {});
     });
+}
+
+/** Sends to a worker; a closed channel (the worker just exited) is not an error here. */
+function reply(worker: Worker, msg: object, failed: () => void = () => {}): void {
+  if (!worker.isConnected()) return failed();
+  try {
+    worker.send(msg, undefined, (err) => {
+      if (err) failed();
+    });
+  } catch {
+    failed();
+  }
 }
 
 function isMessage<T>(msg: unknown, type: string): msg is T & { type: string } {

@@ -209,3 +209,34 @@ describe('GET /metrics on the main port', () => {
     expect((await fetch(`${plain.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(404);
   });
 });
+
+describe('METRICS_KEYS', () => {
+  let fake: FakeAnthropic;
+  let relay: TestRelay;
+  beforeAll(async () => {
+    fake = await startFakeAnthropic();
+    relay = await startTestRelay();
+    await addAccount(relay.admin, fake, 'k');
+  });
+  afterAll(async () => {
+    await relay?.close();
+    await fake?.close();
+  });
+
+  it('counts the listed keys under their own id and every other key as "other"', async () => {
+    const watched = await relay.admin.createKey({ name: 'watched' });
+    const unwatched = await relay.admin.createKey({ name: 'unwatched' });
+    const listed = await startTestRelay({ prefix: relay.config.redisKeyPrefix, env: { METRICS_KEYS: watched.id } });
+    try {
+      for (const k of [watched, watched, unwatched]) expect((await ask(listed.url, k.key)).status).toBe(200);
+      const samples = await scrape(listed);
+      expect(total(samples, 'relay_key_requests_total', { key_id: watched.id })).toBe(2);
+      expect(total(samples, 'relay_key_requests_total', { key_id: 'other' })).toBe(1);
+      expect(samples.filter((s) => s.labels.key_id === unwatched.id)).toEqual([]);
+      // Without the list, there is no per-key family at all.
+      expect((await scrape(relay)).filter((s) => s.name === 'relay_key_requests_total')).toEqual([]);
+    } finally {
+      await listed.close();
+    }
+  });
+});
