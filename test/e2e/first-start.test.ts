@@ -73,7 +73,7 @@ describe.skipIf(inject('redisTarget').kind === 'cluster')('the first start', () 
 
   it('says where it listens and what to do next, warns once off loopback, and logs requests and accounts taken out', async () => {
     const port = await freePort();
-    const relay = await start(testEnv(uniquePrefix(), { PORT: String(port), HOST: '0.0.0.0', LOG_LEVEL: 'debug' }));
+    const relay = await start(testEnv(uniquePrefix(), { PORT: String(port), HOST: '0.0.0.0', LOG_LEVEL: 'info' }));
     expect(relay.stdout).toContain(`Relay ready on every address of this machine, port ${port} (1 worker`);
     expect(relay.stdout).toContain(`Admin API: http://127.0.0.1:${port}/admin`);
     expect(relay.stdout).toMatch(/Next: +log in, add an upstream account/);
@@ -101,14 +101,19 @@ describe.skipIf(inject('redisTarget').kind === 'cluster')('the first start', () 
       return lines.length > 0 ? relay.stdout : undefined;
     });
     const [line] = logLines(out, 'request');
+    // One access line per request at info: the refused account was tried first, then the good one.
     expect(line).toMatchObject({
-      level: 'debug',
+      level: 'info',
       requestId: expect.stringMatching(/^req_/),
       keyId: key.id,
       accountId: good.id,
+      platform: 'claude',
       model: MODEL,
       status: 200,
+      outcome: 'ok',
+      attempts: 2,
       durationMs: expect.any(Number),
+      overheadMs: expect.any(Number),
     });
     expect(logLines(out, 'account out of rotation')).toEqual([
       expect.objectContaining({
