@@ -84,7 +84,10 @@ export interface MetricSources {
   inFlight(): number;
   usagePending(): number;
   accounts(): Promise<readonly AccountRow[]>;
-  /** Redis round trip in seconds, or null when Redis does not answer. */
+  /**
+   * Redis round trip in seconds, or null when Redis does not answer. Called by two families of one
+   * scrape at once (collected concurrently): both must get the same ping.
+   */
   redisPing(): Promise<number | null>;
   caches(): { keys: { hits: number; misses: number }; accounts: { hits: number; misses: number } };
   pubsubReconnects(): number;
@@ -113,25 +116,23 @@ export interface RelayMetrics {
 
 export type UpstreamStatusClass = '2xx' | '4xx' | '429' | '529' | '5xx' | 'network' | 'breaker_open';
 
-export const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
-export const TTFB_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60];
-export const OVERHEAD_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25];
+const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+const TTFB_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60];
+const OVERHEAD_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25];
 const WAIT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5, 30];
 const PICK_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5];
 const BATCH_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 10];
 const REDIS_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1];
 
-/** Most key ids METRICS_KEYS may name: each adds a series. */
-export const MAX_ALLOWED_KEYS = 20;
-
 const statusClass = (status: number | undefined): string =>
   status === undefined ? 'none' : status >= 500 ? '5xx' : status >= 400 ? '4xx' : status >= 300 ? '3xx' : '2xx';
 
-export function createRelayMetrics(opts: { allowedKeys?: readonly string[]; defaults?: boolean } = {}): RelayMetrics {
+export function createRelayMetrics(opts: { allowedKeys?: readonly string[] } = {}): RelayMetrics {
   const registry = new Registry();
   const registers = [registry];
-  if (opts.defaults !== false) collectDefaultMetrics({ register: registry });
-  const allowedKeys = new Set((opts.allowedKeys ?? []).slice(0, MAX_ALLOWED_KEYS));
+  collectDefaultMetrics({ register: registry });
+  // METRICS_KEYS is bounded where it is read (config: at most 20 ids, each a series).
+  const allowedKeys = new Set(opts.allowedKeys ?? []);
   let sources: MetricSources | undefined;
 
   const requests = new FastCounter({
@@ -312,20 +313,13 @@ export function createRelayMetrics(opts: { allowedKeys?: readonly string[]; defa
     help: 'Usage batches that landed only after a retry.',
     registry,
   });
-  // The gauge and the histogram below are collected at once: they share one ping per scrape.
-  let ping: { at: number; value: Promise<number | null> } | null = null;
-  const pingOnce = () => {
-    const now = Date.now();
-    if (!ping || now - ping.at > 500) ping = { at: now, value: sources ? sources.redisPing() : Promise.resolve(null) };
-    return ping.value;
-  };
   new Gauge({
     name: 'relay_redis_up',
     help: 'Whether Redis answered a ping at the scrape.',
     aggregator: 'min',
     registers,
     async collect() {
-      if (sources) this.set((await pingOnce()) === null ? 0 : 1);
+      if (sources) this.set((await sources.redisPing()) === null ? 0 : 1);
     },
   });
   const redisCommands = new FastHistogram({
@@ -336,7 +330,7 @@ export function createRelayMetrics(opts: { allowedKeys?: readonly string[]; defa
     registry,
     async beforeScrape() {
       if (!sources) return;
-      const seconds = await pingOnce();
+      const seconds = await sources.redisPing();
       if (seconds !== null) redisCommands.child('ping').observe(seconds);
     },
   });

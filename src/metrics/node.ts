@@ -30,7 +30,6 @@ interface SnapshotMessage {
 }
 
 export interface NodeMetrics {
-  readonly registry: Registry;
   readonly contentType: string;
   /** The node's scrape: every live worker, the retired ones, and the primary. */
   scrape(): Promise<string>;
@@ -192,7 +191,6 @@ export function createNodeMetrics(opts: {
   };
 
   return {
-    registry,
     contentType: registry.contentType,
     scrape,
     workerRestarted: () => restarts.inc(),
@@ -212,7 +210,7 @@ export function createNodeMetrics(opts: {
 
 /**
  * In a worker: answers the primary's requests for this registry's numbers, and sends them one last
- * time before a clean exit (`final`), so a drained worker's last requests are counted.
+ * time before a clean exit (`sendFinal`), so a drained worker's last requests are counted.
  */
 export function serveWorkerMetrics(registry: Registry): { sendFinal(): Promise<void> } {
   const send = async (id: number) => {

@@ -68,14 +68,14 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
   let restarts = 0;
   let lastError: { message: string; at: number } | null = null;
   const startedAt = new Map<number, number>();
-  const liveWorkers = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w);
+  const clusterWorkers = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w);
 
   const nodeMetrics = createNodeMetrics({
     node: config.nodeId,
     version: VERSION,
     dataDir: config.dataDir,
     configuredWorkers: config.workers,
-    workers: liveWorkers,
+    workers: clusterWorkers,
   });
   const metricsListener = config.metricsListen ? await serveMetrics(config.metricsListen, nodeMetrics, log) : undefined;
   const heartbeat = startHeartbeat({
@@ -89,7 +89,7 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
       host: config.host,
       port,
       workersConfigured: config.workers,
-      workersAlive: () => liveWorkers().filter((w) => !w.isDead()).length,
+      workersAlive: () => clusterWorkers().filter((w) => !w.isDead()).length,
       restarts: () => restarts,
       lastError: () => lastError,
     },

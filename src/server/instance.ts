@@ -20,7 +20,7 @@ import { createProviderRegistry } from '../providers/registry.js';
 import { createUpstream } from '../upstream/client.js';
 import type { RelayDeps } from '../relay/types.js';
 import { createScheduler } from '../scheduler/index.js';
-import { openStore, pingLatency, type Store } from '../store/index.js';
+import { openStore, pingWithin, type Store } from '../store/index.js';
 import { bucketer } from '../usage/buckets.js';
 import { createPricingSource } from '../usage/pricing-source.js';
 import { createUsageQueries } from '../usage/queries.js';
@@ -214,12 +214,7 @@ export async function startInstance(
     health: async () => {
       let redis: { status: 'up' | 'down'; latencyMs?: number; error?: string };
       try {
-        const latency = await Promise.race([
-          pingLatency(store.redis),
-          new Promise<never>((_, reject) =>
-            setTimeout(() => reject(new Error('ping timed out after 1000ms')), 1000).unref(),
-          ),
-        ]);
+        const latency = await pingWithin(store.redis, 1000);
         redis = { status: 'up', latencyMs: Math.round(latency * 1000) / 1000 };
       } catch (err) {
         redis = { status: 'down', error: (err as Error).message };

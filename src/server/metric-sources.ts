@@ -4,7 +4,8 @@ import type { ApiKeyService } from '../keys/service.js';
 import type { AccountRow, AccountState, MetricSources } from '../metrics/index.js';
 import type { Scheduler } from '../scheduler/index.js';
 import type { Explanation } from '../scheduler/explain.js';
-import { pingLatency, type Store } from '../store/index.js';
+import { pingWithin, type Store } from '../store/index.js';
+import { reusedFor } from '../util/reuse.js';
 
 /** An account's state for the gauges: the first thing that keeps it out of rotation, if any. */
 export function stateOf(e: Explanation): AccountState {
@@ -26,8 +27,6 @@ export function metricSources(deps: {
   inFlight(): number;
   usagePending(): number;
 }): MetricSources {
-  // Three gauges read the account rows in one scrape: build them once per second at most.
-  let rows: { at: number; value: Promise<readonly AccountRow[]> } | null = null;
   const accountRows = async (): Promise<readonly AccountRow[]> => {
     const [accounts, groups] = await Promise.all([deps.accounts.snapshot(), deps.groups.list()]);
     const groupsOf = new Map<string, string[]>();
@@ -46,25 +45,15 @@ export function metricSources(deps: {
   return {
     inFlight: deps.inFlight,
     usagePending: deps.usagePending,
-    accounts() {
-      const now = Date.now();
-      if (!rows || now - rows.at > 1_000) {
-        rows = { at: now, value: accountRows() };
-        rows.value.catch(() => (rows = null));
-      }
-      return rows.value;
-    },
-    async redisPing() {
-      try {
-        const ms = await Promise.race([
-          pingLatency(deps.store.redis),
-          new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 1_000).unref()),
-        ]);
-        return ms / 1000;
-      } catch {
-        return null;
-      }
-    },
+    // Three gauges read the account rows in one scrape: built once per second at most.
+    accounts: reusedFor(1_000, accountRows),
+    // The up gauge and the latency histogram of one scrape share one ping.
+    redisPing: reusedFor(500, () =>
+      pingWithin(deps.store.redis, 1_000).then(
+        (ms) => ms / 1000,
+        () => null,
+      ),
+    ),
     caches: () => ({ keys: deps.keys.cacheStats, accounts: deps.accounts.cacheStats }),
     pubsubReconnects: () => deps.store.bus.reconnects,
   };

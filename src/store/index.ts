@@ -10,7 +10,7 @@ export type { KeySpace } from './keys.js';
 export type { CacheStats, InvalidationBus, RecordCache } from './cache.js';
 export { createRecordCache, createSnapshot } from './cache.js';
 export { USAGE_TTL } from './keys.js';
-export { isConnectionFailure, pingLatency } from './redis.js';
+export { isConnectionFailure, pingLatency, pingWithin } from './redis.js';
 export type { SlotBatch } from './scripts.js';
 
 /** Everything that talks to Redis, built once per process and passed in. */

@@ -89,6 +89,22 @@ export async function pingLatency(client: RedisClient): Promise<number> {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
+/** pingLatency, or a rejection after `timeoutMs` (a Redis that does not answer is down for a probe). */
+export async function pingWithin(client: RedisClient, timeoutMs: number): Promise<number> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      pingLatency(client),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`ping timed out after ${timeoutMs}ms`)), timeoutMs);
+        timer.unref();
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** QUIT politely, but never wait long: with Redis gone, QUIT would wait for a reconnect that never comes. */
 export async function closeRedis(client: RedisClient, timeoutMs = 1_000): Promise<void> {
   let timer: NodeJS.Timeout | undefined;

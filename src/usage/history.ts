@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import type { TokenCounts } from '../metrics/index.js';
 import type { SlotBatch, Store } from '../store/index.js';
 import { USAGE_TTL } from '../store/index.js';
 import type { Logger } from '../util/log.js';
+import { batchIds } from './recorder.js';
 
 /**
  * The deployment's recent history in Redis, for the admin API and the web panel without
@@ -17,19 +17,6 @@ export const LATENCY_BUCKETS_MS = [50, 100, 250, 500, 1_000, 2_500, 5_000, 10_00
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
-
-/** The counters of one rollup hash, in this order (latency buckets `lat:0` … follow). */
-export const HISTORY_FIELDS = [
-  'requests',
-  'errors',
-  'inputTokens',
-  'outputTokens',
-  'cacheReadTokens',
-  'cacheCreate5mTokens',
-  'cacheCreate1hTokens',
-  'costPico',
-  'durationMsSum',
-] as const;
 
 export interface HistorySample {
   atMs: number;
@@ -87,8 +74,7 @@ export function createMinuteHistory(deps: {
   const { store, node } = deps;
   const k = store.keys;
   const now = deps.now ?? Date.now;
-  const batchPrefix = randomBytes(6).toString('hex');
-  let seq = 0;
+  const nextBatchId = batchIds();
   let minutes = new Map<number, Rollup>();
   let peak = new Map<number, number>();
 
@@ -149,7 +135,7 @@ export function createMinuteHistory(deps: {
     }
     const writes: Promise<void>[] = [];
     for (const minute of new Set([...folded.keys(), ...peaks.keys()])) {
-      const id = `${batchPrefix}${(seq++).toString(36)}`;
+      const id = nextBatchId();
       const inFlight: [string, string] = [`inFlight:${node}:${deps.worker}`, String(peaks.get(minute) ?? 0)];
       writes.push(
         write(
@@ -164,7 +150,7 @@ export function createMinuteHistory(deps: {
       );
     }
     for (const [hour, r] of hours) {
-      const id = `${batchPrefix}${(seq++).toString(36)}`;
+      const id = nextBatchId();
       writes.push(
         write(
           batchFor(

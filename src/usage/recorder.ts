@@ -149,6 +149,16 @@ class SlotAccumulator {
   }
 }
 
+/**
+ * Batch ids: unique per process (random prefix) and per batch (counter); they name the "applied"
+ * marker that makes a retried write a no-op.
+ */
+export function batchIds(): () => string {
+  const prefix = randomBytes(6).toString('hex');
+  let seq = 0;
+  return () => `${prefix}${(seq++).toString(36)}`;
+}
+
 export interface UsageRecorder {
   /**
    * Books one event. Resolves once it is written to Redis (group-committed with whatever else was
@@ -190,10 +200,7 @@ export function createUsageRecorder(deps: {
    * own tick's write only.
    */
   let open = new Map<string, SlotAccumulator>();
-  // Batch ids: unique per process (random prefix) and per batch (counter); they name the
-  // "applied" marker that makes a retried write a no-op.
-  const batchPrefix = randomBytes(6).toString('hex');
-  let batchSeq = 0;
+  const nextBatchId = batchIds();
   const inFlight = new Set<Promise<void>>();
   let scheduled = false;
   let pending = 0;
@@ -251,7 +258,7 @@ export function createUsageRecorder(deps: {
 
   /** Writes one slot's batch; retries forever with backoff (the marker makes retries idempotent). */
   const write = async (slotId: string, acc: SlotAccumulator) => {
-    const batch = acc.toBatch(markerFor(slotId, `${batchPrefix}${(batchSeq++).toString(36)}`));
+    const batch = acc.toBatch(markerFor(slotId, nextBatchId()));
     const began = performance.now();
     for (let attempt = 0; ; attempt++) {
       try {

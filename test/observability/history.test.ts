@@ -3,6 +3,7 @@ import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.js';
 import { addAccount, ask, until } from '../support/pool.js';
 import { startTestRelay, uniquePrefix, type TestRelay } from '../support/relay.js';
 import { startHeartbeat } from '../../src/primary/heartbeat.js';
+import type { HistoryPoint } from '../../src/usage/history.js';
 import { silentLogger } from '../../src/util/log.js';
 
 /**
@@ -10,21 +11,6 @@ import { silentLogger } from '../../src/util/log.js';
  * deployment (one key prefix) on two nodes, each folding its requests and writing them in the
  * background; the deployment's numbers are the sum of the nodes', and equal what was booked.
  */
-
-interface Point {
-  at: string;
-  requests: number;
-  errors: number;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheCreateTokens: number;
-  costPico: string;
-  cost: number;
-  p50Ms: number | null;
-  p95Ms: number | null;
-  inFlight: number;
-}
 
 const USAGE = {
   input_tokens: 11,
@@ -34,9 +20,9 @@ const USAGE = {
   cache_creation: { ephemeral_5m_input_tokens: 3, ephemeral_1h_input_tokens: 0 },
 };
 
-const sum = (points: Point[], f: 'requests' | 'errors' | 'inputTokens' | 'outputTokens' | 'cacheReadTokens') =>
+const sum = (points: HistoryPoint[], f: 'requests' | 'errors' | 'inputTokens' | 'outputTokens' | 'cacheReadTokens') =>
   points.reduce((s, p) => s + p[f], 0);
-const sumCost = (points: Point[]) => points.reduce((s, p) => s + BigInt(p.costPico), 0n);
+const sumCost = (points: HistoryPoint[]) => points.reduce((s, p) => s + BigInt(p.costPico), 0n);
 
 describe('minute history and nodes', () => {
   let fake: FakeAnthropic;
@@ -48,7 +34,7 @@ describe('minute history and nodes', () => {
   const since = Date.now() - 60_000;
 
   const history = async (relay: TestRelay, query: string) => {
-    const r = await relay.admin.request<{ points: Point[] }>('GET', `/admin/system/metrics?${query}`);
+    const r = await relay.admin.request<{ points: HistoryPoint[] }>('GET', `/admin/system/metrics?${query}`);
     expect(r.status).toBe(200);
     return r.body.points;
   };
