@@ -35,6 +35,7 @@ export const FLOORS = {
   scheduler: [...BASE, 'store', 'accounts', 'keys', 'leases', 'metrics'],
   providers: [...BASE, 'accounts', 'upstream', 'wire'],
   alerts: [...BASE, 'store', 'events', 'accounts', 'keys', 'usage', 'metrics'],
+  probes: [...BASE, 'store', 'events', 'accounts', 'usage', 'upstream', 'wire', 'providers', 'metrics'],
   // floor 6: the pipeline, the admin API, the key holders' API
   relay: [
     ...BASE,
@@ -64,6 +65,7 @@ export const FLOORS = {
     'limits',
     'scheduler',
     'providers',
+    'probes',
     'alerts',
     'metrics',
   ],
@@ -84,6 +86,8 @@ export const FLOORS = {
     'relay',
     'admin',
     'stats-api',
+    'probes',
+    'alerts',
     'metrics',
   ],
   // floor 8: periodic work, once per deployment
@@ -97,6 +101,7 @@ export const FLOORS = {
     'reports',
     'providers',
     'upstream',
+    'probes',
     'alerts',
     'metrics',
   ],
@@ -113,6 +118,7 @@ export const FLOORS = {
     'limits',
     'scheduler',
     'providers',
+    'alerts',
     'admin',
     'primary',
   ],

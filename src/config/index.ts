@@ -73,12 +73,45 @@ export interface Config {
   readonly breakerResetMs: number;
   readonly breakerWindowMs: number;
   readonly leaseTtlMs: number;
+  /** Base URL of the admin panel for links in alert messages (no trailing slash); null: no links. */
+  readonly publicUrl: string | null;
+  readonly alerts: AlertsConfig;
+  readonly probes: ProbesConfig;
   /** Claude (Pro/Max) OAuth: where the PKCE flow and token refreshes go (a fake server in tests). */
   readonly claudeOAuth: ClaudeOAuthConfig;
   /** OpenAI: the API for API-key accounts, the ChatGPT (Codex) backend and its OAuth endpoints. */
   readonly openai: OpenAIConfig;
   /** Google: the Gemini API, Code Assist, and the OAuth flow of Google accounts (fakes in tests). */
   readonly google: GoogleConfig;
+}
+
+export interface AlertsConfig {
+  readonly enabled: boolean;
+  /** The rules file (YAML); the shipped alerts/rules.yml by default. */
+  readonly rulesFile: string;
+  readonly evalIntervalMs: number;
+  /** How long a node holds a job's lease without renewing it (a dead node's jobs move after this). */
+  readonly jobsLeaseMs: number;
+}
+
+export interface ProbesConfig {
+  readonly enabled: boolean;
+  /** Default time between two probes of one account (an account may set its own). */
+  readonly intervalMs: number;
+  /** Only accounts without real traffic for this long are probed (suspect ones always are). */
+  readonly idleMs: number;
+  readonly concurrency: number;
+  readonly timeoutMs: number;
+  /** Failed probes in a row that take an account out. */
+  readonly failuresToDisable: number;
+  /** Successful probes in a row that bring an automatically disabled account back. */
+  readonly successesToEnable: number;
+  /** Passive: real traffic with at least this error percentage… */
+  readonly passiveErrorPercent: number;
+  /** …over at least this many requests… */
+  readonly passiveMinRequests: number;
+  /** …inside this window takes an account out as well. */
+  readonly passiveWindowMs: number;
 }
 
 export interface GoogleConfig {
@@ -234,6 +267,48 @@ export const SETTINGS = {
   BREAKER_VOLUME: { default: '10', doc: 'Calls in the window before the breaker may open.' },
   BREAKER_RESET: { default: '30s', doc: 'How long an open breaker waits before a half-open probe.' },
   BREAKER_WINDOW: { default: '60s', doc: 'Rolling window of the breaker statistics.' },
+  PUBLIC_URL: {
+    default: '',
+    doc: 'Public base URL of the relay (https://relay.example.com): alert messages link to its admin pages.',
+  },
+  ALERTS: {
+    default: 'on',
+    doc: 'on: the alert engine evaluates rules and notifies (on the node holding its lease); off: none.',
+  },
+  ALERT_RULES_FILE: {
+    default: '(shipped alerts/rules.yml)',
+    doc: 'YAML file of alert rules; changes made through the admin API are kept in Redis on top of it.',
+  },
+  ALERT_EVAL_INTERVAL: { default: '15s', doc: 'How often the rules are evaluated (account events wake it at once).' },
+  JOBS_LEASE_TTL: {
+    default: '15s',
+    doc: "Lease of the periodic jobs (alerts, probes): a node that stops renewing it loses them after this, and another node's primary takes over.",
+  },
+  PROBES: {
+    default: 'on',
+    doc: 'on: idle or suspect accounts get a minimal real request now and then; off: never (accounts can opt out one by one).',
+  },
+  PROBE_INTERVAL: { default: '10m', doc: 'Default time between two probes of one account.' },
+  PROBE_IDLE: {
+    default: '10m',
+    doc: 'Only accounts without real traffic for this long are probed (suspect ones always).',
+  },
+  PROBE_CONCURRENCY: { default: '2', doc: 'Probes in flight at once, deployment-wide.' },
+  PROBE_TIMEOUT: { default: '30s', doc: 'A probe without an answer in this time failed (transient).' },
+  PROBE_FAILURES: { default: '3', doc: 'Failed probes in a row that take an account out of rotation automatically.' },
+  PROBE_RECOVERIES: {
+    default: '2',
+    doc: 'Successful probes in a row that bring an automatically disabled account back (never one an admin disabled).',
+  },
+  PASSIVE_ERROR_PERCENT: {
+    default: '50',
+    doc: 'Real traffic: an account with at least this error percentage over PASSIVE_MIN_REQUESTS in PASSIVE_WINDOW is taken out (and probed back).',
+  },
+  PASSIVE_MIN_REQUESTS: { default: '10', doc: 'Fewest requests in PASSIVE_WINDOW before the error percentage counts.' },
+  PASSIVE_WINDOW: {
+    default: '5m',
+    doc: 'Sliding window of the passive error percentage and time-to-first-byte trend.',
+  },
   LEASE_TTL: {
     default: '30s',
     doc: 'Concurrency leases expire after this unless renewed (a crashed worker frees its slots).',
@@ -387,6 +462,25 @@ export function loadConfig(env: Env = process.env): Config {
     breakerResetMs: parseDuration('BREAKER_RESET', setting('BREAKER_RESET'), 100),
     breakerWindowMs: parseDuration('BREAKER_WINDOW', setting('BREAKER_WINDOW'), 1000),
     leaseTtlMs: parseDuration('LEASE_TTL', setting('LEASE_TTL'), 1000),
+    publicUrl: publicUrl(get('PUBLIC_URL')),
+    alerts: {
+      enabled: onOff('ALERTS', setting('ALERTS')),
+      rulesFile: rulesFile(get('ALERT_RULES_FILE')),
+      evalIntervalMs: parseDuration('ALERT_EVAL_INTERVAL', setting('ALERT_EVAL_INTERVAL'), 100),
+      jobsLeaseMs: parseDuration('JOBS_LEASE_TTL', setting('JOBS_LEASE_TTL'), 1000),
+    },
+    probes: {
+      enabled: onOff('PROBES', setting('PROBES')),
+      intervalMs: parseDuration('PROBE_INTERVAL', setting('PROBE_INTERVAL'), 100),
+      idleMs: parseDuration('PROBE_IDLE', setting('PROBE_IDLE')),
+      concurrency: parseInteger('PROBE_CONCURRENCY', setting('PROBE_CONCURRENCY'), 1, 100),
+      timeoutMs: parseDuration('PROBE_TIMEOUT', setting('PROBE_TIMEOUT'), 100),
+      failuresToDisable: parseInteger('PROBE_FAILURES', setting('PROBE_FAILURES'), 1, 100),
+      successesToEnable: parseInteger('PROBE_RECOVERIES', setting('PROBE_RECOVERIES'), 1, 100),
+      passiveErrorPercent: parseInteger('PASSIVE_ERROR_PERCENT', setting('PASSIVE_ERROR_PERCENT'), 1, 100),
+      passiveMinRequests: parseInteger('PASSIVE_MIN_REQUESTS', setting('PASSIVE_MIN_REQUESTS'), 1, 1_000_000),
+      passiveWindowMs: parseDuration('PASSIVE_WINDOW', setting('PASSIVE_WINDOW'), 1000),
+    },
     claudeOAuth: {
       authorizeUrl: url('CLAUDE_OAUTH_AUTHORIZE_URL'),
       tokenUrl: url('CLAUDE_OAUTH_TOKEN_URL'),
@@ -441,6 +535,22 @@ function metricsToken(token: string | undefined): string | undefined {
   if (token !== undefined && token.length < 16)
     throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters (e.g. openssl rand -hex 16)');
   return token;
+}
+
+function onOff(name: string, raw: string): boolean {
+  return parseEnum(name, raw.toLowerCase(), ['on', 'off'] as const) === 'on';
+}
+
+function publicUrl(raw: string | undefined): string | null {
+  if (!raw) return null;
+  if (!/^https?:\/\/[^\s/]+/.test(raw))
+    throw new ConfigError('PUBLIC_URL', `expected http(s)://host[/path], got "${raw}"`);
+  return raw.replace(/\/+$/, '');
+}
+
+/** The shipped rules sit in alerts/ at the package root, two folders above this file (src/config, dist/config). */
+function rulesFile(raw: string | undefined): string {
+  return raw ? path.resolve(raw) : path.resolve(import.meta.dirname, '..', '..', 'alerts', 'rules.yml');
 }
 
 function metricsKeys(raw: string): string[] {

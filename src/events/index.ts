@@ -9,7 +9,12 @@ export type RelayEventType =
   | 'account.overloaded'
   | 'account.breaker_open'
   | 'account.breaker_closed'
-  | 'account.reset';
+  | 'account.reset'
+  | 'account.refresh_failed'
+  | 'account.refreshed'
+  | 'account.auto_disabled'
+  | 'account.auto_enabled'
+  | 'account.probe_failed';
 
 export interface RelayEvent {
   type: RelayEventType;
