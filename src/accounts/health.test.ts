@@ -8,6 +8,7 @@ const health = (h: Partial<AccountHealth>): AccountHealth => ({
   cooldowns: [],
   unauthorized: null,
   breaker: null,
+  autoDisabled: null,
   ...h,
 });
 const cool = (scope: string, until: number, reason: Cooldown['reason'] = 'rate_limited', status = 429): Cooldown => ({
@@ -130,6 +131,17 @@ describe('assess', () => {
       { reason: 'timeout', scope: '*', until: NOW + MIN },
       { reason: 'breaker_open', scope: '*', until: NOW + 2 * MIN },
     ]);
+  });
+
+  it('an automatic disable blocks every family until probes bring it back (until null), saying why', () => {
+    const autoDisabled = { at: NOW - MIN, by: 'probe' as const, reason: '3 failed probes in a row (HTTP 503)' };
+    for (const family of ['opus', 'haiku', '*']) {
+      const { blockers, recoverable } = assess(health({ autoDisabled }), family, NOW + 365 * 24 * 60 * MIN);
+      expect(blockers).toEqual([
+        { reason: 'auto_disabled', scope: '*', until: null, detail: '3 failed probes in a row (HTTP 503)' },
+      ]);
+      expect(recoverable).toBe(false);
+    }
   });
 
   it('does not modify the health record', () => {

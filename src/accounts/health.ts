@@ -8,7 +8,10 @@ import type { Clock } from '../util/clock.js';
  *    the upstream said (retry-after, reset headers) or a short default;
  *  - an `unauthorized` mark (401/403): out of rotation until an admin resets the account;
  *  - the breaker: opened by a worker whose breaker tripped, so others stop sending too until
- *    its reset time; after that the account is "recoverable" until a request succeeds.
+ *    its reset time; after that the account is "recoverable" until a request succeeds;
+ *  - an automatic disable (probes failing in a row, or real traffic failing too often): out of
+ *    rotation until probes succeed again. It is not the admin's `active` flag, which nothing
+ *    automatic ever changes: an account an admin disabled stays disabled.
  * Every change is published, so cached copies are dropped at once.
  */
 export interface Cooldown {
@@ -24,17 +27,34 @@ export interface AccountHealth {
   cooldowns: Cooldown[];
   unauthorized: { at: number; status: number; message: string } | null;
   breaker: { openedAt: number; openUntil: number } | null;
+  autoDisabled: AutoDisabled | null;
+}
+
+/** Who took an account out automatically, when, and why in words free of upstream text. */
+export interface AutoDisabled {
+  at: number;
+  by: 'probe' | 'error_ratio';
+  /** e.g. "3 failed probes in a row (HTTP 503)". */
+  reason: string;
 }
 
 export const HEALTHY: AccountHealth = Object.freeze({
   cooldowns: [],
   unauthorized: null,
   breaker: null,
+  autoDisabled: null,
 }) as AccountHealth;
 
 /** Why an account cannot take a request now, and until when (null = until an admin acts). */
 export interface Blocker {
-  reason: CooldownReason | 'unauthorized' | 'breaker_open' | 'inactive' | 'unschedulable' | 'subscription_expired';
+  reason:
+    | CooldownReason
+    | 'unauthorized'
+    | 'breaker_open'
+    | 'auto_disabled'
+    | 'inactive'
+    | 'unschedulable'
+    | 'subscription_expired';
   scope: string;
   until: number | null;
   detail?: string;
@@ -46,6 +66,10 @@ export interface HealthService {
   coolDown(id: AccountId, c: Cooldown): Promise<void>;
   markUnauthorized(id: AccountId, status: number, message: string): Promise<void>;
   breakerOpened(id: AccountId, openUntil: number): Promise<void>;
+  /** Takes the account out until `autoEnable`; false when it was out already (the first reason stays). */
+  autoDisable(id: AccountId, info: Omit<AutoDisabled, 'at'>): Promise<boolean>;
+  /** Clears an automatic disable (never the admin's `active`); false when there was none. */
+  autoEnable(id: AccountId): Promise<boolean>;
   /** A request succeeded: the account is healthy again (clears a passed breaker). */
   recovered(id: AccountId): Promise<void>;
   reset(id: AccountId): Promise<void>;
@@ -75,7 +99,7 @@ interface WithExtend {
 }
 
 function decode(raw: Record<string, string>): AccountHealth {
-  const health: AccountHealth = { cooldowns: [], unauthorized: null, breaker: null };
+  const health: AccountHealth = { cooldowns: [], unauthorized: null, breaker: null, autoDisabled: null };
   for (const [field, value] of Object.entries(raw)) {
     if (field.startsWith('cool:')) {
       const [until, reason, status] = value.split('|');
@@ -89,6 +113,8 @@ function decode(raw: Record<string, string>): AccountHealth {
       health.unauthorized = JSON.parse(value) as AccountHealth['unauthorized'];
     } else if (field === 'breaker') {
       health.breaker = JSON.parse(value) as AccountHealth['breaker'];
+    } else if (field === 'auto') {
+      health.autoDisabled = JSON.parse(value) as AutoDisabled;
     }
   }
   return health;
@@ -134,6 +160,17 @@ export function createHealthService(deps: { store: Store; clock: Clock; cacheTtl
       await redis.hset(keys.accountHealth(id), 'breaker', JSON.stringify({ openedAt: clock.now(), openUntil }));
       await changed(id);
     },
+    async autoDisable(id, info) {
+      const mark: AutoDisabled = { at: clock.now(), by: info.by, reason: info.reason.slice(0, 200) };
+      const set = await redis.hsetnx(keys.accountHealth(id), 'auto', JSON.stringify(mark));
+      if (set) await changed(id);
+      return set === 1;
+    },
+    async autoEnable(id) {
+      const removed = await redis.hdel(keys.accountHealth(id), 'auto');
+      if (removed) await changed(id);
+      return removed > 0;
+    },
     async recovered(id) {
       const current = await get(id);
       const expired = current.cooldowns.filter((c) => c.until <= clock.now()).map((c) => `cool:${c.scope}`);
@@ -176,6 +213,8 @@ export function assess(
     if (c.until > now && (c.scope === '*' || c.scope === family))
       blockers.push({ reason: c.reason, scope: c.scope, until: c.until, detail: `HTTP ${c.status}` });
   }
+  if (health.autoDisabled)
+    blockers.push({ reason: 'auto_disabled', scope: '*', until: null, detail: health.autoDisabled.reason });
   if (health.breaker && health.breaker.openUntil > now)
     blockers.push({ reason: 'breaker_open', scope: '*', until: health.breaker.openUntil });
   return { blockers, recoverable: !!health.breaker && health.breaker.openUntil <= now };

@@ -39,6 +39,10 @@ export interface Account {
   modelMapping: Record<string, string>;
   /** The subscription behind the account ends here (epoch ms); null = no end. */
   subscriptionExpiresAt: number | null;
+  /** Probed when idle or suspect (src/probes/); false = never probed, so never disabled or re-enabled by probes. */
+  probe: boolean;
+  /** Time between two of its probes; null = PROBE_INTERVAL. */
+  probeIntervalMs: number | null;
   /** Settings of the account's type that are not secret (region, API version, project…). */
   options: Record<string, string>;
   createdAt: number;
@@ -68,6 +72,8 @@ export const ACCOUNT_SETTINGS = [
   'models',
   'modelMapping',
   'subscriptionExpiresAt',
+  'probe',
+  'probeIntervalMs',
 ] as const;
 
 /** Credentials and options are merged on update; an empty string removes a field. */
@@ -156,6 +162,8 @@ export function createAccountService(deps: {
       models: field.strList(r, 'models'),
       modelMapping: field.strMap(r, 'modelMapping'),
       subscriptionExpiresAt: field.numOrNull(r, 'subscriptionExpiresAt'),
+      probe: field.bool(r, 'probe', true),
+      probeIntervalMs: field.numOrNull(r, 'probeIntervalMs'),
       options: field.strMap(r, 'options'),
       createdAt: field.num(r, 'createdAt'),
       updatedAt: field.num(r, 'updatedAt'),
@@ -193,6 +201,8 @@ export function createAccountService(deps: {
         models: input.models ?? [],
         modelMapping: input.modelMapping ?? {},
         subscriptionExpiresAt: input.subscriptionExpiresAt ?? null,
+        probe: input.probe ?? true,
+        probeIntervalMs: input.probeIntervalMs ?? null,
         options: withoutEmpty(input.options ?? {}),
         createdAt: now,
         updatedAt: now,

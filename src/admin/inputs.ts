@@ -74,6 +74,10 @@ export const ACCOUNT_FIELDS = [
   ),
 ] as const;
 
+/** An account's own probe interval: from a second to a week. */
+export const PROBE_INTERVAL_MIN_MS = 1_000;
+export const PROBE_INTERVAL_MAX_MS = 7 * 86_400_000;
+
 /** Longest and shortest admin password accepted. */
 export const ADMIN_PASSWORD_MIN = 12;
 export const ADMIN_PASSWORD_MAX = 500;
@@ -134,6 +138,12 @@ function accountSettings(body: Json): AccountInput {
     models: optStringList(body, 'models'),
     modelMapping: optStringMap(body, 'modelMapping'),
     subscriptionExpiresAt: optTime(body, 'subscriptionExpiresAt'),
+    probe: optBool(body, 'probe'),
+    // null: the deployment's PROBE_INTERVAL.
+    probeIntervalMs:
+      body.probeIntervalMs === null
+        ? null
+        : optInt(body, 'probeIntervalMs', PROBE_INTERVAL_MIN_MS, PROBE_INTERVAL_MAX_MS),
   };
 }
 

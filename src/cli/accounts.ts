@@ -1,5 +1,6 @@
 import { updateAccount } from '../admin/account-update.js';
 import { accountCreateInput, accountPatchInput, usageDays } from '../admin/inputs.js';
+import { createProbeRuntime, probeLimit, probeOnce, probesReport } from '../admin/probe-routes.js';
 import { forgetAccount } from '../admin/references.js';
 import { accountView, healthView } from '../admin/views.js';
 import type { Account } from '../accounts/service.js';
@@ -8,9 +9,10 @@ import { hints, printAccount, printHealth, routable } from './account-report.js'
 import { bodyOf, optionsOf, str, type Values } from './args.js';
 import type { Command, Group } from './command.js';
 import type { CliContext } from './context.js';
+import { cliEncryptionKey } from './connect.js';
 import { CliError, usageError } from './errors.js';
 import { ACCOUNT_FLAGS, flagHelp, updatable } from './flags.js';
-import { when, yesNo } from './output.js';
+import { when, yesNo, usd } from './output.js';
 import { readSecret } from './prompt.js';
 import { printUsage } from './usage-report.js';
 
@@ -20,6 +22,20 @@ function accountId(raw: string | undefined): AccountId {
   return id;
 }
 const notFound = (id: string) => new CliError(`No account with id "${id}".`);
+
+/** A prober in this process, on the relay's Redis: it takes the same per-account lock as the relays' probers. */
+async function withProber<T>(ctx: CliContext, work: (p: Parameters<typeof probeOnce>[0]) => Promise<T>): Promise<T> {
+  const runtime = await createProbeRuntime({
+    config: { ...ctx.config, encryptionKey: cliEncryptionKey(ctx.config) },
+    store: await ctx.store(),
+    log: ctx.log,
+  });
+  try {
+    return await work(runtime.prober);
+  } finally {
+    await runtime.close();
+  }
+}
 
 const UPDATE_FLAGS = updatable(ACCOUNT_FLAGS);
 
@@ -152,7 +168,8 @@ const commands: Command[] = [
   {
     name: 'reset',
     synopsis: 'reset ID',
-    summary: "Clear an account's cooldowns, unauthorized mark and breaker; it is routable again at once.",
+    summary:
+      "Clear an account's cooldowns, unauthorized mark, breaker and automatic disable; it is routable again at once.",
     args: ['ID'],
     async run(ctx, { args, out }) {
       const account = await load(ctx, args[0]);
@@ -160,6 +177,64 @@ const commands: Command[] = [
       const view = await withHealth(ctx, account);
       if (out.json) return out.data(view);
       out.line(`Reset account ${account.id} (${account.name}): routable ${routable(view.health)}.`);
+    },
+  },
+  {
+    name: 'probe',
+    synopsis: 'probe ID',
+    summary: 'Send one minimal request through the account now and say how it went (as POST …/:id/probe).',
+    args: ['ID'],
+    async run(ctx, { args, out }) {
+      const account = await load(ctx, args[0]);
+      const result = await withProber(ctx, (prober) => probeOnce(prober, account));
+      if (out.json) return out.data(result);
+      const change = result.change ? `; ${result.change.replace('_', ' ')}` : '';
+      out.line(
+        `Probed account ${account.id} (${account.name}) with ${result.model}: ${result.outcome}, ${result.detail}, ${result.latencyMs} ms, ${result.tokens} tokens, ${usd(result.cost)}${change}.`,
+      );
+    },
+  },
+  {
+    name: 'probes',
+    synopsis: 'probes ID [--limit N]',
+    summary: "An account's recent probes, what they cost, and its probe state (as GET …/:id/probes).",
+    args: ['ID'],
+    options: { limit: { type: 'string' } },
+    async run(ctx, { args, values, out }) {
+      const account = await load(ctx, args[0]);
+      const limit = probeLimit(str(values, 'limit'));
+      const report = await withProber(ctx, (prober) => probesReport(prober, account, limit));
+      if (out.json) return out.data(report);
+      const { state, totals } = report;
+      out.fields([
+        ['failures in a row', String(state.consecutiveFailures)],
+        ['successes in a row', String(state.consecutiveSuccesses)],
+        [
+          'automatically disabled',
+          state.autoDisabled
+            ? `${when(state.autoDisabled.at)} by ${state.autoDisabled.by}: ${state.autoDisabled.reason}`
+            : 'no',
+        ],
+        ['last probe', when(state.lastProbeAt)],
+        ['next probe', when(state.nextProbeAt)],
+        ['probes ever', `${totals.probes} (${totals.tokens} tokens, ${usd(totals.cost)})`],
+      ]);
+      if (report.items.length === 0) return out.line('No probes in the last 7 days.');
+      out.line();
+      out.table(
+        ['AT', 'WHY', 'OUTCOME', 'DETAIL', 'MS', 'MODEL', 'TOKENS', 'COST', 'NODE'],
+        report.items.map((p) => [
+          when(p.at),
+          p.why,
+          p.change ? `${p.outcome} (${p.change.replace('_', ' ')})` : p.outcome,
+          p.detail,
+          String(p.latencyMs),
+          p.model,
+          String(p.tokens),
+          usd(p.cost),
+          p.node,
+        ]),
+      );
     },
   },
   {
@@ -189,6 +264,6 @@ export const accountsGroup: Group = {
     '',
     "Lists are comma separated; '' clears one. Model lists take globs: 'claude-sonnet-*'.",
     'The API key is stored encrypted and never printed; lists show its last four characters.',
-    '--json prints what the admin API returns (GET/POST/PATCH /admin/accounts, …/:id/health, …/:id/reset).',
+    '--json prints what the admin API returns (GET/POST/PATCH /admin/accounts, …/:id/health, …/:id/reset, …/:id/probes, …/:id/probe).',
   ],
 };

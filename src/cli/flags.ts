@@ -267,6 +267,21 @@ const ACCOUNT_COMMON_FLAGS: readonly FieldFlag[] = [
     help: 'The subscription behind it ends then; it stops being used.',
   },
   {
+    flag: 'probe',
+    field: 'probe',
+    kind: 'bool',
+    value: 'true|false',
+    help: 'Probed with a tiny request when idle or suspect (default true); false = never probed.',
+  },
+  {
+    flag: 'probe-interval',
+    field: 'probeIntervalMs',
+    kind: 'int',
+    nullWord: 'default',
+    value: 'MS|default',
+    help: "Milliseconds between two of its probes; 'default' = PROBE_INTERVAL.",
+  },
+  {
     flag: 'proxy',
     field: 'proxy',
     kind: 'text',

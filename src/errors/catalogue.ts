@@ -74,6 +74,11 @@ export const ERRORS = {
   admin_login_throttled: { status: 429, kind: 'rate_limit', message: 'Too many failed logins; try again later.' },
   admin_not_found: { status: 404, kind: 'not_found', message: 'Not found.' },
   admin_invalid: { status: 400, kind: 'invalid_request', message: 'Invalid request.' },
+  admin_conflict: {
+    status: 409,
+    kind: 'invalid_request',
+    message: 'Something else is working on this right now; retry shortly.',
+  },
 } as const satisfies Record<string, ErrorDef>;
 
 export type ErrorCode = keyof typeof ERRORS;

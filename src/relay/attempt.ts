@@ -122,8 +122,12 @@ async function send(call: Call, upstreamCall: UpstreamCall): Promise<Sent> {
     // stopped later by destroying its body.
     call.trace.attempts++;
     call.trace.waitUpstream();
+    const sentAt = deps.clock.now();
     const guarded = await deps.breakers.run(account.id, () => deps.upstream.send(prepared), UPSTREAM_SICKNESS);
     call.trace.upstreamAnswered(true);
+    // Passive health: what reached the upstream (not a refusal of our own breaker), in memory only.
+    if (guarded.kind === 'returned') deps.traffic.add(account.id, guarded.value.statusCode, deps.clock.now() - sentAt);
+    else if (guarded.kind === 'threw' && isNetworkFailure(guarded.error)) deps.traffic.add(account.id, null, 0);
     deps.metrics.upstreamAttempt(
       account.platform,
       account.id,

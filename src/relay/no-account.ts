@@ -11,6 +11,7 @@ const WHY: Record<Unusable, string> = {
   unreachable: 'unreachable',
   timeout: 'timing out',
   breaker_open: 'failing (circuit breaker open)',
+  auto_disabled: 'taken out automatically after failing health checks',
   inactive: 'disabled',
   unschedulable: 'paused by an admin',
   subscription_expired: 'past its subscription',

@@ -23,6 +23,8 @@ function account(id: string, over: Partial<Account> = {}): Account {
     models: [],
     modelMapping: {},
     subscriptionExpiresAt: null,
+    probe: true,
+    probeIntervalMs: null,
     options: {},
     createdAt: 0,
     updatedAt: 0,
