@@ -1,10 +1,12 @@
 import { RelayError } from '../errors/catalogue.js';
 import { registerAccountRoutes } from './account-routes.js';
+import { registerAlertRoutes } from './alert-routes.js';
 import type { PasswordCheck } from './auth.js';
 import { registerGroupRoutes } from './group-routes.js';
 import { newPasswordInput } from './inputs.js';
 import { registerKeyRoutes } from './key-routes.js';
 import { registerOAuthRoutes } from './oauth-routes.js';
+import { registerProbeRoutes } from './probe-routes.js';
 import { registerSystemRoutes } from './system-routes.js';
 import { bearer, noContent, ok, requireAdmin } from './route-kit.js';
 import type { AdminDeps, Route } from './types.js';
@@ -30,6 +32,7 @@ export function registerAdminRoutes(route: Route, deps: AdminDeps): void {
     const password = reqString(body, 'password', { max: 500 });
     const result = await deps.auth.login(username, password, ctx.clientAddress);
     if (result.ok) return ok({ token: result.token, expiresAt: new Date(result.expiresAt).toISOString() });
+    deps.security.adminLoginFailed(ctx.clientAddress);
     throw refusal(result);
   });
 
@@ -61,7 +64,9 @@ export function registerAdminRoutes(route: Route, deps: AdminDeps): void {
 
   registerKeyRoutes(route, authed, deps);
   registerAccountRoutes(route, authed, deps);
+  registerProbeRoutes(route, authed, deps);
   registerGroupRoutes(route, authed, deps);
   registerSystemRoutes(route, authed, deps);
   registerOAuthRoutes(route, authed, deps);
+  registerAlertRoutes(route, authed, deps);
 }

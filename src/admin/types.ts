@@ -1,8 +1,11 @@
+import type { AlertService } from '../alerts/service.js';
+import type { SecurityCounters } from '../events/security.js';
 import type { GroupService } from '../accounts/groups.js';
 import type { HealthService } from '../accounts/health.js';
 import type { AccountService } from '../accounts/service.js';
 import type { ApiKeyService } from '../keys/service.js';
 import type { LimitService } from '../limits/index.js';
+import type { Prober } from '../probes/types.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { Scheduler } from '../scheduler/index.js';
 import type { Store } from '../store/index.js';
@@ -53,6 +56,12 @@ export interface AdminDeps {
   scheduler: Scheduler;
   usage: UsageQueries;
   providers: ProviderRegistry;
+  /** Probes one account now (POST /admin/accounts/:id/probe) and reads probe history. */
+  prober: Prober;
+  /** Rules, channels, silences and what the alert engine did. */
+  alerts: AlertService;
+  /** Failed logins are counted for the security rules. */
+  security: Pick<SecurityCounters, 'adminLoginFailed'>;
   store: Store;
   clock: Clock;
 }

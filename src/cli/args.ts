@@ -55,7 +55,7 @@ function toTime(name: string, v: string): number {
 }
 
 /** `a=b,c=d` → { a: 'b', c: 'd' }; empty clears. */
-function toMap(name: string, v: string): Record<string, string> {
+export function toMap(name: string, v: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const pair of toList(v)) {
     const at = pair.indexOf('=');

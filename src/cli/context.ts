@@ -1,3 +1,4 @@
+import { createAlertService, type AlertService } from '../alerts/service.js';
 import { createGroupService, type GroupService } from '../accounts/groups.js';
 import { createHealthService, type HealthService } from '../accounts/health.js';
 import { createAccountService, type Account, type AccountService } from '../accounts/service.js';
@@ -34,6 +35,8 @@ export interface CliContext {
   explain(): Promise<(account: Account, model?: string) => Promise<Explanation>>;
   auth(): Promise<AdminAuth>;
   usage(): Promise<UsageQueries>;
+  /** Alert rules, channels, silences and what the engine did. */
+  alerts(): Promise<AlertService>;
   /** Closes the Redis connections, if any were opened. */
   close(): Promise<void>;
 }
@@ -105,6 +108,15 @@ export function createCliContext(config: Config, log: Logger): CliContext {
     auth: once(async () => createAdminAuth({ ...(await deps()), sessionTtlMs: config.adminSessionTtlMs })),
     usage: once(async () =>
       createUsageQueries({ store: await store(), bucketsOf: bucketer(config.statsTimezone), now: () => clock.now() }),
+    ),
+    alerts: once(async () =>
+      createAlertService({
+        ...(await deps()),
+        rulesFile: config.alerts.rulesFile,
+        node: config.nodeId,
+        publicUrl: config.publicUrl,
+        timeZone: config.statsTimezone,
+      }),
     ),
     async close() {
       leaseKeeper?.stop();

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../config/index.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { VERSION } from '../version.js';
 import { accountsGroup } from './accounts.js';
+import { alertsGroup } from './alerts.js';
 import { adminGroup } from './admin.js';
 import { parseCommandLine } from './args.js';
 import { groupHelp, type Group } from './command.js';
@@ -19,7 +20,7 @@ import { pricingGroup } from './pricing.js';
  * services as the relay (configured by the same environment), so every change reaches running
  * relays through the usual pub/sub invalidation.
  */
-const GROUPS: readonly Group[] = [keysGroup, accountsGroup, groupsGroup, adminGroup, pricingGroup];
+const GROUPS: readonly Group[] = [keysGroup, accountsGroup, groupsGroup, alertsGroup, adminGroup, pricingGroup];
 
 const HELP_WORDS = new Set(['help', '--help', '-h']);
 const CLOSE_TIMEOUT_MS = 3_000;

@@ -82,6 +82,8 @@ export interface AccountRow {
 /** What the collect-time gauges read: plain numbers the other parts keep. */
 export interface MetricSources {
   inFlight(): number;
+  /** Requests in flight for more than 300 s without a first byte from the upstream. */
+  hanging(): number;
   usagePending(): number;
   accounts(): Promise<readonly AccountRow[]>;
   /**
@@ -186,6 +188,14 @@ export function createRelayMetrics(opts: { allowedKeys?: readonly string[] } = {
     registers,
     collect() {
       this.set(sources?.inFlight() ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'relay_requests_hanging',
+    help: 'Requests in flight for more than 300 s without a first byte from the upstream.',
+    registers,
+    collect() {
+      this.set(sources?.hanging() ?? 0);
     },
   });
   const keyRequests = new FastCounter({

@@ -37,7 +37,21 @@ export interface NodeMetrics {
   /** The worker is gone: what it counted stays in the sum. */
   workerExited(workerId: number): void;
   heartbeat(atMs: number): void;
+  /** What the alert engine reads of this node's workers (written into the heartbeat). */
+  vitals(): Promise<WorkerVitals>;
 }
+
+export interface WorkerVitals {
+  /** The slowest worker's p99 event-loop lag. */
+  eventLoopLagP99Ms: number;
+  /** Requests in flight for more than 300 s without a first byte, over all workers. */
+  hanging: number;
+  /** Usage writes that failed, since the primary started (exited workers' counts kept). */
+  usageWriteFailures: number;
+}
+
+const valuesOf = (snapshot: Snapshot, name: string) => snapshot.find((m) => m.name === name)?.values ?? [];
+const total = (snapshot: Snapshot, name: string) => valuesOf(snapshot, name).reduce((a, v) => a + Number(v.value), 0);
 
 export function createNodeMetrics(opts: {
   node: string;
@@ -190,9 +204,27 @@ export function createNodeMetrics(opts: {
     return AggregatorRegistry.aggregate([await registry.getMetricsAsJSON(), retired, ...live]).metrics();
   };
 
+  const vitals = async (): Promise<WorkerVitals> => {
+    const workers = opts.workers();
+    await ask(workers);
+    const live = workers.map((w) => latest.get(w.id)).filter((x): x is Snapshot => x !== undefined);
+    let lag = 0;
+    for (const snapshot of live)
+      lag = Math.max(lag, ...valuesOf(snapshot, 'nodejs_eventloop_lag_p99_seconds').map((v) => Number(v.value)));
+    return {
+      eventLoopLagP99Ms: lag * 1000,
+      hanging: live.reduce((a, snapshot) => a + total(snapshot, 'relay_requests_hanging'), 0),
+      usageWriteFailures: [retired, ...live].reduce(
+        (a, snapshot) => a + total(snapshot, 'relay_usage_write_failures_total'),
+        0,
+      ),
+    };
+  };
+
   return {
     contentType: registry.contentType,
     scrape,
+    vitals,
     workerRestarted: () => restarts.inc(),
     workerExited(workerId) {
       const last = latest.get(workerId);

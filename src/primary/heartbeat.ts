@@ -17,6 +17,8 @@ export interface NodeStatus {
   workersAlive(): number;
   restarts(): number;
   lastError(): { message: string; at: number } | null;
+  /** Host and worker vitals for the alert engine, written as `v:<name>` fields. */
+  vitals?(): Promise<Readonly<Record<string, number | null>>>;
 }
 
 /**
@@ -51,7 +53,10 @@ export function startHeartbeat(deps: {
         redisLatencyMs: latencyMs.toFixed(3),
         lastError: err?.message ?? '',
         lastErrorAt: err ? String(err.at) : '',
+        stoppedAt: '',
       };
+      const vitals = (await status.vitals?.().catch(() => undefined)) ?? {};
+      for (const [name, value] of Object.entries(vitals)) if (value !== null) record[`v:${name}`] = String(value);
       await store.redis.hset(k.nodeStatus(status.node), record);
       await store.redis.pexpire(k.nodeStatus(status.node), FORGET_AFTER_MS);
       await store.redis.zadd(k.nodeIndex(), now, status.node);
@@ -68,8 +73,10 @@ export function startHeartbeat(deps: {
   const timer = setInterval(() => void beat(), HEARTBEAT_EVERY_MS);
   timer.unref();
   return {
+    /** Stops beating and says so: a node that stopped cleanly is not "missing". */
     async stop() {
       clearInterval(timer);
+      await store.redis.hset(k.nodeStatus(status.node), 'stoppedAt', String(Date.now())).catch(() => 0);
     },
   };
 }

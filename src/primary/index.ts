@@ -12,6 +12,8 @@ import { isLoopback, readyBanner } from './banner.js';
 import { startHeartbeat } from './heartbeat.js';
 import { serveMetrics } from './metrics-listener.js';
 import { createNodeMetrics } from '../metrics/node.js';
+import { probeJob, startJobs } from '../jobs/index.js';
+import { hostVitals } from './vitals.js';
 
 /** Restart delays for crashing workers: doubling from 500 ms up to 30 s, reset after a minute up. */
 const RESTART_MIN_MS = 500;
@@ -92,8 +94,16 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
       workersAlive: () => clusterWorkers().filter((w) => !w.isDead()).length,
       restarts: () => restarts,
       lastError: () => lastError,
+      vitals: hostVitals(config.dataDir, () => nodeMetrics.vitals()),
     },
     onBeat: (at) => nodeMetrics.heartbeat(at),
+  });
+  const jobs = await startJobs({
+    config,
+    store,
+    encryptionKey,
+    log,
+    jobs: config.probes.enabled ? [await probeJob({ ...config, encryptionKey }, store, log)] : [],
   });
 
   const fork = (): Worker => {
@@ -103,6 +113,7 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
   };
 
   const stop = async (code: number) => {
+    await jobs.stop();
     await heartbeat.stop();
     metricsListener?.close();
     await store.close();

@@ -16,6 +16,8 @@ export interface Incoming {
 
 export interface Exchange {
   readonly incoming: Incoming;
+  /** The client's address (behind trusted proxies, from X-Forwarded-For); empty once it is gone. */
+  clientAddress(): string;
   /** The client went away: nothing more can be written. */
   readonly aborted: boolean;
   /** Status, headers or body have been written: an error can no longer be answered, only cut. */

@@ -98,6 +98,7 @@ export function observeEnd(
     atMs: startedAt,
     error: cause !== null && cause !== 'client_abort',
     durationMs,
+    ttfbMs: trace.upstreamTtfbMs,
     tokens: trace.tokens,
     costPico: trace.costPico,
   });

@@ -39,17 +39,20 @@ export async function relay(ex: Exchange, surface: Surface, deps: RelayDeps): Pr
   const requestId = deps.nextRequestId();
   const startedAt = deps.clock.now();
   const trace = new Trace();
+  deps.inProgress.add(trace);
   let keyLease: Lease | null = null;
   let failure: unknown;
   try {
     const query = new URLSearchParams(ex.incoming.query);
     const auth = await deps.keys.authenticate(surface.credential(ex.incoming.headers, query));
     if (!auth.ok) {
+      if (auth.reason !== 'missing') deps.security.badKey(ex.clientAddress());
       ex.dropBody();
       throw authFailureError(auth.reason);
     }
     const key = auth.key;
     trace.keyId = key.id;
+    deps.security.keyUsed(key.id, ex.clientAddress());
     const bytes = await ex.body();
     const parsed = surface.parse(bytes, { path: ex.incoming.path, params: ex.incoming.params, query });
     trace.model = parsed.model;
@@ -69,6 +72,7 @@ export async function relay(ex: Exchange, surface: Surface, deps: RelayDeps): Pr
     respondError(ex, surface.shape, err, requestId, deps, trace);
   } finally {
     await keyLease?.release();
+    deps.inProgress.delete(trace);
     observeEnd(ex, surface, deps, trace, requestId, startedAt, failure);
   }
 }

@@ -1,5 +1,6 @@
 import type { HealthService } from '../accounts/health.js';
 import type { AccountService, Platform } from '../accounts/service.js';
+import type { TrafficRecorder } from '../accounts/traffic.js';
 import type { EventSink } from '../events/index.js';
 import type { LimitService } from '../limits/index.js';
 import type { Breakers } from '../scheduler/breakers.js';
@@ -9,6 +10,8 @@ import type { ApiKeyService } from '../keys/service.js';
 import type { RelayMetrics } from '../metrics/index.js';
 import type { Scheduler } from '../scheduler/index.js';
 import type { MinuteHistory } from '../usage/history.js';
+import type { Trace } from './trace.js';
+import type { SecurityCounters } from '../events/security.js';
 import type { Pricing } from '../usage/pricing.js';
 import type { UsageRecorder } from '../usage/recorder.js';
 import type { Clock } from '../util/clock.js';
@@ -33,6 +36,12 @@ export interface RelayDeps {
   metrics: RelayMetrics;
   /** The per-minute rollup in Redis (docs/OBSERVABILITY.md). */
   history: Pick<MinuteHistory, 'add'>;
+  /** Each upstream attempt's outcome per account, for passive health (folded in memory, written in the background). */
+  traffic: Pick<TrafficRecorder, 'add'>;
+  /** Requests being served now, by their traces (the hanging-request gauge reads it at scrape). */
+  inProgress: Set<Trace>;
+  /** Refused keys per address and the addresses of each key, for the security rules. */
+  security: Pick<SecurityCounters, 'badKey' | 'keyUsed'>;
   /** Read on every booking so a refreshed table applies at once. */
   pricing(): Pricing;
   clock: Clock;

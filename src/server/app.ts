@@ -86,6 +86,7 @@ export function buildApp(deps: ServerDeps): RelayApp {
     const params = paramCount(route.pattern);
     app.post(route.pattern, (res, req) => {
       const ex = new UwsExchange(res, req, params);
+      ex.addressOf = deps.clientAddressOf;
       const surface = typeof route.surface === 'function' ? route.surface(ex.incoming.path) : route.surface;
       if (!surface) return notFound(ex);
       ex.readBody(bodyLimitBytes, meter);

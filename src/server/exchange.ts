@@ -88,6 +88,14 @@ export class UwsExchange implements Exchange {
     for (const h of this.interruptHandlers.splice(0)) h();
   }
 
+  /** Turns the peer address and X-Forwarded-For into the client's address (set by the app). */
+  addressOf: ((remote: string, forwardedFor: string | undefined) => string) | undefined;
+
+  clientAddress(): string {
+    const remote = this.remoteAddress();
+    return this.addressOf ? this.addressOf(remote, this.incoming.headers['x-forwarded-for']) : remote;
+  }
+
   /** The socket's peer address (empty once the client is gone). */
   remoteAddress(): string {
     if (this.aborted) return '';

@@ -4,7 +4,10 @@ import { createGroupService } from '../accounts/groups.js';
 import { BREAKER_RESET, createHealthService } from '../accounts/health.js';
 import { createTokenManager } from '../accounts/oauth/tokens.js';
 import { createAccountService } from '../accounts/service.js';
+import { createTrafficReader, createTrafficRecorder } from '../accounts/traffic.js';
 import { createEventSink } from '../events/index.js';
+import { createSecurityCounters } from '../events/security.js';
+import { createAlertService } from '../alerts/service.js';
 import { createLeases } from '../leases/index.js';
 import { createLimitService } from '../limits/index.js';
 import { windowBumps } from '../limits/window.js';
@@ -16,8 +19,10 @@ import { createAdminAuth } from '../admin/auth.js';
 import type { Config } from '../config/index.js';
 import { requestIdFactory, type AccountId } from '../ids.js';
 import { createApiKeyService } from '../keys/service.js';
+import { createProber } from '../probes/prober.js';
 import { createProviderRegistry } from '../providers/registry.js';
 import { createUpstream } from '../upstream/client.js';
+import type { Trace } from '../relay/trace.js';
 import type { RelayDeps } from '../relay/types.js';
 import { createScheduler } from '../scheduler/index.js';
 import { openStore, pingWithin, type Store } from '../store/index.js';
@@ -159,8 +164,28 @@ export async function startInstance(
     log,
     inFlight: () => inFlight(),
   });
+  const traffic = createTrafficRecorder({ store, clock, log });
+  // This worker's prober answers POST /admin/accounts/:id/probe; ticks run in the primary (src/jobs/).
+  const prober = createProber({
+    store,
+    accounts,
+    health,
+    events,
+    providers,
+    upstream,
+    traffic: createTrafficReader({ store }),
+    pricing: () => pricing.current(),
+    clock,
+    log,
+    config: config.probes,
+    cooldown: { rateLimitMs: config.rateLimitCooldownMs, maxMs: config.maxCooldownMs },
+    node: config.nodeId,
+  });
 
+  const inProgress = new Set<Trace>();
+  const security = createSecurityCounters({ store, log });
   const deps: RelayDeps = {
+    inProgress,
     keys,
     accounts,
     providers,
@@ -180,6 +205,8 @@ export async function startInstance(
     recorder,
     metrics,
     history,
+    traffic,
+    security,
     pricing: () => pricing.current(),
     clock,
     log,
@@ -199,6 +226,17 @@ export async function startInstance(
       limits: deps.limits,
       scheduler,
       providers,
+      prober,
+      alerts: createAlertService({
+        store,
+        secrets,
+        clock,
+        rulesFile: config.alerts.rulesFile,
+        node: config.nodeId,
+        publicUrl: config.publicUrl,
+        timeZone: config.statsTimezone,
+      }),
+      security,
       store,
       clock,
       usage: createUsageQueries({ store, bucketsOf, now: () => clock.now() }),
@@ -241,6 +279,7 @@ export async function startInstance(
       groups,
       scheduler,
       inFlight,
+      inProgress,
       usagePending: () => recorder.pending,
     }),
   );
@@ -287,6 +326,8 @@ export async function startInstance(
         }
         const flushed = await recorder.flush(Math.max(1_000, deadline - Date.now()));
         await history.stop();
+        await traffic.stop();
+        await security.stop();
         if (!flushed) log.error('usage writes still pending at shutdown', { pending: recorder.pending });
         closeApp();
         leases.stop();

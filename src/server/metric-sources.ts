@@ -11,11 +11,20 @@ import { reusedFor } from '../util/reuse.js';
 export function stateOf(e: Explanation): AccountState {
   if (e.routable) return 'routable';
   const reasons = new Set(e.blockers.map((b) => b.reason));
-  if (reasons.has('inactive') || reasons.has('unschedulable') || reasons.has('subscription_expired')) return 'disabled';
+  if (
+    reasons.has('inactive') ||
+    reasons.has('unschedulable') ||
+    reasons.has('subscription_expired') ||
+    reasons.has('auto_disabled')
+  )
+    return 'disabled';
   if (reasons.has('unauthorized')) return 'unauthorized';
   if (reasons.has('breaker_open')) return 'breaker_open';
   return 'cooling';
 }
+
+/** A request without a first byte from its upstream after this long is hanging (the alert rule reads the gauge). */
+export const HANGING_AFTER_MS = 300_000;
 
 /** What one worker's scrape-time gauges read. */
 export function metricSources(deps: {
@@ -25,6 +34,8 @@ export function metricSources(deps: {
   groups: GroupService;
   scheduler: Scheduler;
   inFlight(): number;
+  /** Requests in flight now, each with its age and whether the upstream has answered yet. */
+  inProgress: ReadonlySet<{ elapsedMs(): number; upstreamTtfbMs: number | null }>;
   usagePending(): number;
 }): MetricSources {
   const accountRows = async (): Promise<readonly AccountRow[]> => {
@@ -44,6 +55,11 @@ export function metricSources(deps: {
   };
   return {
     inFlight: deps.inFlight,
+    hanging() {
+      let n = 0;
+      for (const t of deps.inProgress) if (t.upstreamTtfbMs === null && t.elapsedMs() > HANGING_AFTER_MS) n++;
+      return n;
+    },
     usagePending: deps.usagePending,
     // Three gauges read the account rows in one scrape: built once per second at most.
     accounts: reusedFor(1_000, accountRows),

@@ -2,10 +2,10 @@ import type { RedisTarget } from '../config/index.js';
 import type { Logger } from '../util/log.js';
 import { createInvalidationBus, type InvalidationBus } from './cache.js';
 import { createKeySpace, type KeySpace } from './keys.js';
-import { closeRedis, createRedis, waitReady, type RedisClient } from './redis.js';
+import { closeRedis, createRedis, memoryInfo, waitReady, type MemoryInfo, type RedisClient } from './redis.js';
 import { defineScripts, type Scripts } from './scripts.js';
 
-export type { RedisClient } from './redis.js';
+export type { MemoryInfo, RedisClient } from './redis.js';
 export type { KeySpace } from './keys.js';
 export type { CacheStats, InvalidationBus, RecordCache } from './cache.js';
 export { createRecordCache, createSnapshot } from './cache.js';
@@ -21,6 +21,8 @@ export interface Store {
   readonly bus: InvalidationBus;
   /** Whether this is a Redis Cluster (multi-key commands must stay in one slot). */
   readonly cluster: boolean;
+  /** Memory use of the Redis server (every master of a Cluster). */
+  memoryInfo(): Promise<MemoryInfo[]>;
   close(): Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export async function openStore(opts: {
     scripts: defineScripts(redis),
     bus,
     cluster: opts.target.kind === 'cluster',
+    memoryInfo: () => memoryInfo(redis),
     async close() {
       await bus.close();
       await Promise.all([closeRedis(subscriber), closeRedis(redis)]);

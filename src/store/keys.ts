@@ -61,6 +61,21 @@ export interface KeySpace {
   accountUsageModels(id: AccountId): string;
   accountUsageApplied(id: AccountId, batchId: string): string;
 
+  // probes and passive health
+  /**
+   * Real traffic of every account in one minute (hash: `<id>|n`, `<id>|err`, `<id>|ttfb_ms`,
+   * `<id>|ttfb_n`), kept about 2 hours. One key per minute: each worker's flush is one write.
+   */
+  accountTraffic(minuteMs: number): string;
+  /** Held while one prober probes the account (SET NX PX): one probe of it at a time, deployment-wide. */
+  probeLock(id: AccountId): string;
+  /** The account's probe counters: failures and successes in a row, last probe, last automatic re-enable. */
+  probeState(id: AccountId): string;
+  /** Its recent probes (sorted set: JSON by epoch ms; 7 days, capped). */
+  probeHistory(id: AccountId): string;
+  /** What its probes consumed, ever (hash: probes, tokens by kind, costPico). */
+  probeTotals(id: AccountId): string;
+
   // administration
   adminCredentials(): string;
   adminSession(tokenHash: string): string;
@@ -82,6 +97,45 @@ export interface KeySpace {
   nodeStatus(node: string): string;
   /** Every node by its last heartbeat (sorted set: member node id, score epoch ms). */
   nodeIndex(): string;
+
+  // periodic jobs and the alert engine: one hash tag, so a fenced write checks the lease in the same slot
+  /** The jobs lease: `<node>|<fencing token>` of the primary that runs the periodic jobs. */
+  jobsLease(): string;
+  /** Counter handing out fencing tokens, one per lease taken. */
+  jobsFence(): string;
+  /** Alert states (hash: fingerprint → JSON). */
+  alertStates(): string;
+  /** Transitions waiting for their rule's group window (hash: rule|kind → JSON). */
+  alertGroups(): string;
+  /** Notifications to send (list of JSON), and the ones being sent now. */
+  alertOutbox(): string;
+  alertSending(): string;
+  /** Recent alert transitions, newest first (list, capped). */
+  alertHistory(): string;
+  /** The console channel: recent messages, newest first (list, capped). */
+  alertInbox(): string;
+  /** Delivery log, newest first (list, capped). */
+  alertDeliveries(): string;
+  /** Channels (hash: id → JSON, secrets encrypted). */
+  alertChannels(): string;
+  /** Changes to the shipped rules made through the admin API (hash: rule id → JSON). */
+  alertRuleOverrides(): string;
+  /** Silences (hash: id → JSON). */
+  alertSilences(): string;
+  /** Messages sent through a channel in one minute (deployment-wide rate limit). */
+  alertRate(channelId: string, minuteMs: number): string;
+  /** Whether one outbox item was sent (`claimed`, `sent`, `failed`): each goes out once. */
+  alertSent(itemId: string): string;
+
+  // security signals, counted by workers and read by the alert engine
+  /** Refused relay keys per client address in one minute (hash: address → count). */
+  securityBadKeys(minuteMs: number): string;
+  /** Failed admin logins per client address in one minute (hash: address → count). */
+  securityAdminFailures(minuteMs: number): string;
+  /** Addresses a relay key was used from in one hour (HyperLogLog). */
+  securityKeyAddresses(id: ApiKeyId, hourMs: number): string;
+  /** Relay keys used in one hour (set), so the engine reads only those. */
+  securityKeysSeen(hourMs: number): string;
 
   /** Pub/sub channel carrying cache invalidations to every worker of every node. */
   invalidationChannel(): string;
@@ -141,6 +195,11 @@ export function createKeySpace(prefix = ''): KeySpace {
     accountUsageModelTotal: (id, model) => `${p}account_usage:model:alltime:{${id}}:${model}`,
     accountUsageModels: (id) => `${p}account_usage:models:{${id}}`,
     accountUsageApplied: (id, batch) => `${p}account_usage:applied:{${id}}:${batch}`,
+    accountTraffic: (ms) => `${p}probe:traffic:${ms}`,
+    probeLock: (id) => `${p}probe:lock:{${id}}`,
+    probeState: (id) => `${p}probe:state:{${id}}`,
+    probeHistory: (id) => `${p}probe:history:{${id}}`,
+    probeTotals: (id) => `${p}probe:totals:{${id}}`,
 
     adminCredentials: () => `${p}admin:credentials`,
     adminSession: (tokenHash) => `${p}admin:session:${tokenHash}`,
@@ -148,6 +207,24 @@ export function createKeySpace(prefix = ''): KeySpace {
 
     pricingTable: () => `${p}pricing:table`,
     events: () => `${p}events`,
+    jobsLease: () => `${p}jobs:{alerts}:lease`,
+    jobsFence: () => `${p}jobs:{alerts}:fence`,
+    alertStates: () => `${p}alerts:{alerts}:state`,
+    alertGroups: () => `${p}alerts:{alerts}:groups`,
+    alertOutbox: () => `${p}alerts:{alerts}:outbox`,
+    alertSending: () => `${p}alerts:{alerts}:sending`,
+    alertHistory: () => `${p}alerts:{alerts}:history`,
+    alertInbox: () => `${p}alerts:{alerts}:inbox`,
+    alertDeliveries: () => `${p}alerts:{alerts}:deliveries`,
+    alertChannels: () => `${p}alerts:{alerts}:channels`,
+    alertRuleOverrides: () => `${p}alerts:{alerts}:rules`,
+    alertSilences: () => `${p}alerts:{alerts}:silences`,
+    alertRate: (channelId, minuteMs) => `${p}alerts:{alerts}:rate:${channelId}:${minuteMs}`,
+    alertSent: (itemId) => `${p}alerts:{alerts}:sent:${itemId}`,
+    securityBadKeys: (minuteMs) => `${p}security:bad_keys:${minuteMs}`,
+    securityAdminFailures: (minuteMs) => `${p}security:admin_failures:${minuteMs}`,
+    securityKeyAddresses: (id, hourMs) => `${p}security:key_addresses:{${id}}:${hourMs}`,
+    securityKeysSeen: (hourMs) => `${p}security:keys_seen:${hourMs}`,
 
     metricsMinute: (ms, node) => `${p}system:metrics:minute:{${ms}}${node ? `:${node}` : ''}`,
     metricsMinuteApplied: (ms, batch) => `${p}system:metrics:minute:{${ms}}:applied:${batch}`,

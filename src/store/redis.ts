@@ -15,10 +15,19 @@ export interface RedisConnectOptions {
 
 type ResolvedTarget = Exclude<RedisTarget, { kind: 'embedded' }>;
 
+/**
+ * Scripts sent on their own, never in an automatic pipeline: those whose key count is their first
+ * argument (a Cluster would group them by the slot of that number, mixing slots in one pipeline),
+ * and the jobs lease's, whose first call in a pipeline beside other commands (NOSCRIPT, then
+ * EVAL) breaks ioredis 5's auto-pipelined replies.
+ */
+const NOT_AUTO_PIPELINED = ['crsApplyBatch', 'crsJobsTake', 'crsJobsFenced', 'crsJobsMove', 'crsJobsRelease'];
+
 function standaloneOptions(url: string, opts: RedisConnectOptions): RedisOptions & { path?: string } {
   const base: RedisOptions = {
     connectionName: opts.connectionName,
     enableAutoPipelining: opts.autoPipelining ?? true,
+    autoPipeliningIgnoredCommands: NOT_AUTO_PIPELINED,
     enableOfflineQueue: opts.offlineQueue ?? true,
     maxRetriesPerRequest: 2,
     connectTimeout: 5_000,
@@ -44,9 +53,7 @@ function connect(target: ResolvedTarget, opts: RedisConnectOptions): RedisClient
     const nodes: ClusterNode[] = target.nodes.map((n) => ({ host: n.host, port: n.port }));
     return new Cluster(nodes, {
       enableAutoPipelining: opts.autoPipelining ?? true,
-      // Scripts whose key count is their first argument: auto-pipelining would group them by the
-      // slot of that number instead of their keys, and mix slots in one pipeline.
-      autoPipeliningIgnoredCommands: ['crsApplyBatch'],
+      autoPipeliningIgnoredCommands: NOT_AUTO_PIPELINED,
       enableOfflineQueue: opts.offlineQueue ?? true,
       slotsRefreshTimeout: 2_000,
       clusterRetryStrategy: (times) => Math.min(100 * 2 ** times, 2_000),
@@ -134,5 +141,29 @@ export function isConnectionFailure(err: unknown): boolean {
     return true;
   return /Connection is closed|Stream isn't writeable|None of startup nodes is available|Failed to refresh slots cache|CLUSTERDOWN|TRYAGAIN|LOADING/.test(
     err.message,
+  );
+}
+
+/** Memory of one Redis server: used bytes, and its limit (maxmemory, else the host's memory). */
+export interface MemoryInfo {
+  server: string;
+  used: number;
+  limit: number;
+}
+
+/** INFO memory of the server, or of every master of a Cluster. */
+export async function memoryInfo(client: RedisClient): Promise<MemoryInfo[]> {
+  const servers: Redis[] = client instanceof Cluster ? client.nodes('master') : [client];
+  return Promise.all(
+    servers.map(async (server) => {
+      const info = await server.info('memory');
+      const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? 0);
+      const max = field('maxmemory');
+      return {
+        server: `${server.options.host ?? 'localhost'}:${server.options.port ?? 6379}`,
+        used: field('used_memory'),
+        limit: max > 0 ? max : field('total_system_memory'),
+      };
+    }),
   );
 }

@@ -22,6 +22,8 @@ export interface HistorySample {
   atMs: number;
   error: boolean;
   durationMs: number;
+  /** The upstream's time to first byte, when it answered (the alert engine's p95 reads it). */
+  ttfbMs?: number | null;
   tokens: TokenCounts | undefined;
   costPico: number;
 }
@@ -53,6 +55,7 @@ class Rollup {
     this.add('costPico', s.costPico);
     this.add('durationMsSum', Math.round(s.durationMs));
     this.add(`lat:${latencyBucket(s.durationMs)}`, 1);
+    if (s.ttfbMs !== undefined && s.ttfbMs !== null) this.add(`ttfb:${latencyBucket(s.ttfbMs)}`, 1);
   }
 }
 

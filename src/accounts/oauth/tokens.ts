@@ -133,6 +133,14 @@ export function createTokenManager(deps: {
     try {
       tokens = await refresh(refreshToken, current);
     } catch (err) {
+      // The alert engine's refresh rule reads these (never the error text: it may quote a token).
+      deps.events.emit('account.refresh_failed', {
+        accountId: current.id,
+        accountName: current.name,
+        platform: current.platform,
+        status: err instanceof CredentialsRejected ? 401 : 0,
+        rejected: err instanceof CredentialsRejected,
+      });
       if (err instanceof CredentialsRejected) {
         await deps.health.markUnauthorized(current.id, 401, `OAuth refresh rejected: ${err.message}`);
         deps.events.emit('account.unauthorized', {
@@ -152,6 +160,7 @@ export function createTokenManager(deps: {
       throw err;
     }
     const updated = await accounts.update(current.id, { credentials: credentialsOf(tokens, current.credentials) });
+    deps.events.emit('account.refreshed', { accountId: current.id, platform: current.platform });
     log.info('oauth tokens refreshed', {
       accountId: current.id,
       expiresAt: new Date(tokens.expiresAt).toISOString(),
