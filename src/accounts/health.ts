@@ -180,6 +180,8 @@ export function createHealthService(deps: { store: Store; clock: Clock; cacheTtl
     },
     async reset(id) {
       await redis.del(keys.accountHealth(id));
+      // Probes count afresh too: the next failure starts a new run instead of taking it out at once.
+      await redis.hset(keys.probeState(id), { failures: 0, successes: 0 });
       await changed(id);
       await bus.publish(BREAKER_RESET, id);
     },

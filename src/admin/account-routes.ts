@@ -93,6 +93,8 @@ export function registerAccountRoutes(route: Route, authed: Authed, deps: AdminD
     authed(async (ctx) => {
       const account = await load(accountIdParam(ctx));
       await deps.health.reset(account.id);
+      // The alert engine hears of it at once (its refresh-failed rule ends with a reset too).
+      deps.events.emit('account.reset', { accountId: account.id, by: 'admin' });
       return ok(accountView(account, await healthOf(account)));
     }),
   );

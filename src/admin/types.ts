@@ -1,5 +1,6 @@
 import type { AlertService } from '../alerts/service.js';
 import type { SecurityCounters } from '../events/security.js';
+import type { EventSink } from '../events/index.js';
 import type { GroupService } from '../accounts/groups.js';
 import type { HealthService } from '../accounts/health.js';
 import type { AccountService } from '../accounts/service.js';
@@ -58,6 +59,8 @@ export interface AdminDeps {
   providers: ProviderRegistry;
   /** Probes one account now (POST /admin/accounts/:id/probe) and reads probe history. */
   prober: Prober;
+  /** The events stream (an admin's reset is an event the alert engine reads). */
+  events: EventSink;
   /** Rules, channels, silences and what the alert engine did. */
   alerts: AlertService;
   /** Failed logins are counted for the security rules. */

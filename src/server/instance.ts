@@ -237,6 +237,7 @@ export async function startInstance(
         timeZone: config.statsTimezone,
       }),
       security,
+      events,
       store,
       clock,
       usage: createUsageQueries({ store, bucketsOf, now: () => clock.now() }),

@@ -3,6 +3,9 @@ import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.js';
 import { startChatRobots, type ChatRobots } from '../fakes/chat-robots.js';
 import { startSmtp, type FakeSmtp } from '../fakes/smtp.js';
 import { AdminClient, testEnv, uniquePrefix } from '../support/relay.js';
+import { loadConfig } from '../../src/config/index.js';
+import { openStore } from '../../src/store/index.js';
+import { silentLogger } from '../../src/util/log.js';
 import { freePort, freshRequest, pollUntil, spawnRelay, type RelayProcess } from './process.js';
 
 /**
@@ -152,7 +155,17 @@ describe.skipIf(inject('redisTarget').kind === 'cluster')('alerts on a two-node 
   it('the other node takes the jobs over when the holder dies, and still sends once', async () => {
     const holder = (ours.webhook().at(-1) as WebhookBody).node;
     const survivor = [...nodes.keys()].find((n) => n !== holder) as string;
+    const store = await openStore({ target: loadConfig(testEnv(prefix)).redis, keyPrefix: prefix, log: silentLogger });
+    const killedAt = Date.now();
     nodes.get(holder)?.killGroup();
+    // The lease lapses (JOBS_LEASE_TTL=2s) and the survivor's next round takes it.
+    await pollUntil('the survivor to hold the jobs lease', async () =>
+      (await store.redis.get(store.keys.jobsLease()))?.startsWith(`${survivor}|`) ? true : undefined,
+    );
+    const takeoverMs = Date.now() - killedAt;
+    await store.close();
+    console.log(`jobs lease taken over ${takeoverMs} ms after the holder was killed`);
+    expect(takeoverMs).toBeLessThan(5_000);
     const alive = nodes.get(survivor) as RelayProcess;
     const survivorAdmin = new AdminClient(alive.url);
     await survivorAdmin.login();

@@ -146,6 +146,21 @@ describe('account probes', () => {
     });
   });
 
+  it("an admin's reset takes the automatic mark away and starts the count of failures afresh", async () => {
+    const flaky = await addAccount(admin, fake, 'flaky');
+    fake.script(flaky.apiKey, ...Array(4).fill({ kind: 'error', status: 503 }));
+    await runtime.prober.tick();
+    await nextTick();
+    await nextTick();
+    expect((await probesOf(flaky.id)).state.autoDisabled).toMatchObject({ by: 'probe' });
+    expect((await admin.request('POST', `/admin/accounts/${flaky.id}/reset`)).status).toBe(200);
+    expect((await probesOf(flaky.id)).state).toMatchObject({ consecutiveFailures: 0, autoDisabled: null });
+    // One more failure is one, not the fourth in a row: the account stays in.
+    await nextTick();
+    expect((await probesOf(flaky.id)).state).toMatchObject({ consecutiveFailures: 1, autoDisabled: null });
+    expect(await blockers(flaky.id)).toEqual([]);
+  });
+
   it('never probes or re-enables an account an admin disabled; probes never touch its active setting', async () => {
     const off = await addAccount(admin, fake, 'off');
     await one.instance.deps.health.autoDisable(off.id as AccountId, {
