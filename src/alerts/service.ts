@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Config } from '../config/index.js';
 import type { Store } from '../store/index.js';
 import type { Clock } from '../util/clock.js';
 import type { Secrets } from '../util/secrets.js';
@@ -59,6 +60,17 @@ export interface AlertService {
 
 const list = async <T>(store: Store, key: string, limit: number): Promise<T[]> =>
   (await store.redis.lrange(key, 0, Math.max(0, limit - 1))).map((raw) => JSON.parse(raw) as T);
+
+/** The alert service as configured (rules file, node, links, time zone). */
+export function alertServiceFor(config: Config, deps: { store: Store; secrets: Secrets; clock: Clock }): AlertService {
+  return createAlertService({
+    ...deps,
+    rulesFile: config.alerts.rulesFile,
+    node: config.nodeId,
+    publicUrl: config.publicUrl,
+    timeZone: config.statsTimezone,
+  });
+}
 
 export function createAlertService(deps: {
   store: Store;

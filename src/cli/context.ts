@@ -1,4 +1,4 @@
-import { createAlertService, type AlertService } from '../alerts/service.js';
+import { alertServiceFor, type AlertService } from '../alerts/service.js';
 import { createGroupService, type GroupService } from '../accounts/groups.js';
 import { createHealthService, type HealthService } from '../accounts/health.js';
 import { createAccountService, type Account, type AccountService } from '../accounts/service.js';
@@ -109,15 +109,7 @@ export function createCliContext(config: Config, log: Logger): CliContext {
     usage: once(async () =>
       createUsageQueries({ store: await store(), bucketsOf: bucketer(config.statsTimezone), now: () => clock.now() }),
     ),
-    alerts: once(async () =>
-      createAlertService({
-        ...(await deps()),
-        rulesFile: config.alerts.rulesFile,
-        node: config.nodeId,
-        publicUrl: config.publicUrl,
-        timeZone: config.statsTimezone,
-      }),
-    ),
+    alerts: once(async () => alertServiceFor(config, await deps())),
     async close() {
       leaseKeeper?.stop();
       if (!opening) return;

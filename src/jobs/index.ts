@@ -2,7 +2,7 @@ import { createAccountService } from '../accounts/service.js';
 import { createGroupService } from '../accounts/groups.js';
 import { createHealthService } from '../accounts/health.js';
 import { createAlertRunner } from '../alerts/runtime.js';
-import { createAlertService } from '../alerts/service.js';
+import { alertServiceFor } from '../alerts/service.js';
 import type { Config } from '../config/index.js';
 import { createApiKeyService } from '../keys/service.js';
 import type { Store } from '../store/index.js';
@@ -62,15 +62,7 @@ export async function startJobs(deps: {
   const log = deps.log.child({ component: 'jobs' });
   const secrets = createSecrets(deps.encryptionKey);
   const lease = createJobsLease({ store, node: config.nodeId, ttlMs: config.alerts.jobsLeaseMs, log });
-  const service = createAlertService({
-    store,
-    secrets,
-    clock,
-    rulesFile: config.alerts.rulesFile,
-    node: config.nodeId,
-    publicUrl: config.publicUrl,
-    timeZone: config.statsTimezone,
-  });
+  const service = alertServiceFor(config, { store, secrets, clock });
   const cacheTtlMs = config.cacheTtlMs;
   const alerts = config.alerts.enabled
     ? createAlertRunner({

@@ -12,7 +12,18 @@ import { systemClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { createSecrets } from '../util/secrets.js';
 import { createProber } from './prober.js';
-import type { Prober } from './types.js';
+import type { Prober, ProberDeps } from './types.js';
+
+/** The prober of a process, on the services it already has (a worker's instance, the runtime below). */
+export function proberFor(config: Config, parts: Omit<ProberDeps, 'traffic' | 'config' | 'cooldown' | 'node'>): Prober {
+  return createProber({
+    ...parts,
+    traffic: createTrafficReader({ store: parts.store }),
+    config: config.probes,
+    cooldown: { rateLimitMs: config.rateLimitCooldownMs, maxMs: config.maxCooldownMs },
+    node: config.nodeId,
+  });
+}
 
 /** A prober with everything it stands on, for a process that serves no requests (the primary's jobs, `crs`). */
 export interface ProbeRuntime {
@@ -47,20 +58,16 @@ export async function createProbeRuntime(deps: {
   });
   const providers = createProviderRegistry({ config, clock, log, tokens, http: upstream, accounts });
   const pricing = await createPricingSource({ store, log });
-  const prober = createProber({
+  const prober = proberFor(config, {
     store,
     accounts,
     health,
     events,
     providers,
     upstream,
-    traffic: createTrafficReader({ store }),
     pricing: () => pricing.current(),
     clock,
     log,
-    config: config.probes,
-    cooldown: { rateLimitMs: config.rateLimitCooldownMs, maxMs: config.maxCooldownMs },
-    node: config.nodeId,
   });
   return {
     prober,

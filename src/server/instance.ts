@@ -4,10 +4,10 @@ import { createGroupService } from '../accounts/groups.js';
 import { BREAKER_RESET, createHealthService } from '../accounts/health.js';
 import { createTokenManager } from '../accounts/oauth/tokens.js';
 import { createAccountService } from '../accounts/service.js';
-import { createTrafficReader, createTrafficRecorder } from '../accounts/traffic.js';
+import { createTrafficRecorder } from '../accounts/traffic.js';
 import { createEventSink } from '../events/index.js';
 import { createSecurityCounters } from '../events/security.js';
-import { createAlertService } from '../alerts/service.js';
+import { alertServiceFor } from '../alerts/service.js';
 import { createLeases } from '../leases/index.js';
 import { createLimitService } from '../limits/index.js';
 import { windowBumps } from '../limits/window.js';
@@ -19,7 +19,7 @@ import { createAdminAuth } from '../admin/auth.js';
 import type { Config } from '../config/index.js';
 import { requestIdFactory, type AccountId } from '../ids.js';
 import { createApiKeyService } from '../keys/service.js';
-import { createProber } from '../probes/prober.js';
+import { proberFor } from '../probes/runtime.js';
 import { createProviderRegistry } from '../providers/registry.js';
 import { createUpstream } from '../upstream/client.js';
 import type { Trace } from '../relay/trace.js';
@@ -166,20 +166,16 @@ export async function startInstance(
   });
   const traffic = createTrafficRecorder({ store, clock, log });
   // This worker's prober answers POST /admin/accounts/:id/probe; ticks run in the primary (src/jobs/).
-  const prober = createProber({
+  const prober = proberFor(config, {
     store,
     accounts,
     health,
     events,
     providers,
     upstream,
-    traffic: createTrafficReader({ store }),
     pricing: () => pricing.current(),
     clock,
     log,
-    config: config.probes,
-    cooldown: { rateLimitMs: config.rateLimitCooldownMs, maxMs: config.maxCooldownMs },
-    node: config.nodeId,
   });
 
   const inProgress = new Set<Trace>();
@@ -227,15 +223,7 @@ export async function startInstance(
       scheduler,
       providers,
       prober,
-      alerts: createAlertService({
-        store,
-        secrets,
-        clock,
-        rulesFile: config.alerts.rulesFile,
-        node: config.nodeId,
-        publicUrl: config.publicUrl,
-        timeZone: config.statsTimezone,
-      }),
+      alerts: alertServiceFor(config, { store, secrets, clock }),
       security,
       events,
       store,
