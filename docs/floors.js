@@ -6,7 +6,7 @@
  * stats-api) have their row already.
  */
 const BOTTOM = ['config', 'errors', 'ids', 'version'];
-const BASE = [...BOTTOM, 'util'];
+const BASE = [...BOTTOM, 'util', 'work'];
 
 export const FLOORS = {
   // floor 0: depend on nothing
@@ -16,6 +16,8 @@ export const FLOORS = {
   version: [],
   // floor 1
   util: ['config'],
+  // the thread pool for CPU-heavy work (piscina); every floor above may hand work to it
+  work: [],
   metrics: BASE,
   // floor 2: Redis, and the HTTP client towards upstreams
   store: BASE,

@@ -1,3 +1,4 @@
+import type { WorkPool } from '../work/pool.js';
 import type { AlertService } from '../alerts/service.js';
 import type { SecurityCounters } from '../events/security.js';
 import type { EventSink } from '../events/index.js';
@@ -67,4 +68,6 @@ export interface AdminDeps {
   security: Pick<SecurityCounters, 'adminLoginFailed'>;
   store: Store;
   clock: Clock;
+  /** The process's thread pool for CPU-heavy work (report aggregation, export serialisation). */
+  work: WorkPool;
 }

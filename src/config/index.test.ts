@@ -43,6 +43,7 @@ describe('loadConfig defaults', () => {
       upstreamTimeoutMs: 10 * 60_000,
       statsTimezone: 'UTC',
       usageRecordsKept: 200,
+      workThreads: Math.max(1, Math.floor(os.availableParallelism() / 2)),
       adminSessionTtlMs: 24 * 3_600_000,
       trustProxy: false,
       trustedProxies: [

@@ -54,6 +54,8 @@ export interface Config {
   readonly upstreamTimeoutMs: number;
   readonly statsTimezone: string;
   readonly usageRecordsKept: number;
+  /** Most threads of the process's pool for CPU-heavy work (src/work/). */
+  readonly workThreads: number;
   readonly adminSessionTtlMs: number;
   readonly trustProxy: boolean;
   /** Proxies whose X-Forwarded-For entries are believed (with trustProxy). */
@@ -223,6 +225,10 @@ export const SETTINGS = {
   UPSTREAM_TIMEOUT: { default: '10m', doc: 'Waiting for upstream headers, and the longest silence inside a stream.' },
   STATS_TIMEZONE: { default: 'UTC', doc: 'IANA time zone of the hourly/daily/monthly usage buckets.' },
   USAGE_RECORDS_KEPT: { default: '200', doc: 'Recent usage records kept per key.' },
+  WORK_THREADS: {
+    default: 'half the cores',
+    doc: 'Threads per process for CPU-heavy work (report aggregation, exports, token counts of large prompts), started on first use and stopped when idle.',
+  },
   ADMIN_SESSION_TTL: { default: '24h', doc: 'Admin login token lifetime.' },
   TRUST_PROXY: {
     default: 'false',
@@ -444,6 +450,7 @@ export function loadConfig(env: Env = process.env): Config {
     upstreamTimeoutMs: parseDuration('UPSTREAM_TIMEOUT', setting('UPSTREAM_TIMEOUT'), 1000),
     statsTimezone: parseTimezone('STATS_TIMEZONE', setting('STATS_TIMEZONE')),
     usageRecordsKept: parseInteger('USAGE_RECORDS_KEPT', setting('USAGE_RECORDS_KEPT'), 0, 100_000),
+    workThreads: parseInteger('WORK_THREADS', or('WORK_THREADS', String(Math.max(1, Math.floor(cores / 2)))), 1, 64),
     adminSessionTtlMs: parseDuration('ADMIN_SESSION_TTL', setting('ADMIN_SESSION_TTL'), 60_000),
     trustProxy: parseBoolean('TRUST_PROXY', setting('TRUST_PROXY')),
     trustedProxies: parseSubnets('TRUSTED_PROXIES', setting('TRUSTED_PROXIES')),

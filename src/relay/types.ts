@@ -1,3 +1,4 @@
+import type { WorkPool } from '../work/pool.js';
 import type { HealthService } from '../accounts/health.js';
 import type { AccountService, Platform } from '../accounts/service.js';
 import type { TrafficRecorder } from '../accounts/traffic.js';
@@ -48,6 +49,8 @@ export interface RelayDeps {
   log: Logger;
   nextRequestId(): RequestId;
   bodyLimitBytes: number;
+  /** The process's thread pool for CPU-heavy work (token counts of large prompts). */
+  work: WorkPool;
 }
 
 /** Failover and cooldown settings (from config). */

@@ -37,6 +37,7 @@ import { systemClock, type Clock } from '../util/clock.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { createSecrets } from '../util/secrets.js';
 import { VERSION } from '../version.js';
+import { createWorkPool } from '../work/pool.js';
 import { buildApp, type RelayApp } from './app.js';
 import { clientAddressResolver } from './client-address.js';
 
@@ -178,6 +179,7 @@ export async function startInstance(
     log,
   });
 
+  const work = createWorkPool({ maxThreads: config.workThreads });
   const inProgress = new Set<Trace>();
   const security = createSecurityCounters({ store, log });
   const deps: RelayDeps = {
@@ -208,6 +210,7 @@ export async function startInstance(
     log,
     nextRequestId: requestIdFactory(),
     bodyLimitBytes: config.bodyLimitBytes,
+    work,
   };
 
   const auth = createAdminAuth({ store, secrets, clock, sessionTtlMs: config.adminSessionTtlMs });
@@ -229,6 +232,7 @@ export async function startInstance(
       store,
       clock,
       usage: createUsageQueries({ store, bucketsOf, now: () => clock.now() }),
+      work,
     },
     clientAddressOf: clientAddressResolver(config.trustProxy, config.trustedProxies),
     metrics: config.metricsToken
@@ -317,6 +321,7 @@ export async function startInstance(
         await history.stop();
         await traffic.stop();
         await security.stop();
+        await work.close();
         if (!flushed) log.error('usage writes still pending at shutdown', { pending: recorder.pending });
         closeApp();
         leases.stop();
