@@ -227,7 +227,7 @@ export const SETTINGS = {
   USAGE_RECORDS_KEPT: { default: '200', doc: 'Recent usage records kept per key.' },
   WORK_THREADS: {
     default: 'half the cores',
-    doc: 'Threads per process for CPU-heavy work (report aggregation, exports, token counts of large prompts), started on first use and stopped when idle.',
+    doc: 'Threads per process for CPU-heavy work (report aggregation, exports, token counts of large prompts), started on first use and stopped when idle; 0 runs that work on the event loop (only to measure the difference).',
   },
   ADMIN_SESSION_TTL: { default: '24h', doc: 'Admin login token lifetime.' },
   TRUST_PROXY: {
@@ -450,7 +450,7 @@ export function loadConfig(env: Env = process.env): Config {
     upstreamTimeoutMs: parseDuration('UPSTREAM_TIMEOUT', setting('UPSTREAM_TIMEOUT'), 1000),
     statsTimezone: parseTimezone('STATS_TIMEZONE', setting('STATS_TIMEZONE')),
     usageRecordsKept: parseInteger('USAGE_RECORDS_KEPT', setting('USAGE_RECORDS_KEPT'), 0, 100_000),
-    workThreads: parseInteger('WORK_THREADS', or('WORK_THREADS', String(Math.max(1, Math.floor(cores / 2)))), 1, 64),
+    workThreads: parseInteger('WORK_THREADS', or('WORK_THREADS', String(Math.max(1, Math.floor(cores / 2)))), 0, 64),
     adminSessionTtlMs: parseDuration('ADMIN_SESSION_TTL', setting('ADMIN_SESSION_TTL'), 60_000),
     trustProxy: parseBoolean('TRUST_PROXY', setting('TRUST_PROXY')),
     trustedProxies: parseSubnets('TRUSTED_PROXIES', setting('TRUSTED_PROXIES')),

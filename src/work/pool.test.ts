@@ -23,6 +23,13 @@ describe('work pool', () => {
     expect(ownNice).toBe(0);
   });
 
+  it('with no threads runs the same task on the calling thread', async () => {
+    const inline = createWorkPool({ maxThreads: 0 });
+    const out = await inline.run(sum, [2, 3]);
+    expect(out).toMatchObject({ total: 5, threadId: 0 });
+    expect(inline.stats()).toEqual({ threads: 0, queued: 0, completed: 1 });
+  });
+
   it('cancels a running task when its signal aborts', async () => {
     const ac = new AbortController();
     const running = pool.run(spin, 10_000, { signal: ac.signal });

@@ -41,9 +41,12 @@ export const defaultThreads = (): number => Math.max(1, Math.floor(availablePara
  * yields the CPU to the threads that serve requests.
  *
  * Under the TypeScript sources (tests, tsx) the threads load the task modules through tsx.
+ * `maxThreads: 0` runs every task on the calling thread instead: only to measure what the pool
+ * saves (WORK_THREADS=0).
  */
 export function createWorkPool(opts: { maxThreads?: number; idleMs?: number; maxQueue?: number } = {}): WorkPool {
   const maxThreads = opts.maxThreads ?? defaultThreads();
+  if (maxThreads === 0) return inlinePool();
   let pool: Piscina | undefined;
   const get = () =>
     (pool ??= new Piscina({
@@ -74,5 +77,24 @@ export function createWorkPool(opts: { maxThreads?: number; idleMs?: number; max
       pool = undefined;
       await p?.close({ force: true });
     },
+  };
+}
+
+/** Runs tasks on the calling thread (the event loop): the comparison case, never the default. */
+function inlinePool(): WorkPool {
+  let completed = 0;
+  return {
+    maxThreads: 0,
+    async run<I, O>(ref: TaskRef<I, O>, input: I, o: { signal?: AbortSignal } = {}) {
+      o.signal?.throwIfAborted();
+      const mod = (await import(ref.file)) as Record<string, (input: I) => O | Promise<O>>;
+      const fn = mod[ref.name];
+      if (typeof fn !== 'function') throw new Error(`${ref.file} exports no function ${ref.name}`);
+      const out = await fn(structuredClone(input));
+      completed++;
+      return out;
+    },
+    stats: () => ({ threads: 0, queued: 0, completed }),
+    close: () => Promise.resolve(),
   };
 }
