@@ -10,7 +10,7 @@ import type { Lease, Leases } from '../leases/index.js';
 import { weeklyCostField } from '../usage/recorder.js';
 import { defineAdmitScript, type Verdict } from './admit-script.js';
 import type { ClientName } from './clients.js';
-import { readWindow } from './window.js';
+import { RELEASE_LUA, readWindow } from './window.js';
 
 const USD_TO_PICO = 1e12;
 
@@ -30,7 +30,12 @@ export interface LimitService {
     req: { platforms: readonly P[]; model: string; client: ClientName | null },
   ): P[];
   /** Returns the key's concurrency lease (null when the key has no concurrency limit). */
-  admit(key: ApiKeyRecord, req: { model: string; requestId: string; gone(): boolean }): Promise<Lease | null>;
+  admit(
+    key: ApiKeyRecord,
+    req: { model: string; requestId: string; gone(): boolean; estimate?: number },
+  ): Promise<Lease | null>;
+  /** Releases a prompt reservation that no booking will release (see window.ts). */
+  releaseReserved(key: ApiKeyRecord, tokens: number): Promise<void>;
   /** The key's current use of each limit (admin API). */
   usage(key: ApiKeyRecord): Promise<KeyLimitUsage>;
 }
@@ -57,6 +62,12 @@ const hasBudgetOrWindow = (k: ApiKeyRecord) =>
   k.totalCostLimit > 0 ||
   (k.rateWindowMinutes > 0 && (k.rateLimitRequests > 0 || k.rateLimitTokens > 0 || k.rateLimitCost > 0));
 
+/**
+ * Whether admission wants the prompt's token estimate: only keys with a token window (the others
+ * pay nothing). An admitted request with an estimate has reserved it in the window.
+ */
+export const wantsEstimate = (k: ApiKeyRecord): boolean => k.rateWindowMinutes > 0 && k.rateLimitTokens > 0;
+
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export function createLimitService(deps: {
@@ -68,8 +79,16 @@ export function createLimitService(deps: {
   const { store, clock, bucketsOf, leases } = deps;
   const k = store.keys;
   const admitScript = defineAdmitScript(store.redis);
+  store.redis.defineCommand('crsReleaseReserved', { numberOfKeys: 1, lua: RELEASE_LUA });
+  const releaseCmd = store.redis as unknown as { crsReleaseReserved(key: string, by: number): Promise<number> };
 
-  const refuse = (verdict: Exclude<Verdict, 'ok'>, key: ApiKeyRecord, resetAt: number, model: string): RelayError => {
+  const refuse = (
+    verdict: Exclude<Verdict, 'ok'>,
+    key: ApiKeyRecord,
+    resetAt: number,
+    model: string,
+    estimate: number,
+  ): RelayError => {
     const now = clock.now();
     const retryAfter = (until: number) => ({ 'retry-after': String(Math.max(1, Math.ceil((until - now) / 1000))) });
     switch (verdict) {
@@ -92,6 +111,13 @@ export function createLimitService(deps: {
           headers: retryAfter(resetAt),
         });
       }
+      case 'prompt_too_large':
+        return new RelayError('rate_limited', {
+          message:
+            `This prompt is about ${estimate} tokens, more than this API key's whole rate limit of ` +
+            `${key.rateLimitTokens} tokens per ${key.rateWindowMinutes} minutes; it can never be admitted.`,
+          headers: retryAfter(resetAt),
+        });
       case 'daily': {
         const tomorrow = nextDayStart(bucketsOf, now);
         return new RelayError('budget_exceeded', {
@@ -112,7 +138,7 @@ export function createLimitService(deps: {
     }
   };
 
-  const runAdmit = async (key: ApiKeyRecord, model: string, leaseId: string) => {
+  const runAdmit = async (key: ApiKeyRecord, model: string, leaseId: string, estimate: number) => {
     const now = clock.now();
     const b = bucketsOf(now);
     const familyGate = key.weeklyCostFamily === '' || modelFamily(model) === key.weeklyCostFamily.toLowerCase();
@@ -137,6 +163,7 @@ export function createLimitService(deps: {
         familyGate ? Math.round(key.weeklyCostLimit * USD_TO_PICO) : 0,
         weeklyCostField(key.weeklyCostFamily),
         Math.round(key.totalCostLimit * USD_TO_PICO),
+        estimate,
       ],
     );
   };
@@ -168,14 +195,19 @@ export function createLimitService(deps: {
       const deadline = clock.now() + key.concurrencyWaitSeconds * 1000;
       let delay = 25;
       for (;;) {
-        const { verdict, resetAt } = await runAdmit(key, req.model, req.requestId);
+        const estimate = wantsEstimate(key) ? Math.max(0, Math.ceil(req.estimate ?? 0)) : 0;
+        const { verdict, resetAt } = await runAdmit(key, req.model, req.requestId, estimate);
         if (verdict === 'ok') return key.concurrencyLimit > 0 ? leases.holdKey(key.id, req.requestId) : null;
         // A full concurrency limit may be waited out (the optional queue); nothing else is.
         if (verdict !== 'concurrency' || clock.now() >= deadline || req.gone())
-          throw refuse(verdict, key, resetAt, req.model);
+          throw refuse(verdict, key, resetAt, req.model, estimate);
         await sleep(delay * (0.8 + Math.random() * 0.4));
         delay = Math.min(delay * 2, 250);
       }
+    },
+
+    async releaseReserved(key, tokens) {
+      if (tokens > 0) await releaseCmd.crsReleaseReserved(k.keyWindow(key.id), tokens);
     },
 
     async usage(key) {

@@ -16,6 +16,9 @@ export async function book(
   const price = deps.pricing().cost(model, usage);
   const now = deps.clock.now();
   const { trace } = call;
+  // The booking releases the reservation in its own batch (windowBumps); nothing else may.
+  const reservedTokens = call.reservation.tokens;
+  call.reservation.tokens = 0;
   trace.outcome = outcome;
   trace.tokens = {
     input: usage.inputTokens,
@@ -48,5 +51,6 @@ export async function book(
     startedAt: call.startedAt,
     durationMs: now - call.startedAt,
     ttfbMs: call.ttfbMs,
+    ...(reservedTokens > 0 ? { reservedTokens } : {}),
   });
 }

@@ -20,6 +20,8 @@ export interface Call {
   readonly query: URLSearchParams;
   /** What the request did so far, for its access line, metrics and history. */
   readonly trace: Trace;
+  /** The prompt estimate reserved in the key's token window; the first booking takes it over. */
+  readonly reservation: { tokens: number };
   readonly account: Account;
   readonly provider: Provider;
   /** The format the upstream answers in (usage is read in it). */

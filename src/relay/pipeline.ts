@@ -5,6 +5,8 @@ import type { AccountId } from '../ids.js';
 import type { AuthFailure } from '../keys/service.js';
 import type { Lease } from '../leases/index.js';
 import { detectClient } from '../limits/clients.js';
+import { wantsEstimate } from '../limits/index.js';
+import { estimatePromptTokens } from '../tokens/index.js';
 import { sessionOf } from '../scheduler/session.js';
 import { isConnectionFailure } from '../store/index.js';
 import { canBridge } from '../translate/index.js';
@@ -13,6 +15,7 @@ import { attempt, type AttemptResult } from './attempt.js';
 import { book } from './book.js';
 import type { CallBase } from './call.js';
 import type { Exchange } from './exchange.js';
+import { answerLocalCount } from './local-count.js';
 import { noAccountError } from './no-account.js';
 import { LIMIT_REFUSALS, causeOf, observeEnd } from './observe.js';
 import { Trace } from './trace.js';
@@ -42,6 +45,8 @@ export async function relay(ex: Exchange, surface: Surface, deps: RelayDeps): Pr
   deps.inProgress.add(trace);
   let keyLease: Lease | null = null;
   let failure: unknown;
+  const reservation = { tokens: 0 };
+  let releaseReserved: (() => Promise<void>) | undefined;
   try {
     const query = new URLSearchParams(ex.incoming.query);
     const auth = await deps.keys.authenticate(surface.credential(ex.incoming.headers, query));
@@ -63,14 +68,28 @@ export async function relay(ex: Exchange, surface: Surface, deps: RelayDeps): Pr
       client: detectClient(ex.incoming.headers, parsed.json),
     });
     const admitting = trace.elapsedMs();
-    keyLease = await deps.limits.admit(key, { model: parsed.model, requestId, gone: () => ex.aborted });
+    // Only a key with a token window has its prompt counted, and only for what is booked.
+    const estimate =
+      surface.booked && wantsEstimate(key)
+        ? await estimatePromptTokens(deps.work, { format: surface.format, model: parsed.model, json: parsed.json })
+        : 0;
+    keyLease = await deps.limits.admit(key, { model: parsed.model, requestId, gone: () => ex.aborted, estimate });
+    reservation.tokens = estimate;
+    releaseReserved = () => deps.limits.releaseReserved(key, reservation.tokens);
     deps.metrics.admitted((trace.elapsedMs() - admitting) / 1000);
-    await withFailover({ ex, deps, surface, requestId, startedAt, key, parsed, query, trace }, bytes, platforms);
+    const base = { ex, deps, surface, requestId, startedAt, key, parsed, query, trace, reservation };
+    await withFailover(base, bytes, platforms);
   } catch (err) {
     failure = err;
     if (err instanceof RelayError && LIMIT_REFUSALS.has(err.code)) deps.metrics.limitRefused(err.code);
     respondError(ex, surface.shape, err, requestId, deps, trace);
   } finally {
+    // A request that ended without a booking still holds its reservation: release it.
+    if (reservation.tokens > 0) {
+      await releaseReserved?.().catch((err: unknown) =>
+        deps.log.warn('token reservation not released; it ends with the window', { requestId, err }),
+      );
+    }
     await keyLease?.release();
     deps.inProgress.delete(trace);
     observeEnd(ex, surface, deps, trace, requestId, startedAt, failure);
@@ -101,6 +120,10 @@ async function withFailover(base: CallBase, body: Buffer, platforms: readonly Pl
     });
     if (!picked.ok) {
       if (failure) break;
+      if (base.surface.op === 'count_tokens' && picked.candidates === 0) {
+        await answerLocalCount(ex, surface, parsed, deps, base.requestId);
+        return;
+      }
       throw noAccountError(picked, { platforms, model: parsed.model, now: deps.clock.now() });
     }
     deps.metrics.picked((trace.elapsedMs() - picking) / 1000);

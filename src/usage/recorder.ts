@@ -33,6 +33,8 @@ export interface UsageEvent {
   startedAt: number;
   durationMs: number;
   ttfbMs: number | null;
+  /** The prompt estimate reserved in the key's token window at admission, released by this booking. */
+  reservedTokens?: number;
 }
 
 /** The counter fields every usage bucket carries. */
@@ -236,7 +238,13 @@ export function createUsageRecorder(deps: {
     key.count(k.keyUsageModelTotal(e.keyId, model), 0, c);
     key.add(k.keyUsageModels(e.keyId), 0, model);
     if (deps.recordsKept > 0)
-      key.push(k.keyUsageRecords(e.keyId), deps.recordsKept, USAGE_TTL.records, JSON.stringify(e));
+      // The reservation is admission's bookkeeping, not part of the record.
+      key.push(
+        k.keyUsageRecords(e.keyId),
+        deps.recordsKept,
+        USAGE_TTL.records,
+        JSON.stringify({ ...e, reservedTokens: undefined }),
+      );
     key.touch(k.apiKey(e.keyId), 'lastUsedAt', String(e.startedAt + e.durationMs));
 
     const acct = slot(`a:${e.accountId}`);

@@ -104,13 +104,14 @@ describe('rate windows and budgets', () => {
     expect((await limits(id)).window).toMatchObject({ requests: 1, startedAt: iso(clock.now()) });
   });
 
-  it('tokens per window: counts every booked token; refused once reached', async () => {
-    const { id, key } = await one.admin.createKey({ rateWindowMinutes: 5, rateLimitTokens: 50 });
+  it('tokens per window: counts every booked token; refused once booked + prompt estimate exceeds it', async () => {
+    // Each prompt estimates to fewer than 43 tokens (docs/TOKENS.md): 37 booked + it fits 80, 74 + it does not.
+    const { id, key } = await one.admin.createKey({ rateWindowMinutes: 5, rateLimitTokens: 80 });
     await ok(key);
-    await ok(key); // 37 < 50: still admitted
+    await ok(key);
     expect((await limits(id)).window.tokens).toBe(74);
     const res = await refused(id, key, 429);
-    expect(res.message).toContain('50 tokens per 5 minutes');
+    expect(res.message).toContain('80 tokens per 5 minutes');
     expect(retryAfter(res)).toBeGreaterThan(0);
     clock.advance(5 * MIN);
     await ok(key);
