@@ -234,6 +234,13 @@ export function createAccountService(deps: {
       return next;
     },
     async remove(id) {
+      const [name, platform] = await redis.hmget(keys.account(id), 'name', 'platform');
+      // Its usage buckets stay; reports still count what went through it (src/reports/subjects.ts).
+      if (platform) {
+        const r = decodeFields({ name: name ?? '""', platform });
+        const retired = { name: field.str(r, 'name'), platform: field.str(r, 'platform'), deletedAt: clock.now() };
+        await redis.hset(keys.accountRetired(), id, JSON.stringify(retired));
+      }
       const removed = await redis.srem(keys.accountIndex(), id);
       await redis.del(keys.account(id));
       await bus.publish('account', id);

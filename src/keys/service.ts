@@ -264,6 +264,8 @@ export function createApiKeyService(deps: {
       const current = await load(id);
       if (!current) return false;
       await redis.hdel(keys.apiKeyHashMap(), current.hash);
+      // Its usage buckets stay; reports still count what it spent.
+      await redis.hset(keys.apiKeyRetired(), id, JSON.stringify({ name: current.name, deletedAt: clock.now() }));
       await redis.zrem(keys.apiKeyIndex(), id);
       await redis.del(keys.apiKey(id));
       await bus.publish('apikey', current.hash);

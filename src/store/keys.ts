@@ -16,10 +16,14 @@ export interface KeySpace {
   apiKey(id: ApiKeyId): string;
   apiKeyHashMap(): string;
   apiKeyIndex(): string;
+  /** Deleted keys whose usage still counts in deployment reports (hash: id → {name, deletedAt}). */
+  apiKeyRetired(): string;
 
   // upstream accounts
   account(id: AccountId): string;
   accountIndex(): string;
+  /** Deleted accounts whose usage still counts in reports (hash: id → {name, platform, deletedAt}). */
+  accountRetired(): string;
   /** Cooldowns, unauthorized mark and breaker state, shared by every worker and node. */
   accountHealth(id: AccountId): string;
   /** In-flight leases on the account (sorted set: member request id, score lease expiry). */
@@ -126,6 +130,12 @@ export interface KeySpace {
   alertRate(channelId: string, minuteMs: number): string;
   /** Whether one outbox item was sent (`claimed`, `sent`, `failed`): each goes out once. */
   alertSent(itemId: string): string;
+  /** Scheduled reports (hash: daily | weekly | monthly → JSON); the same tag, so a send is one fenced write. */
+  reportSchedules(): string;
+  /** That one period's report went to one channel (value: the message id), kept past the next period. */
+  reportSent(kind: string, period: string, channelId: string): string;
+  /** Admins' "send the last complete period now" requests, for the lease holder (list of JSON). */
+  reportRequests(): string;
 
   // security signals, counted by workers and read by the alert engine
   /** Refused relay keys per client address in one minute (hash: address → count). */
@@ -161,9 +171,11 @@ export function createKeySpace(prefix = ''): KeySpace {
     apiKey: (id) => `${p}apikey:{${id}}`,
     apiKeyHashMap: () => `${p}apikey:hash_map`,
     apiKeyIndex: () => `${p}apikey:index`,
+    apiKeyRetired: () => `${p}apikey:retired`,
 
     account: (id) => `${p}account:{${id}}`,
     accountIndex: () => `${p}account:index`,
+    accountRetired: () => `${p}account:retired`,
     accountHealth: (id) => `${p}account_health:{${id}}`,
     accountLeases: (id) => `${p}account_inflight:{${id}}`,
     accountLoad: (id) => `${p}account_load:{${id}}`,
@@ -221,6 +233,9 @@ export function createKeySpace(prefix = ''): KeySpace {
     alertSilences: () => `${p}alerts:{alerts}:silences`,
     alertRate: (channelId, minuteMs) => `${p}alerts:{alerts}:rate:${channelId}:${minuteMs}`,
     alertSent: (itemId) => `${p}alerts:{alerts}:sent:${itemId}`,
+    reportSchedules: () => `${p}reports:{alerts}:schedules`,
+    reportSent: (kind, period, channelId) => `${p}reports:{alerts}:sent:${kind}:${period}:${channelId}`,
+    reportRequests: () => `${p}reports:{alerts}:requests`,
     securityBadKeys: (minuteMs) => `${p}security:bad_keys:${minuteMs}`,
     securityAdminFailures: (minuteMs) => `${p}security:admin_failures:${minuteMs}`,
     securityKeyAddresses: (id, hourMs) => `${p}security:key_addresses:{${id}}:${hourMs}`,
