@@ -38,6 +38,7 @@ const KIND_WORD: Record<MessageKind, string> = {
   resolved: 'RESOLVED',
   reminder: 'STILL FIRING',
   test: 'TEST',
+  report: 'REPORT',
 };
 
 /** `3 claude accounts`, `2 nodes`, or the one subject itself. */

@@ -35,7 +35,8 @@ export interface AlertItem {
   detail?: string;
 }
 
-export type MessageKind = 'firing' | 'resolved' | 'reminder' | 'test';
+/** `report`: a scheduled summary (see ReportContent), not an alert; it goes out through the same outbox. */
+export type MessageKind = 'firing' | 'resolved' | 'reminder' | 'test' | 'report';
 
 /**
  * One notification as channels receive it: one rule, one kind, one or more subjects (grouped
@@ -57,6 +58,36 @@ export interface AlertMessage {
   url: string | null;
   /** IANA zone used to print times (STATS_TIMEZONE). */
   timeZone: string;
+  /** Present on `report` messages only: what the channels lay out instead of the items (which are empty). */
+  report?: ReportContent;
+}
+
+/**
+ * A scheduled report as channels receive it. It is built above the alert engine (the jobs, from
+ * the reports) and arrives here as worded data: channels lay it out, never compute it.
+ */
+export interface ReportContent {
+  /** The webhook's `type`: `report.daily`, `report.weekly`, `report.monthly`. */
+  type: `report.${string}`;
+  /** The period reported on: its name (`2026-12-02`, the week's Monday, `2026-11`) and epoch ms [start, end). */
+  period: { kind: string; name: string; start: number; end: number };
+  /** The headline figures, worded: `{label: 'Cost', value: '$12.34 (+3.1% on 2026-12-01)'}`. */
+  lines: readonly { label: string; value: string }[];
+  /** Tables (top keys, accounts, models; incidents); chat channels show the first rows of each. */
+  sections: readonly ReportSection[];
+  /** The report as data: the webhook's `report` field (money as integer picodollars with USD beside). */
+  data: Readonly<Record<string, unknown>>;
+  /** A file for the channels that carry one (email): the CSV of the period's top rows. */
+  attachment?: { filename: string; contentType: string; content: string };
+}
+
+export interface ReportSection {
+  title: string;
+  columns: readonly string[];
+  /** Worded cells, in column order; the first names the row. */
+  rows: readonly (readonly string[])[];
+  /** Rows there were in all (more than `rows` when the list was cut). */
+  total: number;
 }
 
 export const CHANNEL_TYPES = [

@@ -12,6 +12,7 @@ import type { Logger } from '../util/log.js';
 import { createSecrets } from '../util/secrets.js';
 import { createProbeRuntime } from '../probes/runtime.js';
 import { createJobsLease, type JobsLease } from './lease.js';
+import { reportJob } from './report-job.js';
 
 /** How often the primary looks at the lease, the outbox and the events stream. */
 const TICK_MS = 1_000;
@@ -20,6 +21,8 @@ export interface Jobs {
   readonly lease: JobsLease;
   /** One round now (tests drive it by hand with `startLoop: false`). */
   tick(): Promise<void>;
+  /** Resolves when the jobs running in the background now (probes, reports) have finished. */
+  idle(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -44,7 +47,8 @@ export async function probeJob(config: Config, store: Store, log: Logger): Promi
 /**
  * The periodic jobs of the deployment, in a primary: every node's primary runs this loop, and only
  * the one holding the jobs lease does the work — alert evaluation (every ALERT_EVAL_INTERVAL, and
- * at once when an account event arrives), alert deliveries, and the extra jobs passed in (probes).
+ * at once when an account event arrives), alert deliveries, scheduled reports (report-job.ts), and
+ * the extra jobs passed in (probes).
  * When the holder dies its lease lapses and another primary takes over, resuming its deliveries.
  */
 export async function startJobs(deps: {
@@ -81,7 +85,11 @@ export async function startJobs(deps: {
         log,
       })
     : null;
-  const extra = deps.jobs ?? [];
+  // Scheduled reports go out through the alert engine's outbox: with alerts off, there is none.
+  const reports = alerts
+    ? reportJob({ config, store, secrets, alerts: service, fenced: (ops) => lease.fenced(ops), clock, log })
+    : null;
+  const extra = [...(deps.jobs ?? []), ...(reports ? [reports] : [])];
   const due = new Map<string, number>();
   const busy = new Set<string>();
   const background = new Set<Promise<void>>();
@@ -162,6 +170,9 @@ export async function startJobs(deps: {
   return {
     lease,
     tick,
+    async idle() {
+      await Promise.all(background);
+    },
     async stop() {
       stopped = true;
       clearTimeout(timer);

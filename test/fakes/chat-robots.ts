@@ -342,7 +342,11 @@ export async function startChatRobots(opts: ChatRobotsOptions = {}): Promise<Cha
     }
     const b = body as Partial<WebhookPayload> | undefined;
     const types = ['alert.firing', 'alert.resolved', 'alert.reminder', 'alert.test'];
-    if (!b || b.id !== header('webhook-id') || !types.includes(b.type ?? '') || !Array.isArray(b.items))
+    // A scheduled report (`report.daily`…) carries its data in `report` rather than items.
+    const report =
+      /^report\.(daily|weekly|monthly)$/.test(String(b?.type)) &&
+      typeof (b as { report?: unknown }).report === 'object';
+    if (!b || b.id !== header('webhook-id') || (!report && (!types.includes(b.type ?? '') || !Array.isArray(b.items))))
       return { status: 400, answer: { error: 'unexpected payload' } };
     return { ok: b as WebhookPayload, status: 204, answer: '' };
   }

@@ -2,7 +2,8 @@ import { createHmac } from 'node:crypto';
 import type { ChannelConfig, ChannelDriver } from '../types.js';
 import { checkRequired, checkUrl, field, splitList } from './fields.js';
 import { expectCode, postJson, secretsOf } from './http.js';
-import { clip, renderMarkdown } from './render.js';
+import { clip } from './render.js';
+import { renderChat } from './report.js';
 
 /**
  * DingTalk group robot, markdown. With a signing secret ("加签") every request carries
@@ -54,7 +55,7 @@ export const dingtalkDriver: ChannelDriver = {
       msgtype: 'markdown',
       markdown: {
         title: clip(message.title, 100),
-        text: renderMarkdown(message, 'dingtalk', { limit: { max: MARKDOWN_MAX, unit: 'bytes' }, extra }),
+        text: renderChat(message, 'dingtalk', { limit: { max: MARKDOWN_MAX, unit: 'bytes' }, extra }),
       },
       at: { atMobiles: mobiles, isAtAll },
     };

@@ -1,7 +1,8 @@
 import type { ChannelConfig, ChannelDriver } from '../types.js';
 import { checkRequired, checkUrl, field } from './fields.js';
 import { answerError, postJson, secretsOf } from './http.js';
-import { KIND_LABEL, clip, renderMarkdown, toneOf, type Tone } from './render.js';
+import { KIND_LABEL, clip, toneOf, type Tone } from './render.js';
+import { renderChat } from './report.js';
 
 /**
  * Discord webhook, one embed. `?wait=true` makes Discord answer 200 with the message once it is
@@ -31,14 +32,18 @@ export const discordDriver: ChannelDriver = {
   async send(channel, message, ctx) {
     validate(channel);
     const title = clip(message.title, TITLE_MAX);
-    const embedFields = [
-      { name: 'Rule', value: clip(`${message.rule.name} (${message.rule.id})`, 1000), inline: true },
-      { name: 'Severity', value: `${message.rule.severity} · ${KIND_LABEL[message.kind]}`, inline: true },
-      { name: 'Node', value: clip(message.node, 1000), inline: true },
-    ];
+    const node = { name: 'Node', value: clip(message.node, 1000), inline: true };
+    const period = message.report?.period;
+    const embedFields = period
+      ? [{ name: 'Period', value: clip(`${period.kind} ${period.name}`, 1000), inline: true }, node]
+      : [
+          { name: 'Rule', value: clip(`${message.rule.name} (${message.rule.id})`, 1000), inline: true },
+          { name: 'Severity', value: `${message.rule.severity} · ${KIND_LABEL[message.kind]}`, inline: true },
+          node,
+        ];
     const used = title.length + embedFields.reduce((n, f) => n + f.name.length + f.value.length, 0);
     const max = Math.min(DESCRIPTION_MAX, EMBED_MAX - used);
-    const description = renderMarkdown(message, 'discord', { title: false, limit: { max, unit: 'chars' } });
+    const description = renderChat(message, 'discord', { title: false, limit: { max, unit: 'chars' } });
     const embed = {
       title,
       description,

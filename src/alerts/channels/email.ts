@@ -3,6 +3,7 @@ import { ChannelError, type ChannelConfig, type ChannelDriver } from '../types.j
 import { check, checkRequired, field, splitList } from './fields.js';
 import { scrub, secretsOf } from './http.js';
 import { renderHtml, renderText } from './render.js';
+import { renderReportHtml, renderReportText } from './report.js';
 
 /**
  * Email over SMTP: one multipart message (text and HTML) to every recipient. SMTP's own reply
@@ -81,7 +82,7 @@ function smtpError(err: unknown, aborted: boolean, secrets: readonly string[]): 
 
 export const emailDriver: ChannelDriver = {
   type: 'email',
-  doc: 'Email over SMTP (text and HTML).',
+  doc: 'Email over SMTP (text and HTML; a report also attaches its CSV).',
   fields,
   defaultRatePerMinute: 30,
   validate,
@@ -94,9 +95,10 @@ export const emailDriver: ChannelDriver = {
         from: s.from!.trim(),
         to: splitList(s.to),
         subject: message.title.replace(/\s+/g, ' '),
-        text: renderText(message, { description: true, maxItems: 200 }),
-        html: renderHtml(message),
+        text: message.report ? renderReportText(message) : renderText(message, { description: true, maxItems: 200 }),
+        html: message.report ? renderReportHtml(message) : renderHtml(message),
         headers: { 'X-Alert-Id': message.id, 'X-Alert-Rule': message.rule.id },
+        ...(message.report?.attachment ? { attachments: [message.report.attachment] } : {}),
         signal: ctx.signal,
       });
       const accepted = Array.isArray(info.accepted) ? info.accepted.length : 0;

@@ -2,7 +2,8 @@ import { createHmac } from 'node:crypto';
 import type { ChannelConfig, ChannelDriver } from '../types.js';
 import { checkRequired, checkUrl, field } from './fields.js';
 import { expectCode, postJson, secretsOf } from './http.js';
-import { clip, renderMarkdown, toneOf, type Tone } from './render.js';
+import { clip, toneOf, type Tone } from './render.js';
+import { renderChat } from './report.js';
 
 /**
  * Feishu / Lark custom bot, an interactive card: a coloured header and one markdown element.
@@ -52,7 +53,7 @@ export const feishuDriver: ChannelDriver = {
         elements: [
           {
             tag: 'markdown',
-            content: renderMarkdown(message, 'feishu', { title: false, limit: { max: CONTENT_MAX, unit: 'bytes' } }),
+            content: renderChat(message, 'feishu', { title: false, limit: { max: CONTENT_MAX, unit: 'bytes' } }),
           },
         ],
       },

@@ -11,13 +11,14 @@ export const KIND_LABEL: Readonly<Record<MessageKind, string>> = {
   resolved: 'RESOLVED',
   reminder: 'REMINDER',
   test: 'TEST',
+  report: 'REPORT',
 };
 
 /** The colour family of a message: headers, embeds and cards pick their colour from it. */
 export type Tone = 'critical' | 'warning' | 'ok' | 'info';
 export function toneOf(m: AlertMessage): Tone {
   if (m.kind === 'resolved') return 'ok';
-  if (m.kind === 'test') return 'info';
+  if (m.kind === 'test' || m.kind === 'report') return 'info';
   return atLeast(m.rule.severity, 'P1') ? 'critical' : 'warning';
 }
 
@@ -128,7 +129,7 @@ export function formatTime(ms: number, timeZone: string): string {
 /** The markups the layout is rendered in. `text` is plain; `telegram` is Telegram's HTML subset. */
 export type Flavor = 'text' | 'wecom' | 'dingtalk' | 'feishu' | 'slack' | 'discord' | 'telegram';
 
-interface Markup {
+export interface Markup {
   esc(s: string): string;
   bold(s: string): string;
   /** Takes raw text: code spans escape differently (Discord shows backslashes in them). */
@@ -142,12 +143,12 @@ interface Markup {
 }
 
 const escHtml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const escAttr = (s: string): string => escHtml(s).replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+export const escAttr = (s: string): string => escHtml(s).replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 const mdBold = (s: string): string => `**${s}**`;
 const mdLink = (url: string): string => `[Open in admin](${url.replace(/[()\s]/g, encodeURIComponent)})`;
 const WECOM_COLOR: Record<Tone, string> = { critical: 'warning', warning: 'warning', ok: 'info', info: 'comment' };
 
-const MARKUPS: Record<Flavor, Markup> = {
+export const MARKUPS: Record<Flavor, Markup> = {
   text: {
     esc: (s) => s,
     bold: (s) => s,

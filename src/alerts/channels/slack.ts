@@ -1,7 +1,8 @@
 import type { ChannelConfig, ChannelDriver } from '../types.js';
 import { checkRequired, checkUrl, field } from './fields.js';
 import { answerError, postJson, secretsOf } from './http.js';
-import { clip, renderMarkdown } from './render.js';
+import { clip } from './render.js';
+import { renderChat } from './report.js';
 
 /**
  * Slack incoming webhook: a header block with the title and one mrkdwn section with the rest;
@@ -28,7 +29,7 @@ export const slackDriver: ChannelDriver = {
   validate,
   async send(channel, message, ctx) {
     validate(channel);
-    const section = renderMarkdown(message, 'slack', { title: false, limit: { max: SECTION_MAX, unit: 'chars' } });
+    const section = renderChat(message, 'slack', { title: false, limit: { max: SECTION_MAX, unit: 'chars' } });
     const body = {
       text: clip(message.title, 500),
       blocks: [

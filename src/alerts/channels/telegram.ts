@@ -1,7 +1,7 @@
 import type { ChannelConfig, ChannelDriver } from '../types.js';
 import { check, checkRequired, checkUrl, field } from './fields.js';
 import { answerError, postJson, retryableStatus, secretsOf } from './http.js';
-import { renderMarkdown } from './render.js';
+import { renderChat } from './report.js';
 
 /**
  * Telegram bot sendMessage with parse_mode HTML (escaping only &, < and > is simpler and safer
@@ -35,7 +35,7 @@ export const telegramDriver: ChannelDriver = {
     const base = (channel.settings.apiBase?.trim() || 'https://api.telegram.org').replace(/\/+$/, '');
     const body = {
       chat_id: channel.settings.chatId!.trim(),
-      text: renderMarkdown(message, 'telegram', { limit: { max: TEXT_MAX, unit: 'chars' } }),
+      text: renderChat(message, 'telegram', { limit: { max: TEXT_MAX, unit: 'chars' } }),
       parse_mode: 'HTML',
       disable_web_page_preview: true,
     };

@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { AlertMessage, ChannelConfig, ChannelDriver, MessageKind, RuleCategory, Severity } from '../types.js';
 import { checkRequired, checkUrl, field } from './fields.js';
 import { answerError, postJson, secretsOf } from './http.js';
+import { reportWebhookPayload, type ReportWebhookPayload } from './report.js';
 
 /**
  * Generic JSON webhook, signed the Standard Webhooks way (https://www.standardwebhooks.com):
@@ -13,7 +14,7 @@ import { answerError, postJson, secretsOf } from './http.js';
 
 export interface WebhookPayload {
   id: string;
-  type: `alert.${MessageKind}`;
+  type: `alert.${Exclude<MessageKind, 'report'>}`;
   severity: Severity;
   rule: { id: string; name: string; category: RuleCategory };
   title: string;
@@ -32,7 +33,9 @@ export interface WebhookPayload {
   url: string | null;
 }
 
-export function webhookPayload(m: AlertMessage): WebhookPayload {
+/** The body of an alert message; a report's is its own shape (`report.daily`… with the data). */
+export function webhookPayload(m: AlertMessage): WebhookPayload | ReportWebhookPayload {
+  if (m.report || m.kind === 'report') return reportWebhookPayload(m);
   return {
     id: m.id,
     type: `alert.${m.kind}`,

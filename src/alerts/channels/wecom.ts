@@ -1,7 +1,8 @@
 import type { ChannelConfig, ChannelDriver } from '../types.js';
 import { checkRequired, checkUrl, field, splitList } from './fields.js';
 import { expectCode, postJson, secretsOf } from './http.js';
-import { renderMarkdown, renderText } from './render.js';
+import { renderText } from './render.js';
+import { renderChat } from './report.js';
 
 /**
  * WeChat Work (WeCom) group robot. Markdown normally; a P0 that starts firing goes out as a text
@@ -47,7 +48,7 @@ export const wecomDriver: ChannelDriver = {
         }
       : {
           msgtype: 'markdown',
-          markdown: { content: renderMarkdown(message, 'wecom', { limit: { max: MARKDOWN_MAX, unit: 'bytes' } }) },
+          markdown: { content: renderChat(message, 'wecom', { limit: { max: MARKDOWN_MAX, unit: 'bytes' } }) },
         };
     const secrets = secretsOf(channel.secrets);
     const reply = await postJson('wecom', channel.secrets.webhookUrl!.trim(), JSON.stringify(body), ctx);
