@@ -32,6 +32,8 @@ export const FLOORS = {
   accounts: [...BASE, 'store', 'events', 'upstream'],
   reports: [...BASE, 'store', 'usage', 'keys', 'accounts'],
   // floor 5: the parts of the pipeline
+  // prompt token estimates before the upstream answers (admission, local count_tokens)
+  tokens: [...BASE, 'wire'],
   translate: [...BASE, 'wire', 'usage'],
   limits: [...BASE, 'store', 'keys', 'leases', 'usage'],
   scheduler: [...BASE, 'store', 'accounts', 'keys', 'leases', 'metrics'],
@@ -49,6 +51,7 @@ export const FLOORS = {
     'wire',
     'accounts',
     'translate',
+    'tokens',
     'limits',
     'scheduler',
     'providers',
@@ -88,6 +91,7 @@ export const FLOORS = {
     'relay',
     'admin',
     'stats-api',
+    'reports',
     'probes',
     'alerts',
     'metrics',

@@ -7,6 +7,9 @@ import { newPasswordInput } from './inputs.js';
 import { registerKeyRoutes } from './key-routes.js';
 import { registerOAuthRoutes } from './oauth-routes.js';
 import { registerProbeRoutes } from './probe-routes.js';
+import { registerExportRoutes } from './export-routes.js';
+import { registerReportRoutes } from './report-routes.js';
+import { registerReportScheduleRoutes } from './report-schedule-routes.js';
 import { registerSystemRoutes } from './system-routes.js';
 import { bearer, noContent, ok, requireAdmin } from './route-kit.js';
 import type { AdminDeps, Route } from './types.js';
@@ -69,4 +72,7 @@ export function registerAdminRoutes(route: Route, deps: AdminDeps): void {
   registerSystemRoutes(route, authed, deps);
   registerOAuthRoutes(route, authed, deps);
   registerAlertRoutes(route, authed, deps);
+  registerReportRoutes(route, authed, deps);
+  registerExportRoutes(route, authed, deps);
+  registerReportScheduleRoutes(route, authed, deps);
 }

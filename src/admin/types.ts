@@ -1,4 +1,6 @@
 import type { WorkPool } from '../work/pool.js';
+import type { Reports } from '../reports/index.js';
+import type { Exporter } from '../reports/export.js';
 import type { AlertService } from '../alerts/service.js';
 import type { SecurityCounters } from '../events/security.js';
 import type { EventSink } from '../events/index.js';
@@ -36,6 +38,17 @@ export interface AdminReply {
   status: number;
   body: unknown;
   headers?: Record<string, string>;
+  /**
+   * A streamed answer instead of `body`: the server sends status and headers, then calls this
+   * with a writer that waits out backpressure and a signal that aborts when the client leaves.
+   */
+  stream?: (out: AdminStreamSink) => Promise<unknown>;
+}
+
+export interface AdminStreamSink {
+  /** Resolves at once when the socket took it, else once the client has drained (or left). */
+  write(text: string): Promise<void> | undefined;
+  readonly signal: AbortSignal;
 }
 
 export type AdminHandler = (req: AdminRequest) => Promise<AdminReply>;
@@ -70,4 +83,8 @@ export interface AdminDeps {
   clock: Clock;
   /** The process's thread pool for CPU-heavy work (report aggregation, export serialisation). */
   work: WorkPool;
+  /** Usage over time, rankings and trends. */
+  reports: Reports;
+  /** Streamed exports of usage and records. */
+  exporter: Exporter;
 }

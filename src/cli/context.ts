@@ -7,12 +7,16 @@ import type { Config } from '../config/index.js';
 import { createApiKeyService, type ApiKeyService } from '../keys/service.js';
 import { createLeases, type Leases } from '../leases/index.js';
 import { createLimitService, type LimitService } from '../limits/index.js';
+import { createExporter, type Exporter } from '../reports/export.js';
+import { createReports, type Reports } from '../reports/index.js';
+import type { ReportDeps } from '../reports/deps.js';
 import { explainAccount, type Explanation } from '../scheduler/explain.js';
 import { openStore, type Store } from '../store/index.js';
 import { bucketer } from '../usage/buckets.js';
 import { createUsageQueries, type UsageQueries } from '../usage/queries.js';
 import { systemClock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
+import { createWorkPool, type WorkPool } from '../work/pool.js';
 import { createSecrets, type Secrets } from '../util/secrets.js';
 import { checkReachable, cliEncryptionKey, describeTarget, resolveRedisTarget } from './connect.js';
 import { CliError } from './errors.js';
@@ -37,6 +41,10 @@ export interface CliContext {
   usage(): Promise<UsageQueries>;
   /** Alert rules, channels, silences and what the engine did. */
   alerts(): Promise<AlertService>;
+  /** Usage over time, rankings and trends (large sums on a thread pool of its own). */
+  reports(): Promise<Reports>;
+  /** Streamed exports of usage and records (`crs export`). */
+  exporter(): Promise<Exporter>;
   /** Closes the Redis connections, if any were opened. */
   close(): Promise<void>;
 }
@@ -51,6 +59,7 @@ export function createCliContext(config: Config, log: Logger): CliContext {
   let opening: Promise<Store> | undefined;
   let secrets: Secrets | undefined;
   let leaseKeeper: Leases | undefined;
+  let work: WorkPool | undefined;
   const clock = systemClock;
 
   const store = () => {
@@ -82,6 +91,21 @@ export function createCliContext(config: Config, log: Logger): CliContext {
     return leaseKeeper;
   });
 
+  const reportDeps = once(async (): Promise<ReportDeps> => {
+    const [opened, k, a, g] = await Promise.all([store(), keys(), accounts(), groups()]);
+    work ??= createWorkPool({ maxThreads: config.workThreads });
+    return {
+      store: opened,
+      keys: k,
+      accounts: a,
+      groups: g,
+      work,
+      redisTarget: resolveRedisTarget(config),
+      timeZone: config.statsTimezone,
+      clock,
+    };
+  });
+
   return {
     config,
     log,
@@ -110,8 +134,11 @@ export function createCliContext(config: Config, log: Logger): CliContext {
       createUsageQueries({ store: await store(), bucketsOf: bucketer(config.statsTimezone), now: () => clock.now() }),
     ),
     alerts: once(async () => alertServiceFor(config, await deps())),
+    reports: once(async () => createReports(await reportDeps())),
+    exporter: once(async () => createExporter({ ...(await reportDeps()), prefix: config.redisKeyPrefix })),
     async close() {
       leaseKeeper?.stop();
+      await work?.close();
       if (!opening) return;
       const s = await opening.catch(() => undefined);
       await s?.close();

@@ -10,17 +10,28 @@ import { parseCommandLine } from './args.js';
 import { groupHelp, type Group } from './command.js';
 import { createCliContext, type CliContext } from './context.js';
 import { describeError, EXIT_USAGE, usageError } from './errors.js';
+import { exportGroup } from './export.js';
 import { groupsGroup } from './groups.js';
 import { keysGroup } from './keys.js';
 import { createOutput } from './output.js';
 import { pricingGroup } from './pricing.js';
+import { reportsGroup } from './reports.js';
 
 /**
  * `crs`: administration from the command line. It talks to the relay's Redis through the same
  * services as the relay (configured by the same environment), so every change reaches running
  * relays through the usual pub/sub invalidation.
  */
-const GROUPS: readonly Group[] = [keysGroup, accountsGroup, groupsGroup, alertsGroup, adminGroup, pricingGroup];
+const GROUPS: readonly Group[] = [
+  keysGroup,
+  accountsGroup,
+  groupsGroup,
+  alertsGroup,
+  adminGroup,
+  pricingGroup,
+  reportsGroup,
+  exportGroup,
+];
 
 const HELP_WORDS = new Set(['help', '--help', '-h']);
 const CLOSE_TIMEOUT_MS = 3_000;

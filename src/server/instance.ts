@@ -38,6 +38,8 @@ import { createLogger, type Logger } from '../util/log.js';
 import { createSecrets } from '../util/secrets.js';
 import { VERSION } from '../version.js';
 import { createWorkPool } from '../work/pool.js';
+import { createReports } from '../reports/index.js';
+import { createExporter } from '../reports/export.js';
 import { buildApp, type RelayApp } from './app.js';
 import { clientAddressResolver } from './client-address.js';
 
@@ -213,6 +215,16 @@ export async function startInstance(
     work,
   };
 
+  const reportDeps = {
+    store,
+    keys,
+    accounts,
+    groups,
+    work,
+    redisTarget: config.redis,
+    timeZone: config.statsTimezone,
+    clock,
+  };
   const auth = createAdminAuth({ store, secrets, clock, sessionTtlMs: config.adminSessionTtlMs });
   const relayApp = buildApp({
     relay: deps,
@@ -233,6 +245,8 @@ export async function startInstance(
       clock,
       usage: createUsageQueries({ store, bucketsOf, now: () => clock.now() }),
       work,
+      reports: createReports(reportDeps),
+      exporter: createExporter({ ...reportDeps, prefix: config.redisKeyPrefix }),
     },
     clientAddressOf: clientAddressResolver(config.trustProxy, config.trustedProxies),
     metrics: config.metricsToken

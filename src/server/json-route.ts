@@ -64,13 +64,42 @@ export function jsonRoutes(opts: {
             requestId,
             clientAddress,
           });
-          if (reply.status === 204) ex.send(204, { 'x-request-id': requestId, ...reply.headers }, '');
+          if (reply.stream)
+            await streamReply(ex, reply.status, { 'x-request-id': requestId, ...reply.headers }, reply.stream);
+          else if (reply.status === 204) ex.send(204, { 'x-request-id': requestId, ...reply.headers }, '');
           else ex.json(reply.status, reply.body, { 'x-request-id': requestId, ...reply.headers });
         } catch (err) {
+          if (ex.started) return ex.destroy();
           const r = renderError(opts.shape, asClientError(err, requestId, opts), requestId);
           ex.send(r.status, { ...r.headers, 'x-request-id': requestId }, r.body);
         }
       });
     });
   };
+}
+
+/**
+ * A streamed admin answer (exports): written as the handler produces it, waiting whenever the
+ * client is slower; the handler's signal aborts when the client leaves, and a failure after the
+ * headers cuts the connection (the client sees a truncated body, never a wrong one).
+ */
+async function streamReply(
+  ex: UwsExchange,
+  status: number,
+  headers: Record<string, string>,
+  produce: NonNullable<JsonReply['stream']>,
+): Promise<void> {
+  const abort = new AbortController();
+  ex.onAbort(() => abort.abort());
+  ex.onInterrupt(() => abort.abort());
+  ex.beginStream(status, headers);
+  try {
+    const write = (text: string) => (abort.signal.aborted ? undefined : ex.write(Buffer.from(text)));
+    await produce({ write, signal: abort.signal });
+  } catch (err) {
+    if (!ex.aborted) ex.destroy();
+    if (abort.signal.aborted) return;
+    throw err;
+  }
+  if (!ex.aborted) ex.end();
 }
