@@ -10,6 +10,7 @@ import {
   TEST_ENCRYPTION_KEY,
   type TestRelay,
 } from '../support/relay.js';
+import { waitFor } from '../support/wait.js';
 
 const MODEL = 'claude-sonnet-5-5';
 const FIGURE_FIELDS = [
@@ -451,8 +452,14 @@ describe('admin API', () => {
         // closes when the key is rotated again.
         fake.script(fresh, { kind: 'error', status: 500 });
         expect(await ask(own, key)).toBe(500);
-        const broken = await own.admin.request<Json>('GET', `/admin/accounts/${id}?model=${MODEL}`);
-        expect(JSON.stringify(broken.body.health)).toContain('breaker_open');
+        // The open breaker is shared through Redis after the answer went out: wait for it to land.
+        await waitFor(
+          async () => {
+            const broken = await own.admin.request<Json>('GET', `/admin/accounts/${id}?model=${MODEL}`);
+            return JSON.stringify(broken.body.health).includes('breaker_open');
+          },
+          { what: 'the open breaker in the account health' },
+        );
         const third = upstreamKey();
         const rotated = await own.admin.request<Json>('PATCH', `/admin/accounts/${id}`, { apiKey: third });
         expect(JSON.stringify(rotated.body.health)).not.toContain('breaker_open');
@@ -628,5 +635,22 @@ describe('admin API', () => {
     expect(body.redis.latencyMs).toBeGreaterThanOrEqual(0);
     expect(body.redis.latencyMs).toBeLessThan(1_000);
     expect(body.redis.mode).toBe(inject('redisTarget').kind === 'cluster' ? 'cluster' : 'standalone');
+  });
+
+  it('GET /health/ready turns 503 once the node drains while /health/live stays 200', async () => {
+    const own = await startTestRelay();
+    try {
+      const get = async (path: string) => {
+        const res = await fetch(own.url + path);
+        return { status: res.status, body: (await res.json()) as { status: string } };
+      };
+      expect(await get('/health/ready')).toEqual({ status: 200, body: { status: 'ready' } });
+      expect(await get('/health/live')).toEqual({ status: 200, body: { status: 'ok' } });
+      own.instance.app.startDraining();
+      expect(await get('/health/ready')).toEqual({ status: 503, body: { status: 'draining' } });
+      expect(await get('/health/live')).toEqual({ status: 200, body: { status: 'ok' } });
+    } finally {
+      await own.close();
+    }
   });
 });

@@ -43,7 +43,8 @@ interface ProbesBody {
 }
 
 describe('account probes', () => {
-  const clock = manualClock();
+  // The CLI below probes on the real clock, and the history keeps 7 days: start the relays' clock now.
+  const clock = manualClock(Date.now());
   const prefix = uniquePrefix();
   let fake: FakeAnthropic;
   let one: TestRelay;
