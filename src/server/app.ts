@@ -128,6 +128,14 @@ export function buildApp(deps: ServerDeps): RelayApp {
 
   registerAdminRoutes(adminJson, deps.admin);
   adminJson('get', '/health', () => deps.health());
+  // Liveness: the process answers (restart it when this fails). Readiness: it should get traffic,
+  // so 503 from the moment it starts draining and while its Redis is down (proxies' health checks).
+  adminJson('get', '/health/live', () => Promise.resolve({ status: 200, body: { status: 'ok' } }));
+  adminJson('get', '/health/ready', async () => {
+    if (draining) return { status: 503, body: { status: 'draining' } };
+    const health = await deps.health();
+    return { status: health.status, body: { status: health.status === 200 ? 'ready' : 'unavailable' } };
+  });
   if (deps.metrics) metricsRoute(deps.metrics);
 
   function metricsRoute(m: NonNullable<ServerDeps['metrics']>) {
