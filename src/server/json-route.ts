@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { TemplatedApp } from 'uWebSockets.js';
 import type { AdminReply, Method } from '../admin/types.js';
 import { RelayError } from '../errors/catalogue.js';
@@ -48,6 +49,7 @@ export function jsonRoutes(opts: {
           const bytes = await ex.body();
           if (bytes.length > 0) {
             try {
+              if (!isUtf8(bytes)) throw new Error('not UTF-8');
               body = JSON.parse(bytes.toString('utf8'));
             } catch {
               throw new RelayError(opts.shape === 'admin' ? 'admin_invalid' : 'invalid_json', {

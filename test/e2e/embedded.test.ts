@@ -85,8 +85,8 @@ describe.skipIf(inject('redisTarget').kind === 'cluster')('relay process with it
     });
 
     // SIGTERM: a clean exit, and the redis-server goes with it.
-    const exit = await first.stop('SIGTERM');
-    expect(exit, first.stderr).toEqual({ code: 0, signal: null });
+    const exit = await first.stop('SIGTERM', 45_000);
+    expect(exit, `${first.stdout}\n${first.stderr}`).toEqual({ code: 0, signal: null });
     expect(isAlive(redis1)).toBe(false);
 
     // Second start on the same DATA_DIR: nothing regenerated, everything still there.
@@ -108,9 +108,11 @@ describe.skipIf(inject('redisTarget').kind === 'cluster')('relay process with it
     expect(fake.requests.filter((r) => r.apiKey === UPSTREAM_KEY)).toHaveLength(2);
     expect((await admin2.keyUsage(key.id)).total).toMatchObject({ requests: 2, inputTokens: 80, cacheReadTokens: 600 });
 
-    expect(await second.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    // A clean exit may take up to DRAIN_TIMEOUT (30 s) when something is still in flight: wait past it.
+    const exit2 = await second.stop('SIGTERM', 45_000);
+    expect(exit2, `${second.stdout}\n${second.stderr}`).toEqual({ code: 0, signal: null });
     expect(isAlive(redis2)).toBe(false);
-  });
+  }, 120_000);
 
   it('takes over the redis-server left running by a primary that was killed', async () => {
     const dataDir = tempDir();
@@ -128,7 +130,9 @@ describe.skipIf(inject('redisTarget').kind === 'cluster')('relay process with it
     expect(redisPid(dataDir)).not.toBe(orphan);
     expect(second.stdout).not.toMatch(PASSWORD_LINE);
     await new AdminClient(second.url).login('admin', password);
-    expect(await second.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    // A clean exit may take up to DRAIN_TIMEOUT (30 s) when something is still in flight: wait past it.
+    const exit2 = await second.stop('SIGTERM', 45_000);
+    expect(exit2, `${second.stdout}\n${second.stderr}`).toEqual({ code: 0, signal: null });
   });
 
   it('exits non-zero and says how to install redis-server when it is missing', async () => {

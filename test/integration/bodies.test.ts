@@ -141,6 +141,22 @@ describe('a refused request does not cost the memory of its body', () => {
     expect(relay.instance.app.bodyBytesHeld).toBe(0);
   });
 
+  it('a good key with a 100 MB chunked body: 413 past BODY_LIMIT (32 MB), refused while reading, never held whole', async () => {
+    const { key } = await relay.admin.createKey();
+    let peak = 0;
+    const watch = setInterval(() => (peak = Math.max(peak, relay.instance.app.bodyBytesHeld)), 5);
+    try {
+      const r = await upload(relay.instance.port, '/api/v1/messages', { 'x-api-key': key }, 100 * MB);
+      expect(r.status).toBe(413);
+      // Refused once the limit was passed: the client did not get to send the rest.
+      expect(r.sent).toBeLessThan(64 * MB);
+    } finally {
+      clearInterval(watch);
+    }
+    expect(peak).toBeLessThanOrEqual(32 * MB + 256 * 1024);
+    expect(relay.instance.app.bodyBytesHeld).toBe(0);
+  });
+
   it('a good key still has its body read whole (a small one)', async () => {
     const { key } = await relay.admin.createKey();
     const res = await fetch(`${relay.url}/api/v1/messages`, {

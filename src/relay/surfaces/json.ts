@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { RelayError } from '../../errors/catalogue.js';
 import type { ParsedRequest } from '../types.js';
 
@@ -5,6 +6,8 @@ import type { ParsedRequest } from '../types.js';
 export function parseJsonObject(body: Buffer): Record<string, unknown> {
   if (body.length === 0)
     throw new RelayError('invalid_json', { message: 'The request body is empty; expected a JSON object.' });
+  // Decoding would replace invalid bytes silently (U+FFFD), and the upstream would get another prompt.
+  if (!isUtf8(body)) throw new RelayError('invalid_json', { message: 'The request body is not valid UTF-8.' });
   let value: unknown;
   try {
     value = JSON.parse(body.toString('utf8'));
