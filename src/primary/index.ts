@@ -40,6 +40,13 @@ function freePort(host: string): Promise<number> {
  * workers before stopping Redis.
  */
 export async function runPrimary(config: Config, log: Logger): Promise<void> {
+  // A stop asked for while starting is remembered and carried out once the workers are forked.
+  let stopRequested: string | undefined;
+  let requestStop = (signal: string): void => {
+    stopRequested ??= signal;
+  };
+  process.on('SIGTERM', () => requestStop('SIGTERM'));
+  process.on('SIGINT', () => requestStop('SIGINT'));
   let lock: DataDirLock | undefined;
   let embedded: EmbeddedRedis | undefined;
   if (config.redis.kind === 'embedded') {
@@ -147,8 +154,18 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
   });
 
   let ready = 0;
-  cluster.on('message', (_worker, msg: { type?: string; port?: number }) => {
-    if (msg?.type !== 'ready' || ++ready !== config.workers) return;
+  cluster.on('message', (worker, msg: { type?: string; port?: number }) => {
+    if (msg?.type !== 'ready') return;
+    if (shuttingDown) {
+      // Up after the shutdown began (the first message may have come before it listened): again.
+      try {
+        worker.send({ type: 'shutdown' });
+      } catch {
+        // already gone
+      }
+      return;
+    }
+    if (++ready !== config.workers) return;
     const mode = embedded ? 'embedded' : config.redis.kind === 'cluster' ? 'cluster' : 'standalone';
     log.info('relay ready', {
       version: VERSION,
@@ -198,6 +215,6 @@ export async function runPrimary(config: Config, log: Logger): Promise<void> {
     log.info('stopped');
     await stop(0);
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  requestStop = (signal) => void shutdown(signal);
+  if (stopRequested) requestStop(stopRequested);
 }

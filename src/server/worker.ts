@@ -14,6 +14,20 @@ export async function runWorker(): Promise<void> {
     undefined,
     config.logFormat,
   );
+  // A shutdown can arrive while the instance is still starting (SIGTERM right after launch): it is
+  // remembered here and carried out as soon as the instance is up, never dropped.
+  let stopRequested: string | undefined;
+  let stop = (why: string): void => {
+    stopRequested ??= why;
+  };
+  process.on('message', (msg: { type?: string }) => {
+    if (msg?.type === 'shutdown') stop('primary');
+  });
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  // The primary went away without telling us: finish what we have and leave.
+  process.on('disconnect', () => stop('primary disconnected'));
+
   const metrics = metricsFor(config);
   const answering = serveWorkerMetrics(metrics.registry);
   const instance = await startInstance(config, {
@@ -26,7 +40,7 @@ export async function runWorker(): Promise<void> {
   process.send?.({ type: 'ready', port: instance.port });
 
   let stopping = false;
-  const stop = async (why: string) => {
+  const drainAndExit = async (why: string) => {
     if (stopping) return;
     stopping = true;
     log.info('worker draining', { why, inFlight: instance.app.inFlight });
@@ -36,11 +50,6 @@ export async function runWorker(): Promise<void> {
     log.info('worker stopped', { clean });
     process.exit(0);
   };
-  process.on('message', (msg: { type?: string }) => {
-    if (msg?.type === 'shutdown') void stop('primary');
-  });
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
-  // The primary went away without telling us: finish what we have and leave.
-  process.on('disconnect', () => void stop('primary disconnected'));
+  stop = (why) => void drainAndExit(why);
+  if (stopRequested) stop(stopRequested);
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.js';
 import { AdminClient, embeddedEnv } from '../support/relay.js';
-import { freePort, freshRequest, isAlive, relayScope } from './process.js';
+import { freePort, freshRequest, isAlive, pollUntil, relayScope } from './process.js';
 
 /**
  * One node on a laptop: no Redis configured, so the primary runs its own redis-server in
@@ -113,6 +113,25 @@ describe.skipIf(inject('redisTarget').kind === 'cluster')('relay process with it
     expect(exit2, `${second.stdout}\n${second.stderr}`).toEqual({ code: 0, signal: null });
     expect(isAlive(redis2)).toBe(false);
   }, 120_000);
+
+  it('a SIGTERM while it is still starting: the workers come up, drain at once, and it exits cleanly', async () => {
+    const dataDir = tempDir();
+    const port = await freePort();
+    const proc = await start(embeddedEnv(dataDir, port), { waitHealthy: false });
+    // The embedded Redis is up, the workers are not forked yet.
+    await pollUntil(
+      'the embedded Redis to start',
+      () => (proc.stdout.includes('embedded redis started') ? true : undefined),
+      30_000,
+      5,
+    );
+    const redis = redisPid(dataDir);
+    const exit = await proc.stop('SIGTERM', 45_000);
+    expect(exit, `${proc.stdout}\n${proc.stderr}`).toEqual({ code: 0, signal: null });
+    expect(proc.stdout).not.toContain('Relay ready');
+    expect(proc.stdout).toContain('worker stopped');
+    expect(isAlive(redis)).toBe(false);
+  }, 60_000);
 
   it('takes over the redis-server left running by a primary that was killed', async () => {
     const dataDir = tempDir();

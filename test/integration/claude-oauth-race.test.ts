@@ -76,8 +76,12 @@ describe('two relay instances refreshing one Claude OAuth account', () => {
     // The rotated refresh token is the live one: the next refresh (forced by an expiry) succeeds.
     const expiresAt = String(Date.now() - 1000);
     await patch(b.admin, `/admin/accounts/${id}`, { expiresAt });
-    // The change was made on b; a obeys it once the invalidation reaches it (pub/sub, milliseconds).
-    await until('a to see the new expiry', async () => (await storedCredentials(a, id)).expiresAt === expiresAt);
+    // The change was made on b; a obeys it once the invalidation reaches it (pub/sub, milliseconds):
+    // wait for a's scheduling snapshot (what its requests read), not for Redis (already changed).
+    await until('a to see the new expiry', async () => {
+      const seen = (await a.instance.deps.accounts.snapshot()).find((acc) => acc.id === id);
+      return seen?.credentials.expiresAt === expiresAt;
+    });
     const from = fake.requests.length;
     expect(await burst()).toEqual(Array.from({ length: 2 * PER_INSTANCE }, () => 200));
     expect(oauth.requests.map((r) => [r.body.refresh_token, r.status])).toEqual([
