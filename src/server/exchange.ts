@@ -145,12 +145,14 @@ export class UwsExchange implements Exchange {
         reject(new RelayError('invalid_request', { message: 'client closed the connection' }));
       });
       this.res.onData((ab, isLast) => {
+        // Dropped unread. uWS allows no close once the answer is out; its idle timeout ends a client
+        // that stops sending, and one that goes on costs no memory.
         if (!holding) return;
         size += ab.byteLength;
         meter.held += ab.byteLength;
         if (size > limit) {
-          stop();
-          this.closeAfter = true;
+          // Asked to close, not closed under it: the client reads its 413 (see askClose).
+          this.stopHolding?.();
           reject(
             new RelayError('body_too_large', {
               message: `The request body is larger than the limit of ${limit} bytes.`,
