@@ -56,6 +56,8 @@ export interface Config {
   readonly usageRecordsKept: number;
   /** Most threads of the process's pool for CPU-heavy work (src/work/). */
   readonly workThreads: number;
+  readonly keyFailureLimit: number;
+  readonly keyFailureWindowMs: number;
   readonly adminSessionTtlMs: number;
   readonly trustProxy: boolean;
   /** Proxies whose X-Forwarded-For entries are believed (with trustProxy). */
@@ -229,6 +231,11 @@ export const SETTINGS = {
     default: 'half the cores',
     doc: 'Threads per process for CPU-heavy work (report aggregation, exports, token counts of large prompts), started on first use and stopped when idle; 0 runs that work on the event loop (only to measure the difference).',
   },
+  KEY_FAILURE_LIMIT: {
+    default: '50',
+    doc: 'Invalid relay keys one client address may send per KEY_FAILURE_WINDOW, counted across nodes; past it every request from that address gets 429 until the window ends. Addresses in TRUSTED_PROXIES are never blocked. 0 = no limit.',
+  },
+  KEY_FAILURE_WINDOW: { default: '10m', doc: 'The window of KEY_FAILURE_LIMIT.' },
   ADMIN_SESSION_TTL: { default: '24h', doc: 'Admin login token lifetime.' },
   TRUST_PROXY: {
     default: 'false',
@@ -451,6 +458,8 @@ export function loadConfig(env: Env = process.env): Config {
     statsTimezone: parseTimezone('STATS_TIMEZONE', setting('STATS_TIMEZONE')),
     usageRecordsKept: parseInteger('USAGE_RECORDS_KEPT', setting('USAGE_RECORDS_KEPT'), 0, 100_000),
     workThreads: parseInteger('WORK_THREADS', or('WORK_THREADS', String(Math.max(1, Math.floor(cores / 2)))), 0, 64),
+    keyFailureLimit: parseInteger('KEY_FAILURE_LIMIT', setting('KEY_FAILURE_LIMIT'), 0, 1_000_000),
+    keyFailureWindowMs: parseDuration('KEY_FAILURE_WINDOW', setting('KEY_FAILURE_WINDOW'), 1000),
     adminSessionTtlMs: parseDuration('ADMIN_SESSION_TTL', setting('ADMIN_SESSION_TTL'), 60_000),
     trustProxy: parseBoolean('TRUST_PROXY', setting('TRUST_PROXY')),
     trustedProxies: parseSubnets('TRUSTED_PROXIES', setting('TRUSTED_PROXIES')),

@@ -31,6 +31,11 @@ export const ERRORS = {
   invalid_api_key: { status: 401, kind: 'authentication', message: 'Invalid API key.' },
   disabled_api_key: { status: 401, kind: 'authentication', message: 'This API key is disabled.' },
   expired_api_key: { status: 401, kind: 'authentication', message: 'This API key has expired.' },
+  too_many_key_failures: {
+    status: 429,
+    kind: 'rate_limit',
+    message: 'Too many invalid API keys from your address; try again later.',
+  },
   invalid_json: { status: 400, kind: 'invalid_request', message: 'The request body is not valid JSON.' },
   invalid_request: { status: 400, kind: 'invalid_request', message: 'The request is invalid.' },
   body_too_large: { status: 413, kind: 'too_large', message: 'The request body is larger than this relay accepts.' },

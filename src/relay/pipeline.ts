@@ -31,6 +31,12 @@ const AUTH_ERRORS: Record<AuthFailure, RelayError['code']> = {
 
 export const authFailureError = (reason: AuthFailure): RelayError => new RelayError(AUTH_ERRORS[reason]);
 
+const keyFailuresError = (retryAfterSeconds: number): RelayError =>
+  new RelayError('too_many_key_failures', { headers: { 'retry-after': String(retryAfterSeconds) } });
+
+/** A guess, not a real key's holder: a disabled or expired key is a configuration matter. */
+const GUESSES: ReadonlySet<AuthFailure> = new Set(['malformed', 'unknown']);
+
 /**
  * The relay pipeline, the same for every surface and platform:
  * authenticate → parse → authorize and admit (key limits) → pick an account → send → pass the
@@ -49,15 +55,24 @@ export async function relay(ex: Exchange, surface: Surface, deps: RelayDeps): Pr
   let releaseReserved: (() => Promise<void>) | undefined;
   try {
     const query = new URLSearchParams(ex.incoming.query);
+    const address = ex.clientAddress();
+    const blockedFor = deps.keyGuard.blockedFor(address);
+    if (blockedFor > 0) {
+      // Still an attempt from an address that is guessing: the security rules count it.
+      deps.security.badKey(address);
+      ex.dropBody();
+      throw keyFailuresError(blockedFor);
+    }
     const auth = await deps.keys.authenticate(surface.credential(ex.incoming.headers, query));
     if (!auth.ok) {
-      if (auth.reason !== 'missing') deps.security.badKey(ex.clientAddress());
+      if (auth.reason !== 'missing') deps.security.badKey(address);
       ex.dropBody();
-      throw authFailureError(auth.reason);
+      const nowBlockedFor = GUESSES.has(auth.reason) ? await deps.keyGuard.refused(address) : 0;
+      throw nowBlockedFor > 0 ? keyFailuresError(nowBlockedFor) : authFailureError(auth.reason);
     }
     const key = auth.key;
     trace.keyId = key.id;
-    deps.security.keyUsed(key.id, ex.clientAddress());
+    deps.security.keyUsed(key.id, address);
     const bytes = await ex.body();
     const parsed = surface.parse(bytes, { path: ex.incoming.path, params: ex.incoming.params, query });
     trace.model = parsed.model;

@@ -20,6 +20,7 @@ import type { Logger } from '../util/log.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { Operation, WireFormat } from '../wire/index.js';
 import type { Upstream } from '../upstream/types.js';
+import type { KeyGuard } from '../keys/guard.js';
 
 /** Everything the pipeline uses, passed in explicitly. */
 export interface RelayDeps {
@@ -43,6 +44,8 @@ export interface RelayDeps {
   inProgress: Set<Trace>;
   /** Refused keys per address and the addresses of each key, for the security rules. */
   security: Pick<SecurityCounters, 'badKey' | 'keyUsed'>;
+  /** Throttles key guessing per client address across nodes (KEY_FAILURE_LIMIT). */
+  keyGuard: KeyGuard;
   /** Read on every booking so a refreshed table applies at once. */
   pricing(): Pricing;
   clock: Clock;

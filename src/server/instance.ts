@@ -19,6 +19,7 @@ import { createAdminAuth } from '../admin/auth.js';
 import type { Config } from '../config/index.js';
 import { requestIdFactory, type AccountId } from '../ids.js';
 import { createApiKeyService } from '../keys/service.js';
+import { createKeyGuard } from '../keys/guard.js';
 import { proberFor } from '../probes/runtime.js';
 import { createProviderRegistry } from '../providers/registry.js';
 import { createUpstream } from '../upstream/client.js';
@@ -207,6 +208,11 @@ export async function startInstance(
     history,
     traffic,
     security,
+    keyGuard: createKeyGuard(store, {
+      limit: config.keyFailureLimit,
+      windowMs: config.keyFailureWindowMs,
+      exempt: config.trustedProxies,
+    }),
     pricing: () => pricing.current(),
     clock,
     log,

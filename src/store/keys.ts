@@ -18,6 +18,8 @@ export interface KeySpace {
   apiKeyIndex(): string;
   /** Deleted keys whose usage still counts in deployment reports (hash: id → {name, deletedAt}). */
   apiKeyRetired(): string;
+  /** Refused relay keys from one client address in the current window (string counter with a TTL). */
+  apiKeyFailures(address: string): string;
 
   // upstream accounts
   account(id: AccountId): string;
@@ -216,6 +218,7 @@ export function createKeySpace(prefix = ''): KeySpace {
     adminCredentials: () => `${p}admin:credentials`,
     adminSession: (tokenHash) => `${p}admin:session:${tokenHash}`,
     adminLoginFailures: (subject) => `${p}admin:login_failures:${subject}`,
+    apiKeyFailures: (address) => `${p}apikey:failures:${address}`,
 
     pricingTable: () => `${p}pricing:table`,
     events: () => `${p}events`,
