@@ -179,6 +179,29 @@ describe('hostile and broken clients', () => {
     expect((await relay.admin.keyUsage(keyId)).total.requests).toBe(20);
   }, 40_000);
 
+  it('HTTP/1.0 and a request with 60 headers: never served, closed by the header timeout (what the README says of uWS)', async () => {
+    const many = Array.from({ length: 60 }, (_, i) => `x-h${i}: ${i}\r\n`).join('');
+    const started = Date.now();
+    const [old, crowded] = await Promise.all([
+      raw(
+        port(),
+        `POST /api/v1/messages HTTP/1.0\r\nhost: x\r\nx-api-key: ${key}\r\ncontent-length: 2\r\n\r\n{}`,
+        20_000,
+      ),
+      raw(
+        port(),
+        `POST /api/v1/messages HTTP/1.1\r\nhost: x\r\nx-api-key: ${key}\r\n${many}content-length: 2\r\n\r\n{}`,
+        20_000,
+      ),
+    ]);
+    for (const r of [old, crowded]) {
+      expect(r.statuses).toEqual([]);
+      expect(r.closed).toBe(true);
+    }
+    expect(Date.now() - started).toBeLessThan(16_000);
+    expect(await booked()).toBe(0);
+  }, 30_000);
+
   it('pipelined requests are answered in order on one connection', async () => {
     const r = await raw(
       port(),
