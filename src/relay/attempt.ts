@@ -12,6 +12,7 @@ import { upstreamClass } from './observe.js';
 import { reportOutcome, type AttemptOutcome } from './outcomes.js';
 import { streamBack, type EarlyFailure } from './stream-back.js';
 import { accountRefused, upstreamErrorOf } from './upstream-error.js';
+import { redactCredentials } from '../util/redact.js';
 
 /** How an attempt on one account ended. */
 export type AttemptResult =
@@ -251,7 +252,7 @@ function failedEarly(call: Call, failure: EarlyFailure): Promise<AttemptResult> 
       const error = new RelayError('upstream_error', {
         status,
         kind: errorKind,
-        message: `Upstream: ${failure.message || failure.type}`,
+        message: `Upstream: ${redactCredentials(failure.message || failure.type)}`,
       });
       return fail(call, { kind, status, resetAt: undefined }, error);
     }

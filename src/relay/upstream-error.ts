@@ -1,5 +1,6 @@
 import { RelayError } from '../errors/catalogue.js';
 import type { UpstreamResponse } from '../upstream/types.js';
+import { redactCredentials } from '../util/redact.js';
 
 const MAX_ERROR_BODY = 64 * 1024;
 
@@ -25,7 +26,7 @@ export async function upstreamErrorOf(res: UpstreamResponse, headers: Record<str
     const first = Array.isArray(parsed) ? parsed[0] : parsed;
     const e = (first as { error?: { message?: unknown } | string; message?: unknown; detail?: unknown } | null) ?? {};
     const m = typeof e.error === 'object' ? e.error?.message : (e.error ?? e.message ?? e.detail);
-    if (typeof m === 'string' && m) message = `Upstream: ${m}`;
+    if (typeof m === 'string' && m) message = `Upstream: ${redactCredentials(m)}`;
   } catch {
     // not JSON: keep the generic message
   }
@@ -57,7 +58,7 @@ function kindForStatus(status: number): RelayError['kind'] {
 
 /**
  * An upstream account's credentials were refused: a 502 for the client, whose own key is fine. The
- * upstream's words (which may quote part of the account's key) go to the account's health for the
+ * upstream's words (with any credential they quote redacted) go to the account's health for the
  * admin, not to the client.
  */
 export const accountRefused = (status: number) =>
