@@ -181,6 +181,7 @@ describe('hostile and broken clients', () => {
 
   it('HTTP/1.0 and a request with 60 headers: never served, closed by the header timeout (what the README says of uWS)', async () => {
     const many = Array.from({ length: 60 }, (_, i) => `x-h${i}: ${i}\r\n`).join('');
+    const bookedBefore = await booked();
     const started = Date.now();
     const [old, crowded] = await Promise.all([
       raw(
@@ -199,7 +200,7 @@ describe('hostile and broken clients', () => {
       expect(r.closed).toBe(true);
     }
     expect(Date.now() - started).toBeLessThan(16_000);
-    expect(await booked()).toBe(0);
+    expect(await booked()).toBe(bookedBefore);
   }, 30_000);
 
   it('pipelined requests are answered in order on one connection', async () => {
