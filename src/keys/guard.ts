@@ -1,6 +1,7 @@
-import { BlockList, isIP } from 'node:net';
 import { LRUCache } from 'lru-cache';
+import type { Subnet } from '../config/index.js';
 import type { Store } from '../store/index.js';
+import { subnetMatcher } from '../util/subnets.js';
 
 /**
  * Throttles relay-key guessing per client address, across every worker and node: refused keys
@@ -25,7 +26,7 @@ export interface KeyGuardOptions {
   limit: number;
   windowMs: number;
   /** Never blocked (the proxies in front; loopback by default). */
-  exempt: readonly { address: string; prefix: number; family: 'ipv4' | 'ipv6' }[];
+  exempt: readonly Subnet[];
   now?: () => number;
 }
 
@@ -35,12 +36,7 @@ const BUS_KIND = 'key-guard';
 
 export function createKeyGuard(store: Store, opts: KeyGuardOptions): KeyGuard {
   const now = opts.now ?? Date.now;
-  const exempt = new BlockList();
-  for (const s of opts.exempt) exempt.addSubnet(s.address, s.prefix, s.family);
-  const isExempt = (address: string) => {
-    const version = isIP(address);
-    return version !== 0 && exempt.check(address, version === 4 ? 'ipv4' : 'ipv6');
-  };
+  const isExempt = subnetMatcher(opts.exempt);
   /** address → blocked until (epoch ms). */
   const blocked = new LRUCache<string, number>({ max: MAX_BLOCKED });
   const block = (address: string, until: number) => {

@@ -1,5 +1,6 @@
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
 import type { Subnet } from '../config/index.js';
+import { subnetMatcher } from '../util/subnets.js';
 
 /** Finds a request's client address from its socket peer and its X-Forwarded-For header. */
 export type ClientAddressOf = (peer: string, forwardedFor: string | undefined) => string;
@@ -22,12 +23,7 @@ function bareAddress(raw: string): string {
  * escapes a per-address limit nor locks another address out.
  */
 export function clientAddressResolver(trustProxy: boolean, trusted: readonly Subnet[]): ClientAddressOf {
-  const list = new BlockList();
-  for (const s of trusted) list.addSubnet(s.address, s.prefix, s.family);
-  const isTrusted = (address: string) => {
-    const version = isIP(address);
-    return version !== 0 && list.check(address, version === 4 ? 'ipv4' : 'ipv6');
-  };
+  const isTrusted = subnetMatcher(trusted);
   return (peer, forwardedFor) => {
     const client = bareAddress(peer);
     if (!trustProxy || !forwardedFor || !isTrusted(client)) return client;
